@@ -1,0 +1,32 @@
+# The two commands: `make run` serves the gateway, `make test` runs the whole suite.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_WORKERS ?= 4
+
+.PHONY: run test lint typecheck unit setup bench clean
+
+run:  ## set up, migrate SQLite under var/, make dev keys, serve on http://127.0.0.1:8000
+	@scripts/setup.sh
+	$(BIN)/gateway serve
+
+test: ## set up (system packages included), lint, type-check, run every test
+	@scripts/setup.sh --test
+	$(BIN)/ruff check gateway tests
+	$(BIN)/mypy
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+lint:
+	$(BIN)/ruff check gateway tests
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/pytest -q tests/unit
+
+bench:
+	@scripts/setup.sh --test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,172 @@
+"""The Flask application factory: blueprints, request ids, metrics, and error rendering."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from gateway.bootstrap import Services, bootstrap
+from gateway.errors import (
+    GatewayError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+)
+from gateway.ops.logs import configure_logging, log_event, new_request_id, request_id_var
+from gateway.ops.pages import error_page
+from gateway.settings import Settings, check_production, load_settings
+
+log = logging.getLogger("gateway.app")
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def _blueprints() -> list[Blueprint]:
+    """Every blueprint of the gateway. Feature packages add theirs here, one line each."""
+    from gateway.api.views import bp as api_bp
+    from gateway.handoff.views import bp as handoff_bp
+    from gateway.keys.views import bp as keys_bp
+    from gateway.ops.views import bp as ops_bp
+
+    return [ops_bp, keys_bp, api_bp, handoff_bp]
+
+
+def dev_signing_key_present(settings: Settings) -> bool:
+    """Production refuses to start while a dev key sits in the keys dir (it could be published or used)."""
+    return settings.keys_path.is_dir() and any(settings.keys_path.glob("*.dev.pem"))
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the app. ``settings`` default to the environment; tests pass their own or whole ``services``."""
+    settings = services.settings if services is not None else (settings or load_settings())
+    check_production(settings, signing_key_is_dev=dev_signing_key_present(settings))
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="None",
+    )
+    built = services or bootstrap(settings)
+    app.extensions["gateway"] = built
+    _load_keys(built)
+
+    for bp in _blueprints():
+        app.register_blueprint(bp)
+
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(GatewayError, _handle_gateway_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
+    return app
+
+
+def _load_keys(built: Services) -> None:
+    try:
+        if built.settings.is_dev:
+            built.keyring.ensure_dev_key()
+        else:
+            built.keyring.load()
+    except SQLAlchemyError:
+        # The database is down or not migrated yet: serve anyway so /readyz can say so.
+        log_event(log, logging.WARNING, "signing keys not loaded; database not ready")
+
+
+def _before() -> None:
+    g.request_id = new_request_id(request.headers.get("X-Request-Id"))
+    g.started = time.perf_counter()
+    request_id_var.set(g.request_id)
+
+
+def _after(response: Response) -> Response:
+    from gateway.web import services
+
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    metrics = services().metrics
+    metrics.requests.labels(method=request.method, endpoint=endpoint, status=str(response.status_code)).inc()
+    metrics.request_seconds.labels(endpoint=endpoint).observe(elapsed)
+    log_event(
+        log,
+        logging.INFO,
+        "request",
+        method=request.method,
+        endpoint=endpoint,
+        status_code=response.status_code,
+        ms=round(elapsed * 1000, 1),
+    )
+    return response
+
+
+def wants_problem_json() -> bool:
+    """API routes always get problem+json; browser routes get HTML unless they ask for JSON."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
+    return best in ("application/json", "application/problem+json")
+
+
+def render_error(error: GatewayError, extra_html: str = "") -> Response:
+    from gateway.web import services
+
+    request_id = g.get("request_id")
+    services().metrics.errors.labels(code=error.code).inc()
+    log_event(log, logging.WARNING if error.status < 500 else logging.ERROR, "refused", error_code=error.code,
+              status_code=error.status, path=request.path)
+    if wants_problem_json():
+        import json
+
+        response = Response(json.dumps(error.problem(request_id)), status=error.status,
+                            mimetype="application/problem+json")
+    else:
+        html = error_page(title=error.title, message=error.message, hint=error.hint, code=error.code,
+                          request_id=request_id, extra_html=extra_html)
+        response = Response(html, status=error.status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _handle_gateway_error(error: GatewayError) -> Response:
+    return render_error(error)
+
+
+def _handle_http_exception(error: HTTPException) -> Response:
+    mapped: GatewayError
+    if isinstance(error, RequestEntityTooLarge):
+        mapped = PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    elif error.code == 404:
+        mapped = NotFound(f"There is nothing at {request.path}.")
+    elif error.code == 405:
+        mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.path}.")
+    else:
+        mapped = _generic(error)
+    return render_error(mapped)
+
+
+def _generic(error: HTTPException) -> GatewayError:
+    status = error.code or 500
+    attrs: dict[str, Any] = {"code": f"HTTP_{status}", "status": status, "title": error.name}
+    return type("HttpError", (GatewayError,), attrs)(error.description)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    log.error("unexpected error", exc_info=error, extra={"fields": {"path": request.path}})
+    return render_error(InternalError())
+
+
+def main_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,54 @@
+"""The one composition root: builds every service from settings, once, and nothing at import time.
+
+Feature packages add their service to :class:`Services` and build it in
+:func:`bootstrap`. Tests call ``bootstrap(settings)`` with test settings (a
+fresh database, loopback base URLs) and may replace a field with
+``dataclasses.replace`` to swap in a fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.api.keys import ApiKeyService
+from gateway.crypto import Cipher
+from gateway.handoff.service import HandoffService
+from gateway.http import HttpClient
+from gateway.keys.ring import KeyRing
+from gateway.ops.metrics import Metrics
+from gateway.settings import Settings
+from gateway.store import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    cipher: Cipher
+    metrics: Metrics
+    http: HttpClient
+    keyring: KeyRing
+    api_keys: ApiKeyService
+    handoff: HandoffService
+
+    def close(self) -> None:
+        self.http.close()
+        self.db.dispose()
+
+
+def bootstrap(settings: Settings) -> Services:
+    db = Database(settings.database_url)
+    cipher = Cipher.from_spec(settings.encryption_keys)
+    metrics = Metrics()
+    http = HttpClient(metrics, timeout=settings.http_timeout_seconds)
+    keyring = KeyRing(db, settings.keys_path, settings.signing_key_pem)
+    return Services(
+        settings=settings,
+        db=db,
+        cipher=cipher,
+        metrics=metrics,
+        http=http,
+        keyring=keyring,
+        api_keys=ApiKeyService(db),
+        handoff=HandoffService(db, cipher, settings),
+    )

@@ -1,0 +1,139 @@
+"""Issue and redeem one-time hand-off codes. No Flask here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from gateway.api.keys import ApiKey
+from gateway.crypto import Cipher
+from gateway.handoff.errors import (
+    HandoffCodeExpired,
+    HandoffCodeInvalid,
+    HandoffCodeUnknown,
+    HandoffCodeUsed,
+    HandoffCodeWrongKey,
+    LaunchNotFound,
+)
+from gateway.settings import Settings
+from gateway.store import Database
+from gateway.store.models.base import new_id, utcnow
+from gateway.store.models.core import HandoffCodeRow, LaunchRow
+from gateway.store.repositories.launches import LaunchRepository
+
+_CODE_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# How long a launch record stays readable after the code is redeemed (deep linking, re-reads).
+LAUNCH_RETENTION = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    launch_id: str
+    code: str
+    redirect_url: str
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def _context(launch_id: str) -> str:
+    return f"launches.record:{launch_id}"
+
+
+class HandoffService:
+    def __init__(self, db: Database, cipher: Cipher, settings: Settings) -> None:
+        self._db = db
+        self._cipher = cipher
+        self._ttl = dt.timedelta(seconds=settings.handoff_code_ttl_seconds)
+        self._vendor_url = settings.vendor_launch_url
+
+    def issue(
+        self,
+        kind: str,
+        record: dict[str, Any],
+        *,
+        user_id: str | None,
+        api_key_id: str | None = None,
+        launch_id: str | None = None,
+    ) -> Handoff:
+        """Store the launch record (encrypted) and a fresh code for it in one transaction."""
+        with self._db.transaction() as s:
+            return self.issue_in(s, kind, record, user_id=user_id, api_key_id=api_key_id, launch_id=launch_id)
+
+    def issue_in(
+        self,
+        session: Any,
+        kind: str,
+        record: dict[str, Any],
+        *,
+        user_id: str | None,
+        api_key_id: str | None = None,
+        launch_id: str | None = None,
+    ) -> Handoff:
+        """Like :meth:`issue`, inside the caller's transaction (so the launch and its state change commit together)."""
+        now = utcnow()
+        launch_id = launch_id or new_id("lch")
+        document = {"id": launch_id, "kind": kind, "created_at": now.isoformat(), **record}
+        code = secrets.token_urlsafe(32)
+        LaunchRepository(session).add(
+            LaunchRow(
+                id=launch_id,
+                kind=kind,
+                user_id=user_id,
+                record_encrypted=self._cipher.encrypt(json.dumps(document), _context(launch_id)),
+                created_at=now,
+                expires_at=now + LAUNCH_RETENTION,
+            ),
+            HandoffCodeRow(code_hash=_hash(code), launch_id=launch_id, api_key_id=api_key_id, expires_at=now + self._ttl),
+        )
+        return Handoff(launch_id, code, self.redirect_url(code))
+
+    def redirect_url(self, code: str) -> str:
+        """The vendor launch URL with ``code`` added, keeping any query the vendor configured."""
+        parts = urlsplit(self._vendor_url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "code"]
+        query.append(("code", code))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    def redeem(self, code: str, key: ApiKey) -> dict[str, Any]:
+        if not _CODE_FORMAT.match(code or ""):
+            raise HandoffCodeInvalid()
+        code_hash = _hash(code)
+        now = utcnow()
+        with self._db.transaction() as s:
+            repo = LaunchRepository(s)
+            row = repo.code(code_hash)
+            if row is None:
+                raise HandoffCodeUnknown()
+            if row.api_key_id is not None and row.api_key_id != key.id:
+                raise HandoffCodeWrongKey()
+            if row.redeemed_at is not None:
+                raise HandoffCodeUsed(extra={"launch_id": row.launch_id} if row.redeemed_by == key.id else None)
+            if row.expires_at <= now:
+                raise HandoffCodeExpired()
+            if not repo.mark_redeemed(code_hash, key.id, now):
+                raise HandoffCodeUsed()
+            launch = repo.get(row.launch_id)
+            if launch is None:
+                raise HandoffCodeUnknown()
+            return self._decode(launch)
+
+    def get(self, launch_id: str, key: ApiKey) -> dict[str, Any]:
+        """Read a launch again; only the key that redeemed it may, until it expires."""
+        with self._db.transaction() as s:
+            repo = LaunchRepository(s)
+            launch = repo.get(launch_id)
+            if launch is None or launch.expires_at <= utcnow() or repo.redeemed_by(launch_id) != key.id:
+                raise LaunchNotFound()
+            return self._decode(launch)
+
+    def _decode(self, launch: LaunchRow) -> dict[str, Any]:
+        record: dict[str, Any] = json.loads(self._cipher.decrypt(launch.record_encrypted, _context(launch.id)))
+        return record

@@ -1,0 +1,1 @@
+"""Operations: health and readiness, metrics, JSON logs with request ids, error pages."""

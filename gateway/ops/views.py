@@ -1,0 +1,48 @@
+"""``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.keys.ring import NoSigningKey
+from gateway.web import json_response, services
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is up. Says nothing about its dependencies (that is /readyz)."""
+    return json_response({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready to serve: database reachable, migrations current, a signing key loaded."""
+    svc = services()
+    checks: dict[str, str] = {}
+    try:
+        svc.db.ping()
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if svc.db.migrations_current() else "pending: run `gateway db upgrade`"
+    except SQLAlchemyError:
+        checks["database"] = "unreachable"
+        checks["migrations"] = "unknown"
+    try:
+        if checks["database"] == "ok" and checks["migrations"] == "ok":
+            svc.keyring.load()
+            svc.keyring.signing_key()
+            checks["signing_key"] = "ok"
+        else:
+            checks["signing_key"] = "unknown"
+    except (NoSigningKey, SQLAlchemyError):
+        checks["signing_key"] = "missing: run `gateway keys generate`"
+    ready = all(v == "ok" for v in checks.values())
+    return json_response({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(services().metrics.registry), mimetype=CONTENT_TYPE_LATEST)

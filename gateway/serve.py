@@ -1,0 +1,41 @@
+"""Run the app under gunicorn, in process, so `gateway serve` needs no separate config file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from gateway.settings import Settings
+
+
+class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    def __init__(self, factory: Callable[[Settings], Flask], settings: Settings, options: dict[str, Any]) -> None:
+        self._factory = factory
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._factory(self._settings)
+
+
+def run_server(
+    factory: Callable[[Settings], Flask], settings: Settings, *, host: str, port: int, workers: int, threads: int
+) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": None,  # the app writes its own JSON request log, without query strings
+        "timeout": 60,
+        "graceful_timeout": 30,
+    }
+    _Server(factory, settings, options).run()

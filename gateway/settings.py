@@ -1,0 +1,133 @@
+"""Typed settings read from ``GATEWAY_*`` environment variables.
+
+Defaults live in code, the environment overrides them, and tests override both
+by passing keyword arguments to :func:`load_settings`. :func:`check_settings`
+runs at start-up; in production it refuses every dev default by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+# A fixed dev encryption key so that `make run` works on a bare machine; production refuses it.
+DEV_ENCRYPTION_KEYS = "dev:ZGV2LWluc2VjdXJlLWVuY3J5cHRpb24ta2V5LTMyYnk="
+ENVIRONMENTS = ("dev", "test", "production")
+
+
+class SettingsError(Exception):
+    """A setting is missing, malformed, or not allowed in this environment."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the gateway. Field ``foo_bar`` is read from ``GATEWAY_FOO_BAR``."""
+
+    env: str = "dev"
+    public_base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite:///var/gateway.db"
+    allow_sqlite_in_production: bool = False
+    secret_key: str = DEV_SECRET_KEY
+    encryption_keys: str = DEV_ENCRYPTION_KEYS
+    keys_dir: str = "keys"
+    signing_key_pem: str = ""
+    vendor_launch_url: str = "http://127.0.0.1:8000/sandbox/vendor/launch"
+    handoff_code_ttl_seconds: int = 120
+    log_level: str = "INFO"
+    http_timeout_seconds: float = 10.0
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def keys_path(self) -> Path:
+        return Path(self.keys_dir)
+
+    def env_name(self, field_name: str) -> str:
+        return "GATEWAY_" + field_name.upper()
+
+
+def _coerce(name: str, raw: str, target: Any) -> Any:
+    if target is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(name, f"expected true or false, got {raw!r}")
+    if target is int:
+        try:
+            return int(raw)
+        except ValueError as e:
+            raise SettingsError(name, f"expected an integer, got {raw!r}") from e
+    if target is float:
+        try:
+            return float(raw)
+        except ValueError as e:
+            raise SettingsError(name, f"expected a number, got {raw!r}") from e
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, then ``environ`` (default ``os.environ``), then ``overrides``."""
+    source = os.environ if environ is None else environ
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        env_name = "GATEWAY_" + f.name.upper()
+        if env_name in source:
+            values[f.name] = _coerce(env_name, source[env_name], hints[f.name])
+    values.update(overrides)
+    settings = Settings(**values)
+    _check_shape(settings)
+    return settings
+
+
+def _check_shape(settings: Settings) -> None:
+    if settings.env not in ENVIRONMENTS:
+        raise SettingsError("GATEWAY_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
+    if not settings.public_base_url.startswith(("http://", "https://")):
+        raise SettingsError("GATEWAY_PUBLIC_BASE_URL", "must be an absolute http(s) URL")
+    if settings.handoff_code_ttl_seconds <= 0:
+        raise SettingsError("GATEWAY_HANDOFF_CODE_TTL_SECONDS", "must be positive")
+    if settings.http_timeout_seconds <= 0:
+        raise SettingsError("GATEWAY_HTTP_TIMEOUT_SECONDS", "must be positive")
+
+
+def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
+    """Refuse to run production on any dev default. Raises :class:`SettingsError` naming the setting."""
+    if not settings.is_production:
+        return
+    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
+        raise SettingsError("GATEWAY_SECRET_KEY", "production needs a random secret of at least 32 characters")
+    if settings.encryption_keys == DEV_ENCRYPTION_KEYS or "dev:" in settings.encryption_keys:
+        raise SettingsError("GATEWAY_ENCRYPTION_KEYS", "production refuses the dev encryption key")
+    if not settings.public_base_url.startswith("https://"):
+        raise SettingsError("GATEWAY_PUBLIC_BASE_URL", "production needs an https:// public base URL")
+    if settings.database_url.startswith("sqlite") and not settings.allow_sqlite_in_production:
+        raise SettingsError(
+            "GATEWAY_DATABASE_URL",
+            "production runs on PostgreSQL; set GATEWAY_ALLOW_SQLITE_IN_PRODUCTION=true to accept SQLite",
+        )
+    if signing_key_is_dev:
+        raise SettingsError(
+            "GATEWAY_KEYS_DIR", "production refuses the dev signing key; run `gateway keys generate`"
+        )
+    if not settings.vendor_launch_url.startswith("https://"):
+        raise SettingsError("GATEWAY_VENDOR_LAUNCH_URL", "production needs an https:// vendor launch URL")

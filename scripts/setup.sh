@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up everything the gateway needs on a fresh machine. Idempotent.
+#   scripts/setup.sh          virtualenv + the package (for `make run`)
+#   scripts/setup.sh --test   also test extras, Debian's chromium, and a running PostgreSQL
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV=.venv
+WITH_TEST=0
+[[ "${1:-}" == "--test" ]] && WITH_TEST=1
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$WITH_TEST-$(sha256sum pyproject.toml | cut -c1-16)"
+if [[ ! -f "$stamp" ]]; then
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    if [[ $WITH_TEST == 1 ]]; then
+        "$VENV/bin/pip" install --quiet -e ".[test]"
+    else
+        "$VENV/bin/pip" install --quiet -e .
+    fi
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+fi
+
+if [[ $WITH_TEST == 1 ]]; then
+    # Browser tests drive Debian's Chromium through Playwright; never a downloaded browser.
+    if [[ ! -x /usr/bin/chromium ]]; then
+        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    fi
+    # Store and outbox tests run on PostgreSQL too (127.0.0.1:5432, user postgres).
+    if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        if command -v pg_ctlcluster >/dev/null 2>&1 && [[ -d /etc/postgresql ]]; then
+            pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+        fi
+        for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+    fi
+fi

@@ -1,0 +1,74 @@
+"""Fixtures shared by every test: databases on both engines and a live gateway on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.store import Database
+from tests.support.databases import ENGINES, DatabaseFactory, database_factory
+from tests.support.gateway import GatewayUnderTest, start_gateway, test_settings
+
+
+@pytest.fixture(scope="session")
+def db_factory() -> Iterator[DatabaseFactory]:
+    with database_factory() as factory:
+        yield factory
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """Parametrizes a test over SQLite and PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(db_factory: DatabaseFactory, engine_name: str) -> str:
+    """A fresh migrated database on each engine (tests using it run twice)."""
+    return db_factory.url(engine_name)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_url(db_factory: DatabaseFactory) -> str:
+    return db_factory.sqlite_url()
+
+
+@pytest.fixture
+def keys_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "keys"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
+    """A live gateway on SQLite. Fails the test if any API response broke openapi.yaml."""
+    gw = start_gateway(sqlite_url, keys_dir)
+    try:
+        yield gw
+    finally:
+        gw.close()
+    gw.contract.assert_clean()
+
+
+@pytest.fixture
+def gateway_on(database_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
+    """A live gateway on each engine (tests using it run on SQLite and PostgreSQL)."""
+    gw = start_gateway(database_url, keys_dir)
+    try:
+        yield gw
+    finally:
+        gw.close()
+    gw.contract.assert_clean()
+
+
+__all__ = ["test_settings"]

@@ -1,0 +1,1 @@
+"""Test support: databases on both engines, live servers on loopback, OpenAPI response validation."""
