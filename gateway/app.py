@@ -34,7 +34,11 @@ def _blueprints() -> list[Blueprint]:
     from gateway.keys.views import bp as keys_bp
     from gateway.ops.views import bp as ops_bp
 
-    return [ops_bp, keys_bp, api_bp, handoff_bp]
+    blueprints = [ops_bp, keys_bp, api_bp, handoff_bp]
+    # -- lti blueprints --
+    # -- clever blueprints --
+    # -- writeback blueprints --
+    return blueprints
 
 
 def dev_signing_key_present(settings: Settings) -> bool:

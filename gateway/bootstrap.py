@@ -30,6 +30,9 @@ class Services:
     keyring: KeyRing
     api_keys: ApiKeyService
     handoff: HandoffService
+    # -- lti services --
+    # -- clever services --
+    # -- writeback services --
 
     def close(self) -> None:
         self.http.close()
@@ -51,4 +54,7 @@ def bootstrap(settings: Settings) -> Services:
         keyring=keyring,
         api_keys=ApiKeyService(db),
         handoff=HandoffService(db, cipher, settings),
+        # -- lti services --
+        # -- clever services --
+        # -- writeback services --
     )

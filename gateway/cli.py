@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = ak.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("key_id")
     revoke.set_defaults(handler=cmd_api_keys_revoke)
+    # Feature packages register their sub-commands here, one call each:
+    # -- lti commands --
+    # -- clever commands --
+    # -- writeback commands --
     return parser
 
 

@@ -46,6 +46,9 @@ class Settings:
     handoff_code_ttl_seconds: int = 120
     log_level: str = "INFO"
     http_timeout_seconds: float = 10.0
+    # -- lti (issue 3/4) --
+    # -- clever (issue 5) --
+    # -- writeback (issue 7) --
 
     @property
     def is_production(self) -> bool:
