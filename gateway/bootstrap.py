@@ -8,12 +8,13 @@ fresh database, loopback base URLs) and may replace a field with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.api.keys import ApiKeyService
 from gateway.crypto import Cipher
 from gateway.handoff.service import HandoffService
 from gateway.http import HttpClient
+from gateway.jobs import PeriodicJob
 from gateway.keys.ring import KeyRing
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
@@ -30,6 +31,7 @@ class Services:
     keyring: KeyRing
     api_keys: ApiKeyService
     handoff: HandoffService
+    periodic_jobs: list[PeriodicJob] = field(default_factory=list)
     # -- lti services --
     # -- clever services --
     # -- writeback services --
@@ -45,7 +47,7 @@ def bootstrap(settings: Settings) -> Services:
     metrics = Metrics()
     http = HttpClient(metrics, timeout=settings.http_timeout_seconds)
     keyring = KeyRing(db, settings.keys_path, settings.signing_key_pem)
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         cipher=cipher,
@@ -58,3 +60,8 @@ def bootstrap(settings: Settings) -> Services:
         # -- clever services --
         # -- writeback services --
     )
+    # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
+    # -- lti jobs --
+    # -- clever jobs --
+    # -- writeback jobs --
+    return services
