@@ -31,10 +31,11 @@ class Services:
     keyring: KeyRing
     api_keys: ApiKeyService
     handoff: HandoffService
-    periodic_jobs: list[PeriodicJob] = field(default_factory=list)
     # -- lti services --
     # -- clever services --
     # -- writeback services --
+    # Keep defaulted fields last (dataclass order).
+    periodic_jobs: list[PeriodicJob] = field(default_factory=list)
 
     def close(self) -> None:
         self.http.close()
