@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -90,6 +91,9 @@ def _before() -> None:
     g.request_id = new_request_id(request.headers.get("X-Request-Id"))
     g.started = time.perf_counter()
     request_id_var.set(g.request_id)
+    # Refuse early and explicitly: views that parse bodies leniently would otherwise see an empty body.
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
 
 
 def _after(response: Response) -> Response:
@@ -130,8 +134,6 @@ def render_error(error: GatewayError, extra_html: str = "") -> Response:
     log_event(log, logging.WARNING if error.status < 500 else logging.ERROR, "refused", error_code=error.code,
               status_code=error.status, path=request.path)
     if wants_problem_json():
-        import json
-
         response = Response(json.dumps(error.problem(request_id)), status=error.status,
                             mimetype="application/problem+json")
     else:
@@ -164,7 +166,8 @@ def _handle_http_exception(error: HTTPException) -> Response:
 def _generic(error: HTTPException) -> GatewayError:
     status = error.code or 500
     attrs: dict[str, Any] = {"code": f"HTTP_{status}", "status": status, "title": error.name}
-    return type("HttpError", (GatewayError,), attrs)(error.description)
+    made: GatewayError = type("HttpError", (GatewayError,), attrs)(error.description)
+    return made
 
 
 def _handle_unexpected(error: Exception) -> Response:

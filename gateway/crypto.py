@@ -88,7 +88,7 @@ class Cipher:
         return f"{_VERSION}.{self._primary.kid}.{_b64e(nonce + sealed)}"
 
     def decrypt(self, token: str, context: str = "") -> str:
-        version, kid, payload = self._split(token)
+        _, kid, payload = self._split(token)
         aead = self._by_kid.get(kid)
         if aead is None:
             raise DecryptionError(f"no key with id {kid!r} is configured")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105  (the known dev value production refuses)
 # A fixed dev encryption key so that `make run` works on a bare machine; production refuses it.
 DEV_ENCRYPTION_KEYS = "dev:ZGV2LWluc2VjdXJlLWVuY3J5cHRpb24ta2V5LTMyYnk="
 ENVIRONMENTS = ("dev", "test", "production")
@@ -119,7 +119,9 @@ def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
         return
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
         raise SettingsError("GATEWAY_SECRET_KEY", "production needs a random secret of at least 32 characters")
-    if settings.encryption_keys == DEV_ENCRYPTION_KEYS or "dev:" in settings.encryption_keys:
+    dev_key = DEV_ENCRYPTION_KEYS.partition(":")[2]
+    entries = [part.strip() for part in settings.encryption_keys.split(",") if part.strip()]
+    if any(entry.startswith("dev:") or entry.endswith(dev_key) for entry in entries):
         raise SettingsError("GATEWAY_ENCRYPTION_KEYS", "production refuses the dev encryption key")
     if not settings.public_base_url.startswith("https://"):
         raise SettingsError("GATEWAY_PUBLIC_BASE_URL", "production needs an https:// public base URL")

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.store import Database
 from tests.support.databases import ENGINES, DatabaseFactory, database_factory
-from tests.support.gateway import GatewayUnderTest, start_gateway, test_settings
+from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 
 
 @pytest.fixture(scope="session")
@@ -71,4 +71,4 @@ def gateway_on(database_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
     gw.contract.assert_clean()
 
 
-__all__ = ["test_settings"]
+__all__ = ["make_test_settings"]

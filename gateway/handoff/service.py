@@ -91,7 +91,9 @@ class HandoffService:
                 created_at=now,
                 expires_at=now + LAUNCH_RETENTION,
             ),
-            HandoffCodeRow(code_hash=_hash(code), launch_id=launch_id, api_key_id=api_key_id, expires_at=now + self._ttl),
+            HandoffCodeRow(
+                code_hash=_hash(code), launch_id=launch_id, api_key_id=api_key_id, expires_at=now + self._ttl
+            ),
         )
         return Handoff(launch_id, code, self.redirect_url(code))
 

@@ -72,17 +72,15 @@ class KeyRing:
         if self._dir.is_dir():
             for path in sorted(self._dir.glob("*.pem")):
                 dev = path.name.endswith(".dev.pem")
-                key = _load_pem(path.read_bytes())
-                kid = thumbprint_kid(key)
-                keys[kid] = ToolKey(kid, key, dev)
+                private = _load_pem(path.read_bytes())
+                keys[thumbprint_kid(private)] = ToolKey(thumbprint_kid(private), private, dev)
         if self._pem_setting:
-            key = _load_pem(self._pem_setting.encode())
-            kid = thumbprint_kid(key)
-            keys[kid] = ToolKey(kid, key, False)
+            private = _load_pem(self._pem_setting.encode())
+            keys[thumbprint_kid(private)] = ToolKey(thumbprint_kid(private), private, False)
         with self._db.transaction() as s:
             repo = ToolKeyRepository(s)
             has_active = bool(repo.with_status("active"))
-            for kid, key in sorted(keys.items(), key=lambda kv: kv[1].dev):
+            for kid, tool_key in sorted(keys.items(), key=lambda kv: kv[1].dev):
                 if repo.get(kid) is None:
                     status = "next" if has_active else "active"
                     now = utcnow()
@@ -90,8 +88,8 @@ class KeyRing:
                         ToolKeyRow(
                             kid=kid,
                             status=status,
-                            dev=key.dev,
-                            public_jwk=key.public_jwk(),
+                            dev=tool_key.dev,
+                            public_jwk=tool_key.public_jwk(),
                             created_at=now,
                             activated_at=now if status == "active" else None,
                         )

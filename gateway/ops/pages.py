@@ -13,7 +13,8 @@ _PAGE = """<!doctype html>
 <style>
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
 color:#1f2933;line-height:1.5}}
-h1{{font-size:1.5rem}} .code{{font-family:ui-monospace,monospace;background:#eef2f7;padding:.1rem .4rem;border-radius:4px}}
+h1{{font-size:1.5rem}}
+.code{{font-family:ui-monospace,monospace;background:#eef2f7;padding:.1rem .4rem;border-radius:4px}}
 .box{{border:1px solid #d5dde7;border-radius:8px;padding:1rem 1.25rem}} small{{color:#52606d}}
 </style>
 </head>

@@ -18,7 +18,7 @@ from tests.support.openapi import ContractRecorder, attach
 TEST_ENCRYPTION_KEYS = "t1:" + base64.b64encode(b"t" * 32).decode()
 
 
-def test_settings(database_url: str, keys_dir: Path, **overrides: Any) -> Settings:
+def make_test_settings(database_url: str, keys_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",
         "database_url": database_url,
@@ -67,7 +67,7 @@ def start_gateway(database_url: str, keys_dir: Path, **overrides: Any) -> Gatewa
     """Start a gateway whose public base URL is its own loopback address."""
     server = LiveServer(lambda environ, start_response: None)
     overrides.setdefault("public_base_url", server.url)
-    settings = test_settings(database_url, keys_dir, **overrides)
+    settings = make_test_settings(database_url, keys_dir, **overrides)
     services = bootstrap(settings)
     services.keyring.generate()
     app = create_app(services=services)

@@ -58,8 +58,11 @@ def attach(app: Flask) -> ContractRecorder:
 
     @app.after_request
     def _validate(response: Response) -> Response:
-        if not request.path.startswith("/api/"):
+        # Unrouted requests (unknown path, wrong method) have no operation to check against.
+        if not request.path.startswith("/api/") or request.url_rule is None:
             return response
+        if response.status_code == 413:
+            return response  # the adapter would read the oversized body it was refused for
         recorder.checked += 1
         try:
             spec().validate_response(FlaskOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))

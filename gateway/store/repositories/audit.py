@@ -20,7 +20,9 @@ class AuditRepository:
         self._s.add(row)
         return row
 
-    def list(self, *, action: str | None = None, target: str | None = None, limit: int = 100) -> Sequence[AuditEntryRow]:
+    def list(
+        self, *, action: str | None = None, target: str | None = None, limit: int = 100
+    ) -> Sequence[AuditEntryRow]:
         query = select(AuditEntryRow).order_by(AuditEntryRow.id.desc()).limit(limit)
         if action:
             query = query.where(AuditEntryRow.action == action)
