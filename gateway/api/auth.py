@@ -9,8 +9,8 @@ from typing import ParamSpec, TypeVar
 from flask import g, request
 
 from gateway.api.keys import SCOPES, ApiKey
-from gateway.web import services
 from gateway.errors import InsufficientScope, InvalidApiKey, Unauthenticated
+from gateway.web import services
 
 P = ParamSpec("P")
 R = TypeVar("R")
