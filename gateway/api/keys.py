@@ -7,6 +7,7 @@ plain hash is enough (no password stretching needed for high-entropy keys).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -20,6 +21,7 @@ from gateway.store.repositories.api_keys import ApiKeyRepository
 from gateway.store.repositories.audit import AuditRepository
 
 SCOPES = ("launches", "writeback", "roster", "admin")
+LAST_USED_PRECISION = dt.timedelta(seconds=60)
 _KEY_FORMAT = re.compile(r"^gw_(?P<id>[0-9a-f]{16})\.(?P<secret>[A-Za-z0-9_-]{43})$")
 
 
@@ -91,7 +93,10 @@ class ApiKeyService:
             ok = hmac.compare_digest(expected, _hash(match["secret"]))
             if row is None or not ok or row.revoked_at is not None:
                 return None
-            repo.touch(row.id, utcnow())
+            now = utcnow()
+            # A write per API call would serialize every request on SQLite; minute precision is enough.
+            if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
+                repo.touch(row.id, now)
             return ApiKey(row.id, row.name, frozenset(row.scopes))
 
     def list(self) -> list[ApiKeyInfo]:

@@ -63,15 +63,20 @@ class GatewayUnderTest:
         self.services.close()
 
 
-def start_gateway(database_url: str, keys_dir: Path, **overrides: Any) -> GatewayUnderTest:
-    """Start a gateway whose public base URL is its own loopback address."""
+def start_gateway(
+    database_url: str, keys_dir: Path, *, check_contract: bool = True, **overrides: Any
+) -> GatewayUnderTest:
+    """Start a gateway whose public base URL is its own loopback address.
+
+    ``check_contract`` validates every /api response against openapi.yaml (benchmarks turn it off).
+    """
     server = LiveServer(lambda environ, start_response: None)
     overrides.setdefault("public_base_url", server.url)
     settings = make_test_settings(database_url, keys_dir, **overrides)
     services = bootstrap(settings)
     services.keyring.generate()
     app = create_app(services=services)
-    contract = attach(app)
+    contract = attach(app) if check_contract else ContractRecorder()
     server.set_app(app)
     server.start()
     return GatewayUnderTest(server=server, services=services, contract=contract)
