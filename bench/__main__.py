@@ -9,9 +9,8 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(
-        m.name[len("bench_"):] for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
-    )
+    here = [str(Path(__file__).parent)]
+    names = argv or sorted(m.name[len("bench_") :] for m in pkgutil.iter_modules(here) if m.name.startswith("bench_"))
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         for result in module.main():
