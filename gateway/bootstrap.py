@@ -8,6 +8,7 @@ fresh database, loopback base URLs) and may replace a field with
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from gateway.api.keys import ApiKeyService
@@ -47,7 +48,13 @@ def bootstrap(settings: Settings) -> Services:
     cipher = Cipher.from_spec(settings.encryption_keys)
     metrics = Metrics()
     http = HttpClient(metrics, timeout=settings.http_timeout_seconds)
-    keyring = KeyRing(db, settings.keys_path, settings.signing_key_pem)
+    keyring = KeyRing(
+        db,
+        settings.keys_path,
+        settings.signing_key_pem,
+        publish_delay=dt.timedelta(seconds=settings.key_publish_delay_seconds),
+        retire_grace=dt.timedelta(seconds=settings.key_retire_grace_seconds),
+    )
     services = Services(
         settings=settings,
         db=db,

@@ -82,6 +82,23 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.keys.ring import RotationInProgress
+
+    svc = _services(settings)
+    try:
+        kid = svc.keyring.rotate()
+    except RotationInProgress as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        svc.close()
+    hours = settings.key_publish_delay_seconds / 3600
+    print(f"published next key {kid}; signing switches to it in {hours:g} h (GATEWAY_KEY_PUBLISH_DELAY_SECONDS)")
+    print(f"copy {settings.keys_path}/{kid}.pem to every replica before then")
+    return 0
+
+
 def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     svc = _services(settings)
     svc.keyring.load()
@@ -154,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="tool signing keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("generate", help="make a new signing key").set_defaults(handler=cmd_keys_generate)
+    keys.add_parser("rotate", help="publish the next key; signing switches after the publish delay").set_defaults(
+        handler=cmd_keys_rotate
+    )
     klist = keys.add_parser("list", help="list signing keys")
     klist.add_argument("--json", action="store_true")
     klist.set_defaults(handler=cmd_keys_list)

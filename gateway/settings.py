@@ -46,9 +46,44 @@ class Settings:
     handoff_code_ttl_seconds: int = 120
     log_level: str = "INFO"
     http_timeout_seconds: float = 10.0
+    key_publish_delay_seconds: int = 86400
+    key_retire_grace_seconds: int = 86400
     # -- lti (issue 3/4) --
+    lti_state_ttl_seconds: int = 600
+    lti_clock_leeway_seconds: int = 30
+    lti_max_id_token_bytes: int = 65536
+    lti_jwks_cache_seconds: int = 21600
+    lti_jwks_refetch_cooldown_seconds: float = 30.0
+    lti_jwks_timeout_seconds: float = 5.0
     # -- clever (issue 5) --
+    clever_client_id: str = ""
+    clever_client_secret: str = ""
+    clever_oauth_base_url: str = "https://clever.com"
+    clever_api_base_url: str = "https://api.clever.com"
+    clever_redirect_uri: str = ""  # empty: <public base URL>/clever/callback
+    clever_stateless_logins: str = "accept"  # accept | bounce (once through authorize with a fresh state)
+    clever_login_state_ttl_seconds: int = 600
+    clever_page_limit: int = 1000
+    clever_rate_limit_per_minute: int = 1200
+    clever_max_retries: int = 4
+    clever_retry_base_seconds: float = 1.0
+    clever_max_rate_limit_wait_seconds: float = 90.0
+    clever_lms_timeout_seconds: float = 30.0
+    clever_sync_interval_seconds: int = 3600
+    clever_token_sync_interval_seconds: int = 3600
+    clever_events_max_age_days: int = 29
     # -- writeback (issue 7) --
+    writeback_max_attempts: int = 15  # then the row goes to `dead` (about 3 hours of failures with the defaults)
+    writeback_backoff_base_seconds: float = 5.0
+    writeback_backoff_cap_seconds: float = 3600.0
+    writeback_retry_after_max_seconds: float = 3600.0  # a remote's Retry-After / X-RateLimit-Reset, capped
+    writeback_lease_seconds: float = 60.0  # a dead worker's rows are claimable again after this
+    writeback_max_delivery_seconds: float = 300.0  # leases stop being renewed for a delivery stuck this long
+    writeback_poll_seconds: float = 1.0
+    writeback_concurrency: int = 4
+    writeback_delivered_retention_days: int = 30
+    idempotency_retention_hours: int = 24
+    worker_in_process: str = "auto"  # auto (on for SQLite, off for PostgreSQL) | true | false
 
     @property
     def is_production(self) -> bool:

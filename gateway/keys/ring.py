@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,16 @@ KEY_SIZE = 2048
 
 class NoSigningKey(Exception):
     """No active signing key is loaded; run `gateway keys generate`."""
+
+
+class RotationInProgress(Exception):
+    """A next key is already published and waiting to take over signing."""
+
+
+# Statuses whose public keys are in the JWKS. `expired` keys are kept as history only.
+PUBLISHED = ("next", "active", "retired")
+# Replicas re-check the rotation schedule at most this often (by the ring's clock).
+ADVANCE_EVERY = dt.timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,34 @@ def _load_pem(data: bytes) -> rsa.RSAPrivateKey:
 
 
 class KeyRing:
-    def __init__(self, db: Database, keys_dir: Path, signing_key_pem: str = "") -> None:
+    """Tool keys and their rotation schedule.
+
+    Rotation without a failed launch or grade: ``rotate()`` publishes a *next* key
+    in the JWKS at once, but signing switches to it only after ``publish_delay``,
+    when platforms that cache the JWKS have had time to see it. The key it
+    replaces is *retired*: still published for ``retire_grace`` so signatures made
+    just before the switch keep verifying, then *expired* (out of the JWKS). Every
+    replica advances the schedule from the database, so they switch together.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        keys_dir: Path,
+        signing_key_pem: str = "",
+        *,
+        publish_delay: dt.timedelta = dt.timedelta(hours=24),
+        retire_grace: dt.timedelta = dt.timedelta(hours=24),
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self._db = db
         self._dir = keys_dir
         self._pem_setting = signing_key_pem
         self._keys: dict[str, ToolKey] = {}
+        self._publish_delay = publish_delay
+        self._retire_grace = retire_grace
+        self._clock = clock
+        self._advanced_at: dt.datetime | None = None
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -83,7 +118,7 @@ class KeyRing:
             for kid, tool_key in sorted(keys.items(), key=lambda kv: kv[1].dev):
                 if repo.get(kid) is None:
                     status = "next" if has_active else "active"
-                    now = utcnow()
+                    now = self._clock()
                     repo.add(
                         ToolKeyRow(
                             kid=kid,
@@ -112,6 +147,30 @@ class KeyRing:
         self.load()
         return kid
 
+    def rotate(self) -> str:
+        """Publish a new *next* key; it takes over signing after the publish delay."""
+        self.load()
+        with self._db.transaction() as s:
+            waiting = ToolKeyRepository(s).with_status("next")
+        if waiting:
+            raise RotationInProgress(f"key {waiting[0].kid} is already waiting to take over signing")
+        return self.generate(dev=False)
+
+    def advance(self, *, force: bool = False) -> None:
+        """Apply the rotation schedule: promote a next key whose time has come, expire old retired keys."""
+        now = self._clock()
+        if not force and self._advanced_at is not None and now - self._advanced_at < ADVANCE_EVERY:
+            return
+        with self._db.transaction() as s:
+            repo = ToolKeyRepository(s)
+            for row in repo.with_status("next"):
+                # Only a replica holding the private key may switch signing to it.
+                if row.created_at + self._publish_delay <= now and row.kid in self._keys:
+                    repo.promote(row.kid, now)
+                    break
+            repo.expire_retired(now - self._retire_grace)
+        self._advanced_at = now
+
     def ensure_dev_key(self) -> str | None:
         """In dev mode only: make a key on first run so `make run` works on a bare machine."""
         self.load()
@@ -122,8 +181,15 @@ class KeyRing:
     # -- use ---------------------------------------------------------------------------------------
 
     def _active_kid(self) -> str | None:
+        self.advance()
         with self._db.transaction() as s:
-            for row in ToolKeyRepository(s).with_status("active"):
+            repo = ToolKeyRepository(s)
+            for row in repo.with_status("active"):
+                if row.kid in self._keys:
+                    return row.kid
+            # A replica that never got the new key file keeps signing with the key it replaced, which
+            # platforms still accept while it is published (retired); /readyz and `keys list` show the lag.
+            for row in sorted(repo.with_status("retired"), key=lambda r: r.retired_at or r.created_at, reverse=True):
                 if row.kid in self._keys:
                     return row.kid
         return None
@@ -141,9 +207,10 @@ class KeyRing:
             return False
 
     def jwks(self) -> dict[str, Any]:
-        """Public keys of every key that is not retired: the active key and the next one."""
+        """Public keys of the active key, the next key, and keys retired within the grace period."""
+        self.advance()
         with self._db.transaction() as s:
-            rows = [r for r in ToolKeyRepository(s).list() if r.status in ("active", "next")]
+            rows = [r for r in ToolKeyRepository(s).list() if r.status in PUBLISHED]
         return {"keys": [dict(r.public_jwk) for r in rows]}
 
     def describe(self) -> list[dict[str, Any]]:
@@ -156,6 +223,8 @@ class KeyRing:
                 "dev": r.dev,
                 "loaded": r.kid in self._keys,
                 "created_at": r.created_at.isoformat(),
+                "activated_at": r.activated_at.isoformat() if r.activated_at else None,
+                "retired_at": r.retired_at.isoformat() if r.retired_at else None,
             }
             for r in rows
         ]

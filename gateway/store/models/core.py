@@ -44,7 +44,7 @@ class ToolKeyRow(Base):
     __tablename__ = "tool_keys"
 
     kid: Mapped[str] = mapped_column(String(100), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20))  # next | active | retired
+    status: Mapped[str] = mapped_column(String(20))  # next | active | retired | expired
     dev: Mapped[bool] = mapped_column(Boolean, default=False)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.core import ToolKeyRow
@@ -27,3 +28,25 @@ class ToolKeyRepository:
         return self._s.scalars(
             select(ToolKeyRow).where(ToolKeyRow.status == status).order_by(ToolKeyRow.created_at)
         ).all()
+
+    def promote(self, kid: str, at: dt.datetime) -> bool:
+        """next -> active, retiring the keys that were active. False if another replica already did it."""
+        done = self._s.execute(
+            update(ToolKeyRow).where(ToolKeyRow.kid == kid, ToolKeyRow.status == "next")
+            .values(status="active", activated_at=at)
+        )
+        if not done.rowcount:  # type: ignore[attr-defined]  # CursorResult has rowcount
+            return False
+        self._s.execute(
+            update(ToolKeyRow).where(ToolKeyRow.status == "active", ToolKeyRow.kid != kid)
+            .values(status="retired", retired_at=at)
+        )
+        return True
+
+    def expire_retired(self, retired_before: dt.datetime) -> int:
+        """Retired keys past their grace period leave the JWKS for good."""
+        done = self._s.execute(
+            update(ToolKeyRow).where(ToolKeyRow.status == "retired", ToolKeyRow.retired_at < retired_before)
+            .values(status="expired")
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
