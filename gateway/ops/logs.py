@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import sys
+import traceback
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -73,8 +74,12 @@ class JsonFormatter(logging.Formatter):
         if isinstance(fields, dict):
             payload.update(scrub(fields))
         if record.exc_info and record.exc_info[0] is not None:
-            # Type only: exception messages from libraries can quote tokens or claims.
+            # Type and frames only: exception messages from libraries can quote tokens or claims.
             payload["exc_type"] = record.exc_info[0].__name__
+            payload["frames"] = [
+                f"{frame.filename}:{frame.lineno} {frame.name}"
+                for frame in traceback.extract_tb(record.exc_info[2])[-12:]
+            ]
         return json.dumps(payload, default=str)
 
 

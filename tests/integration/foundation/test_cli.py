@@ -130,10 +130,11 @@ def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:
     port = reserve_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env.update(GATEWAY_PORT=str(port), GATEWAY_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve"], cwd=tmp_path, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 30
         status = None
@@ -142,7 +143,7 @@ def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:
                 status = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code
             except requests.ConnectionError:
                 time.sleep(0.2)
-        assert status == 200
+        assert status == 200, log_path.read_text()[-2000:]
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
         assert (tmp_path / "var" / "gateway.db").exists()
         assert len(list((tmp_path / "keys").glob("*.dev.pem"))) == 1

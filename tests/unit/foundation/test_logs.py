@@ -58,6 +58,7 @@ def test_exception_messages_are_not_logged() -> None:
     line = JsonFormatter().format(record)
     assert "abc123" not in line and "ada@school.example" not in line
     assert json.loads(line)["exc_type"] == "ValueError"
+    assert any("test_exception_messages_are_not_logged" in frame for frame in json.loads(line)["frames"])
 
 
 def test_request_ids_are_checked() -> None:
