@@ -39,6 +39,9 @@ def _blueprints() -> list[Blueprint]:
     # -- lti blueprints --
     # -- clever blueprints --
     # -- writeback blueprints --
+    from gateway.writeback.views import bp as deliveries_bp
+
+    blueprints.append(deliveries_bp)
     return blueprints
 
 

@@ -20,6 +20,9 @@ from gateway.keys.ring import KeyRing
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store import Database
+from gateway.writeback.backends import DeliveryBackend
+from gateway.writeback.housekeeping import writeback_jobs
+from gateway.writeback.outbox import Outbox, build_outbox
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Services:
     # -- lti services --
     # -- clever services --
     # -- writeback services --
+    outbox: Outbox
+    delivery_backends: dict[str, DeliveryBackend]  # by backend name ("ags", "clever"); workers claim only these
     # Keep defaulted fields last (dataclass order).
     periodic_jobs: list[PeriodicJob] = field(default_factory=list)
 
@@ -67,9 +72,12 @@ def bootstrap(settings: Settings) -> Services:
         # -- lti services --
         # -- clever services --
         # -- writeback services --
+        outbox=build_outbox(db, cipher, settings, metrics.registry),
+        delivery_backends={},
     )
     # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
     # -- lti jobs --
     # -- clever jobs --
     # -- writeback jobs --
+    services.periodic_jobs.extend(writeback_jobs(db, settings))
     return services

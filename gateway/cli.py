@@ -195,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     # -- lti commands --
     # -- clever commands --
     # -- writeback commands --
+    from gateway.writeback.cli import register as register_writeback
+
+    register_writeback(sub)
     return parser
 
 

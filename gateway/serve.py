@@ -38,4 +38,8 @@ def run_server(
         "timeout": 60,
         "graceful_timeout": 30,
     }
+    # -- writeback: the in-process outbox worker (embedded SQLite default) lives in the gunicorn worker --
+    from gateway.writeback import embedded
+
+    options.update(post_worker_init=embedded.post_worker_init, worker_exit=embedded.worker_exit)
     _Server(factory, settings, options).run()

@@ -5,11 +5,13 @@ Each feature keeps its tables in its own module; add the import below when you a
 
 from __future__ import annotations
 
+# ruff: noqa: I001  (imports are grouped by feature under their markers, not alphabetically)
 from gateway.store.models import core
 
 # -- lti models --
 # -- clever models --
 # -- writeback models --
+from gateway.store.models import writeback  # noqa: F401  (registers the outbox tables on Base.metadata)
 from gateway.store.models.base import Base, new_id, utcnow
 
 __all__ = ["Base", "core", "new_id", "utcnow"]

@@ -1,0 +1,48 @@
+"""Worker settings, checked once at start-up (``bootstrap``) and read by every worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.settings import Settings, SettingsError
+
+IN_PROCESS_CHOICES = ("auto", "true", "false")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    concurrency: int
+    lease_seconds: float
+    poll_seconds: float
+    max_delivery_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings, concurrency: int | None = None) -> WorkerConfig:
+        config = cls(
+            concurrency=concurrency or settings.writeback_concurrency,
+            lease_seconds=settings.writeback_lease_seconds,
+            poll_seconds=settings.writeback_poll_seconds,
+            max_delivery_seconds=settings.writeback_max_delivery_seconds,
+        )
+        if config.concurrency < 1:
+            raise SettingsError("GATEWAY_WRITEBACK_CONCURRENCY", "must be at least 1")
+        if config.lease_seconds <= 0:
+            raise SettingsError("GATEWAY_WRITEBACK_LEASE_SECONDS", "must be positive")
+        if config.poll_seconds <= 0:
+            raise SettingsError("GATEWAY_WRITEBACK_POLL_SECONDS", "must be positive")
+        if config.max_delivery_seconds < config.lease_seconds:
+            raise SettingsError("GATEWAY_WRITEBACK_MAX_DELIVERY_SECONDS", "must be at least the lease")
+        if settings.worker_in_process not in IN_PROCESS_CHOICES:
+            raise SettingsError("GATEWAY_WORKER_IN_PROCESS", f"must be one of {', '.join(IN_PROCESS_CHOICES)}")
+        if settings.idempotency_retention_hours < 1:
+            raise SettingsError("GATEWAY_IDEMPOTENCY_RETENTION_HOURS", "must be at least 1")
+        if settings.writeback_delivered_retention_days < 1:
+            raise SettingsError("GATEWAY_WRITEBACK_DELIVERED_RETENTION_DAYS", "must be at least 1")
+        return config
+
+
+def runs_in_process(settings: Settings) -> bool:
+    """Whether ``gateway serve`` runs a worker itself: by default on SQLite (the embedded default) only."""
+    if settings.worker_in_process == "auto":
+        return settings.database_url.startswith("sqlite")
+    return settings.worker_in_process == "true"

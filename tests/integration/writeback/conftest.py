@@ -1,0 +1,111 @@
+"""Fixtures for writeback tests: a flaky remote, services with fast retry settings, running workers."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.bootstrap import Services, bootstrap
+from gateway.store.models.base import utcnow
+from gateway.store.models.writeback import OutboxRow
+from gateway.store.repositories.outbox import OutboxRepository
+from gateway.writeback.outbox import OutboxItem
+from gateway.writeback.worker import Worker
+from tests.support.flaky_remote import FlakyRemote, start_flaky_remote, stop_flaky_remote
+from tests.support.gateway import make_test_settings
+from tests.support.http_backend import BACKEND, with_test_backend
+
+# Short enough that a whole retry ladder takes a fraction of a second, long enough to mean something.
+FAST: dict[str, Any] = {
+    "writeback_backoff_base_seconds": 0.02,
+    "writeback_backoff_cap_seconds": 0.1,
+    "writeback_poll_seconds": 0.02,
+    "writeback_lease_seconds": 2.0,
+    "writeback_max_delivery_seconds": 10.0,
+    "writeback_max_attempts": 4,
+    "writeback_retry_after_max_seconds": 5.0,
+    "http_timeout_seconds": 0.5,
+}
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll ``predicate`` until true; fail after ``timeout`` (a bound, not a speed claim)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def enqueue(
+    services: Services,
+    *,
+    case: str = "",
+    key: str | None = None,
+    kind: str = "grade",
+    backend: str = BACKEND,
+    api_key_id: str | None = None,
+    event_at: Any = None,
+    **payload: Any,
+) -> str:
+    with services.db.transaction() as s:
+        made = services.outbox.enqueue(
+            s,
+            OutboxItem(kind=kind, backend=backend, ordering_key=key or f"case:{case or utcnow().isoformat()}",
+                       payload={"case": case, **payload}, api_key_id=api_key_id, event_at=event_at),
+        )
+    return made.id
+
+
+def row(services: Services, delivery_id: str) -> OutboxRow:
+    with services.db.transaction() as s:
+        found = OutboxRepository(s).get(delivery_id)
+        assert found is not None
+        return found
+
+
+def state_of(services: Services, delivery_id: str) -> str:
+    return row(services, delivery_id).state
+
+
+def settle(services: Services, *ids: str, states: tuple[str, ...] = ("delivered", "failed", "dead")) -> None:
+    wait_until(lambda: all(state_of(services, i) in states for i in ids), what=f"{ids} to reach {states}")
+
+
+@contextlib.contextmanager
+def running(services: Services, concurrency: int = 2) -> Iterator[Worker]:
+    worker = Worker(services, concurrency=concurrency)
+    thread = worker.start_thread()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(timeout=15)
+        assert not thread.is_alive(), "the worker did not stop"
+
+
+@pytest.fixture
+def remote() -> Iterator[FlakyRemote]:
+    made = start_flaky_remote()
+    yield made
+    stop_flaky_remote(made)
+    assert not made.overlaps, f"deliveries in flight twice at once: {made.overlaps}"
+
+
+def make_services(database_url: str, keys_dir: Path, remote: FlakyRemote, **overrides: Any) -> Services:
+    return with_test_backend(bootstrap(make_test_settings(database_url, keys_dir, **{**FAST, **overrides})),
+                             remote.url)
+
+
+@pytest.fixture
+def wb(database_url: str, keys_dir: Path, remote: FlakyRemote) -> Iterator[Services]:
+    """Services on each engine with fast retries and the test backend posting to ``remote``."""
+    services = make_services(database_url, keys_dir, remote)
+    yield services
+    services.close()
