@@ -38,6 +38,10 @@ def _blueprints() -> list[Blueprint]:
     blueprints = [ops_bp, keys_bp, api_bp, handoff_bp]
     # -- lti blueprints --
     # -- clever blueprints --
+    from gateway.clever.api import bp as clever_api_bp
+    from gateway.clever.views import bp as clever_bp
+
+    blueprints += [clever_bp, clever_api_bp]
     # -- writeback blueprints --
     from gateway.writeback.views import bp as deliveries_bp
 

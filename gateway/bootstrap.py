@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from gateway.api.keys import ApiKeyService
+from gateway.clever.service import CleverService, build_clever
 from gateway.crypto import Cipher
 from gateway.handoff.service import HandoffService
 from gateway.http import HttpClient
@@ -37,6 +38,7 @@ class Services:
     handoff: HandoffService
     # -- lti services --
     # -- clever services --
+    clever: CleverService
     # -- writeback services --
     outbox: Outbox
     delivery_backends: dict[str, DeliveryBackend]  # by backend name ("ags", "clever"); workers claim only these
@@ -71,6 +73,7 @@ def bootstrap(settings: Settings) -> Services:
         handoff=HandoffService(db, cipher, settings),
         # -- lti services --
         # -- clever services --
+        clever=build_clever(settings, db, cipher, http, HandoffService(db, cipher, settings)),
         # -- writeback services --
         outbox=build_outbox(db, cipher, settings, metrics.registry),
         delivery_backends={},
@@ -78,6 +81,7 @@ def bootstrap(settings: Settings) -> Services:
     # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
     # -- lti jobs --
     # -- clever jobs --
+    services.periodic_jobs.extend(services.clever.jobs(settings))
     # -- writeback jobs --
     services.periodic_jobs.extend(writeback_jobs(db, settings))
     return services

@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Feature packages register their sub-commands here, one call each:
     # -- lti commands --
     # -- clever commands --
+    from gateway.clever.cli import register as register_clever
+
+    register_clever(sub)
     # -- writeback commands --
     from gateway.writeback.cli import register as register_writeback
 

@@ -10,6 +10,7 @@ from gateway.store.models import core
 
 # -- lti models --
 # -- clever models --
+from gateway.store.models import clever  # noqa: F401  (registers the Clever tables on Base.metadata)
 # -- writeback models --
 from gateway.store.models import writeback  # noqa: F401  (registers the outbox tables on Base.metadata)
 from gateway.store.models.base import Base, new_id, utcnow

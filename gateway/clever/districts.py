@@ -1,0 +1,102 @@
+"""Secure Sync connections: district-app tokens from ``GET /oauth/tokens?owner_type=district`` (brief §2.3).
+
+Every token Clever lists is stored encrypted (context-bound to its district). A district Clever stops listing has
+disconnected the app: its token is dropped, it is marked ``disconnected`` and its roster archived (kept for
+history, no longer served as current). A district that comes back gets a full sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from gateway.clever.client import CleverClient
+from gateway.crypto import Cipher, DecryptionError
+from gateway.ops.logs import log_event
+from gateway.store import Database
+from gateway.store.models.base import utcnow
+from gateway.store.models.clever import CleverDistrictRow
+from gateway.store.repositories.audit import AuditRepository
+from gateway.store.repositories.clever_roster import CleverDistrictRepository, CleverRosterRepository
+
+log = logging.getLogger("gateway.clever.districts")
+
+
+def token_context(district_id: str) -> str:
+    return f"clever.district_token:{district_id}"
+
+
+@dataclass
+class TokenSyncResult:
+    connected: list[str] = field(default_factory=list)
+    reconnected: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+    disconnected: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in
+                ("connected", "reconnected", "refreshed", "disconnected", "unchanged")}
+
+
+class DistrictTokens:
+    def __init__(self, db: Database, cipher: Cipher, client: CleverClient) -> None:
+        self._db = db
+        self._cipher = cipher
+        self._client = client
+
+    def sync(self, *, actor: str = "job") -> TokenSyncResult:
+        """Bring stored tokens in line with Clever's list. A failed list call changes nothing."""
+        listed = {t.district_id: t for t in self._client.district_tokens()}
+        result = TokenSyncResult()
+        now = utcnow()
+        with self._db.transaction() as s:
+            repo = CleverDistrictRepository(s)
+            audit = AuditRepository(s)
+            for district_id, token in listed.items():
+                encrypted = self._cipher.encrypt(token.access_token, token_context(district_id))
+                row = repo.get(district_id)
+                if row is None:
+                    repo.add(CleverDistrictRow(
+                        id=district_id, status="connected", token_encrypted=encrypted, token_id=token.token_id,
+                        connected_at=now, sync_status="queued", sync_requested_at=now, sync_requested_full=True,
+                        created_at=now, updated_at=now,
+                    ))
+                    result.connected.append(district_id)
+                    audit.record(actor, "clever.district.connect", f"clever_district:{district_id}")
+                elif row.status != "connected":
+                    row.status, row.token_encrypted, row.token_id = "connected", encrypted, token.token_id
+                    row.connected_at, row.disconnected_at, row.updated_at = now, None, now
+                    # Anything may have changed while disconnected; events would not cover it.
+                    row.last_event_id, row.full_synced_at = None, None
+                    row.sync_status, row.sync_requested_at, row.sync_requested_full = "queued", now, True
+                    result.reconnected.append(district_id)
+                    audit.record(actor, "clever.district.reconnect", f"clever_district:{district_id}")
+                elif self._stored(row) != token.access_token:
+                    row.token_encrypted, row.token_id, row.updated_at = encrypted, token.token_id, now
+                    result.refreshed.append(district_id)
+                    audit.record(actor, "clever.district.token_refresh", f"clever_district:{district_id}")
+                else:
+                    result.unchanged.append(district_id)
+            for row in repo.with_status("connected"):
+                if row.id in listed:
+                    continue
+                row.status, row.token_encrypted, row.token_id = "disconnected", None, None
+                row.disconnected_at, row.updated_at, row.sync_requested_at = now, now, None
+                CleverRosterRepository(s).archive_district(row.id, now)
+                result.disconnected.append(row.id)
+                audit.record(actor, "clever.district.disconnect", f"clever_district:{row.id}")
+        log_event(log, logging.INFO, "clever district tokens synced", **result.summary())
+        return result
+
+    def token(self, row: CleverDistrictRow) -> str | None:
+        return self._stored(row)
+
+    def _stored(self, row: CleverDistrictRow) -> str | None:
+        if not row.token_encrypted:
+            return None
+        try:
+            return self._cipher.decrypt(row.token_encrypted, token_context(row.id))
+        except DecryptionError:
+            log_event(log, logging.ERROR, "clever district token unreadable", district_id=row.id)
+            return None

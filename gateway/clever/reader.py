@@ -1,0 +1,166 @@
+"""Read side of the roster for the vendor API (``/api/v1/clever/...``) and for identity matching.
+
+Lists page with an opaque cursor (the last key seen, base64url JSON). Archived records are hidden unless asked
+for; a single user is shown even when archived, with ``archived: true``, so historical links still resolve.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Any
+
+from gateway.clever.errors import (
+    CleverDistrictNotFound,
+    CleverRosterUserNotFound,
+    CleverSectionNotFound,
+    InvalidCursor,
+)
+from gateway.clever.privacy import LookupDigest
+from gateway.clever.roster import RosterCodec
+from gateway.store import Database
+from gateway.store.models.clever import CleverDistrictRow, CleverRosterUserRow, CleverSectionRow
+from gateway.store.repositories.clever_roster import CleverDistrictRepository, CleverRosterRepository
+
+Page = tuple[list[dict[str, Any]], str | None]
+
+
+def encode_cursor(key: list[str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, size: int) -> list[str] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as e:
+        raise InvalidCursor() from e
+    if not isinstance(key, list) or len(key) != size or not all(isinstance(k, str) for k in key):
+        raise InvalidCursor()
+    return key
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def district_view(row: CleverDistrictRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": row.status,
+        "lms_state": row.lms_state,
+        "lms_type": row.lms_type,
+        "connected_at": _iso(row.connected_at),
+        "disconnected_at": _iso(row.disconnected_at),
+        "sync": {
+            "status": row.sync_status,
+            "requested_at": _iso(row.sync_requested_at),
+            "progress": row.sync_progress,
+            "last": row.last_sync,
+            "synced_at": _iso(row.synced_at),
+            "full_synced_at": _iso(row.full_synced_at),
+        },
+    }
+
+
+class RosterReader:
+    def __init__(self, db: Database, codec: RosterCodec, digest: LookupDigest) -> None:
+        self._db = db
+        self._codec = codec
+        self._digest = digest
+
+    def districts(self, cursor: str | None, limit: int) -> Page:
+        after = decode_cursor(cursor, 1)
+        with self._db.transaction() as s:
+            rows = CleverDistrictRepository(s).page(after[0] if after else None, limit + 1)
+            views = [district_view(r) for r in rows[:limit]]
+        return views, encode_cursor([views[-1]["id"]]) if len(rows) > limit else None
+
+    def district(self, district_id: str) -> dict[str, Any]:
+        with self._db.transaction() as s:
+            row = CleverDistrictRepository(s).get(district_id)
+            if row is None:
+                raise CleverDistrictNotFound()
+            return district_view(row)
+
+    def sections(self, district_id: str, cursor: str | None, limit: int, include_archived: bool) -> Page:
+        after = decode_cursor(cursor, 1)
+        with self._db.transaction() as s:
+            if CleverDistrictRepository(s).get(district_id) is None:
+                raise CleverDistrictNotFound()
+            roster = CleverRosterRepository(s)
+            rows = roster.sections(district_id, after[0] if after else None, limit + 1, include_archived)
+            views = [self._section(roster, row) for row in rows[:limit]]
+        return views, encode_cursor([views[-1]["id"]]) if len(rows) > limit else None
+
+    def section_users(self, section_id: str, role: str | None, cursor: str | None, limit: int,
+                      include_archived: bool) -> Page:
+        after = decode_cursor(cursor, 2)
+        with self._db.transaction() as s:
+            roster = CleverRosterRepository(s)
+            if roster.section(section_id) is None:
+                raise CleverSectionNotFound()
+            pairs = roster.section_users(section_id, role, (after[0], after[1]) if after else None, limit + 1,
+                                         include_archived)
+            shown = pairs[:limit]
+            ids = [row.id for row, _ in shown]
+            sis, gateway_ids = roster.sis_ids(ids), roster.gateway_user_ids(ids)
+            views = [{**self._user(row, sis[row.id], gateway_ids.get(row.id)), "section_role": member_role}
+                     for row, member_role in shown]
+        more = len(pairs) > limit
+        return views, encode_cursor([views[-1]["id"], views[-1]["section_role"]]) if more else None
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        with self._db.transaction() as s:
+            roster = CleverRosterRepository(s)
+            row = roster.user(user_id)
+            if row is None:
+                raise CleverRosterUserNotFound()
+            return self._user(row, roster.sis_ids([row.id])[row.id], roster.gateway_user_ids([row.id]).get(row.id))
+
+    def find_users(self, district_id: str, *, sis_id: str | None = None, email: str | None = None) -> list[str]:
+        """Clever user ids in a district holding this SIS id (any role) or this email (for identity matching)."""
+        found: list[str] = []
+        with self._db.transaction() as s:
+            roster = CleverRosterRepository(s)
+            if sis_id:
+                found.extend(r.id for r in roster.by_sis_id(district_id, sis_id) if r.archived_at is None)
+            digest = self._digest.email(email)
+            if digest:
+                found.extend(r.id for r in roster.by_email_digest(district_id, digest)
+                             if r.archived_at is None and r.id not in found)
+        return found
+
+    def _section(self, roster: CleverRosterRepository, row: CleverSectionRow) -> dict[str, Any]:
+        members = roster.members(row.id)
+        return {
+            "id": row.id,
+            "district_id": row.district_id,
+            "school_id": row.school_id,
+            "name": row.name,
+            "subject": row.subject,
+            "grade": row.grade,
+            "lms_synced": row.lms_synced,
+            "archived": row.archived_at is not None,
+            "teacher_ids": [m.user_id for m in members if m.role == "teacher"],
+            "student_count": sum(1 for m in members if m.role == "student"),
+        }
+
+    def _user(self, row: CleverRosterUserRow, sis_ids: dict[str, str], gateway_user_id: str | None) -> dict[str, Any]:
+        profile = self._codec.profile(row)
+        return {
+            "id": row.id,
+            "district_id": row.district_id,
+            "roles": list(row.roles),
+            "name": {"first": profile.get("first"), "last": profile.get("last")},
+            "email": profile.get("email"),
+            "sis_ids": sis_ids,
+            "school_ids": list(row.school_ids),
+            "lms_synced": row.lms_synced,
+            "archived": row.archived_at is not None,
+            "user_id": gateway_user_id,
+        }

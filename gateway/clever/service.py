@@ -1,0 +1,116 @@
+"""The Clever feature, built once by :func:`gateway.bootstrap.bootstrap` from settings.
+
+``CleverService`` holds the client, the login flow, the token and roster sync and the roster reader, and
+names the periodic jobs the worker runs (token discovery, roster sync, housekeeping).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.clever.client import CleverClient
+from gateway.clever.config import CleverConfig
+from gateway.clever.districts import DistrictTokens
+from gateway.clever.errors import CleverApiError
+from gateway.clever.login import CleverLogin
+from gateway.clever.privacy import LookupDigest
+from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.reader import RosterReader
+from gateway.clever.roster import RosterCodec
+from gateway.clever.sync import RosterSync
+from gateway.clever.transport import CleverTransport, RetryPolicy
+from gateway.crypto import Cipher
+from gateway.handoff.service import HandoffService
+from gateway.http import HttpClient
+from gateway.jobs import PeriodicJob
+from gateway.ops.logs import log_event
+from gateway.settings import Settings
+from gateway.store import Database
+from gateway.store.models.base import utcnow
+from gateway.store.repositories.clever import CleverLoginRepository
+
+log = logging.getLogger("gateway.clever")
+
+
+def build_client(
+    settings: Settings,
+    http: HttpClient,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CleverClient:
+    config = CleverConfig.from_settings(settings)
+    limiter = RateLimiter(settings.clever_rate_limit_per_minute, clock=clock, sleep=sleep)
+    policy = RetryPolicy(
+        max_retries=settings.clever_max_retries,
+        base_seconds=settings.clever_retry_base_seconds,
+        max_rate_limit_wait_seconds=settings.clever_max_rate_limit_wait_seconds,
+    )
+    transport = CleverTransport(http, limiter=limiter, policy=policy, clock=clock, sleep=sleep,
+                                timeout=settings.http_timeout_seconds)
+    return CleverClient(config, transport, lms_timeout=settings.clever_lms_timeout_seconds)
+
+
+@dataclass
+class CleverService:
+    config: CleverConfig
+    client: CleverClient
+    login: CleverLogin
+    tokens: DistrictTokens
+    sync: RosterSync
+    roster: RosterReader
+    db: Database
+
+    def housekeeping(self) -> int:
+        """Forget expired login states and remembered codes."""
+        with self.db.transaction() as s:
+            return CleverLoginRepository(s).purge_expired(utcnow())
+
+    def jobs(self, settings: Settings) -> list[PeriodicJob]:
+        def tokens() -> None:
+            if not self.config.configured:
+                return
+            try:
+                self.tokens.sync()
+            except CleverApiError as e:
+                log_event(log, logging.WARNING, "clever token sync failed", error_code=e.code)
+
+        def roster() -> None:
+            if self.config.configured:
+                self.sync.run_due()
+
+        def purge() -> None:
+            self.housekeeping()
+
+        return [
+            PeriodicJob("clever.district_tokens", float(settings.clever_token_sync_interval_seconds), tokens),
+            # Short interval: it also picks up on-demand syncs; each district syncs at its own interval.
+            PeriodicJob("clever.roster_sync", 30.0, roster),
+            PeriodicJob("clever.housekeeping", 600.0, purge),
+        ]
+
+
+def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpClient,
+                 handoff: HandoffService) -> CleverService:
+    client = build_client(settings, http)
+    digest = LookupDigest(settings.secret_key)
+    codec = RosterCodec(cipher, digest)
+    tokens = DistrictTokens(db, cipher, client)
+    sync = RosterSync(
+        db, client, codec, tokens,
+        interval=dt.timedelta(seconds=settings.clever_sync_interval_seconds),
+        events_max_age=dt.timedelta(days=settings.clever_events_max_age_days),
+    )
+    return CleverService(
+        config=client.config,
+        client=client,
+        login=CleverLogin(db, cipher, handoff, client, client.config),
+        tokens=tokens,
+        sync=sync,
+        roster=RosterReader(db, codec, digest),
+        db=db,
+    )

@@ -1,0 +1,89 @@
+"""A simulated Clever: OAuth, identity, Data API v3.0/v3.1, Events and LMS Connect, as one real Flask app.
+
+Tests seed it (:class:`CleverSim`), serve it on loopback, and point ``GATEWAY_CLEVER_OAUTH_BASE_URL`` and
+``GATEWAY_CLEVER_API_BASE_URL`` at it. Responses follow Clever's published Swagger specs
+(``shared/reference/clever/``); the tests check every response against them. Switches on
+``CleverSim.switches`` make the next API calls fail the ways Clever does: 429 with ``X-RateLimit-Reset``, 5xx,
+HTML bodies; ``revoke_district`` revokes a district-app token. A real per-token fixed window applies too.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Flask, Response, g, request
+
+from gateway.sandbox.clever.common import caller, error, html, sim
+from gateway.sandbox.clever.state import CleverSim, RequestRecord
+
+__all__ = ["CleverSim", "create_app"]
+
+_API_PREFIXES = ("/v3.0/", "/v3.1/", "/me", "/userinfo")
+
+
+def create_app(state: CleverSim) -> Flask:
+    from gateway.sandbox.clever import data, lms, oauth
+
+    app = Flask(__name__)
+    app.extensions["clever_sim"] = state
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(lms.bp)
+    app.register_blueprint(data.bp)
+    app.before_request(_record_and_fault)
+    app.register_error_handler(404, lambda _e: error(404, "Resource not found"))
+    app.register_error_handler(405, lambda _e: error(405, "Method not allowed"))
+    return app
+
+
+def _record_and_fault() -> Response | None:
+    state = sim()
+    who = caller()
+    auth = who.kind if who.kind in ("basic", "sso", "district") else "none"
+    with state.lock:
+        state.requests.append(RequestRecord(request.method, request.path, auth))
+    if not request.path.startswith(_API_PREFIXES):
+        return None
+    forced = _switch(state)
+    if forced is not None:
+        return forced
+    if who.kind in ("sso", "district"):
+        return _window(state, who.token)
+    return None
+
+
+def _switch(state: CleverSim) -> Response | None:
+    switches = state.switches
+    with state.lock:
+        if not request.path.startswith(switches.prefix):
+            return None
+        if switches.rate_limited > 0:
+            switches.rate_limited -= 1
+            return _too_many(state.clock() + switches.rate_limit_reset_in)
+        if switches.failures:
+            status = switches.failures.pop(0)
+            return error(status, "Internal Error")
+        if switches.html > 0:
+            switches.html -= 1
+            return html(200 if request.method == "GET" else 404, "Clever")
+    return None
+
+
+def _window(state: CleverSim, token: str) -> Response | None:
+    """Clever's limit: N requests per token per fixed window, then 429 until the window resets."""
+    with state.lock:
+        now = state.clock()
+        start = now - (now % state.rate_window)
+        window_start, count = state.windows.get(token, (start, 0))
+        if window_start < start:
+            window_start, count = start, 0
+        if count >= state.rate_limit:
+            return _too_many(window_start + state.rate_window)
+        state.windows[token] = (window_start, count + 1)
+    return None
+
+
+def _too_many(reset_at: float) -> Response:
+    g.sim_status_note = "rate-limited"
+    response = error(429, "Too Many Requests")
+    response.headers["X-RateLimit-Reset"] = str(math.ceil(reset_at))
+    return response

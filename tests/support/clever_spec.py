@@ -1,0 +1,210 @@
+"""Check the simulated Clever against Clever's own Swagger 2.0 specs (``shared/reference/clever/*.yml``).
+
+:func:`attach` adds an ``after_request`` hook to the simulator: every response to a path the specs describe
+is validated against the declared ``responses`` schema for its status (``$ref`` resolved to ``#/definitions``
+and ``#/responses``), and JSON request bodies against the ``in: body`` parameter schema, so the gateway's
+client is checked too. Swagger 2 is not JSON Schema, so schemas are converted first:
+
+* ``x-nullable: true`` → also accept ``null`` (the field may be absent anyway: nothing is ``required``);
+* ``discriminator`` (``Event`` → ``users.created`` and the like) → the event is checked against the subtype
+  its ``type`` names as well;
+* Clever's formats ``datetime``, ``date`` and ``mongo-id`` are checked.
+
+A status the spec does not declare (Clever documents 401, 429 and 5xx outside the specs) must carry Clever's
+generic error body ``{"message": string}``. Bodies the simulator sends off-spec on purpose (HTML for a wrong
+token) are counted as skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from flask import Flask, Response, g, request
+
+# Clever's specs are read where the project keeps its reference material (not vendored: the upstream
+# repository carries no licence); GATEWAY_CLEVER_SPEC_DIR overrides.
+SPEC_DIR = Path(
+    os.environ.get("GATEWAY_CLEVER_SPEC_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "clever"
+)
+SPEC_FILES = ("v3.0.yml", "v3.1.yml", "v3.1-events.yml", "v3.1-lms.yml", "v3.0-events.yml")
+ERROR_BODY = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
+_MONGO_ID = re.compile(r"^[0-9a-f]{24}$")
+
+formats = jsonschema.FormatChecker()
+
+
+@formats.checks("datetime", raises=ValueError)
+def _datetime(value: object) -> bool:
+    if isinstance(value, str):
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+@formats.checks("date", raises=ValueError)
+def _date(value: object) -> bool:
+    if isinstance(value, str):
+        dt.date.fromisoformat(value)
+    return True
+
+
+@formats.checks("mongo-id")
+def _mongo_id(value: object) -> bool:
+    return not isinstance(value, str) or bool(_MONGO_ID.match(value))
+
+
+def convert(schema: Any) -> Any:
+    """Swagger 2.0 schema → JSON Schema (draft 7)."""
+    if isinstance(schema, list):
+        return [convert(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: convert(v) for k, v in schema.items() if not k.startswith("x-") and k != "discriminator"}
+    if "$ref" in out:
+        # Draft 7 ignores keywords beside $ref; keep the reference alone.
+        out = {"$ref": out["$ref"]}
+    if schema.get("x-nullable") is True:
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def _with_discriminators(definitions: dict[str, Any]) -> dict[str, Any]:
+    """A base with ``discriminator: type`` dispatches to the subtype named by ``type``."""
+    converted = {name: convert(schema) for name, schema in definitions.items()}
+    for base, schema in definitions.items():
+        if schema.get("discriminator") != "type":
+            continue
+        ref = f"#/definitions/{base}"
+        plain = f"{base}__base"
+        converted[plain] = converted[base]
+        subtypes = []
+        for name, sub in definitions.items():
+            parts = sub.get("allOf", [])
+            if any(isinstance(p, dict) and p.get("$ref") == ref for p in parts):
+                text = json.dumps(converted[name]).replace(f'"{ref}"', f'"#/definitions/{plain}"')
+                converted[name] = json.loads(text)
+                subtypes.append(name)
+        converted[base] = {
+            "allOf": [{"$ref": f"#/definitions/{plain}"}]
+            + [{"if": {"properties": {"type": {"const": s}}, "required": ["type"]},
+                "then": {"$ref": f"#/definitions/{s}"}} for s in subtypes]
+        }
+    return converted
+
+
+@dataclass(frozen=True)
+class Operation:
+    spec: str
+    pattern: re.Pattern[str]
+    method: str
+    responses: dict[str, Any]
+    body_schema: Any
+    root: dict[str, Any]
+
+
+@functools.cache
+def operations() -> tuple[Operation, ...]:
+    ops: list[Operation] = []
+    for filename in SPEC_FILES:
+        spec = yaml.safe_load((SPEC_DIR / filename).read_text())
+        root = {"definitions": _with_discriminators(spec["definitions"])}
+        shared = spec.get("responses", {})
+        for path, item in spec["paths"].items():
+            regex = re.escape(spec["basePath"] + path)
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", regex)
+            for method, op in item.items():
+                responses = {}
+                for status, resp in op.get("responses", {}).items():
+                    if "$ref" in resp:
+                        resp = shared[resp["$ref"].rsplit("/", 1)[1]]
+                    responses[status] = convert(resp.get("schema")) if resp.get("schema") else None
+                body = next((p["schema"] for p in op.get("parameters", []) if p.get("in") == "body"), None)
+                ops.append(Operation(filename, re.compile(f"^{regex}$"), method.upper(), responses,
+                                     convert(body) if body else None, root))
+    # Literal paths before templated ones (/sections/{id}/users beats /sections/{id}).
+    ops.sort(key=lambda o: o.pattern.pattern.count("[^/]+"))
+    return tuple(ops)
+
+
+def find(method: str, path: str) -> list[Operation]:
+    return [op for op in operations() if op.method == method and op.pattern.match(path)]
+
+
+def validate(schema: Any, root: dict[str, Any], instance: Any) -> None:
+    full = {**copy.deepcopy(schema), "definitions": root["definitions"]} if isinstance(schema, dict) else schema
+    # best_match picks the deepest error: "'14' is not one of [...]" rather than "not valid under anyOf".
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft7Validator(full, format_checker=formats).iter_errors(instance)
+    )
+    if error is not None:
+        raise error
+
+
+def check(method: str, path: str, status: int, body: Any, request_body: Any = None) -> str | None:
+    """None when the response (and request body) fit the spec; otherwise why not. Raises LookupError off-spec."""
+    matches = find(method, path)
+    if not matches:
+        raise LookupError(path)
+    op = matches[0]
+    try:
+        if request_body is not None and op.body_schema is not None:
+            validate(op.body_schema, op.root, request_body)
+        if str(status) in op.responses:
+            schema = op.responses[str(status)]
+            if schema is not None:
+                validate(schema, op.root, body)
+        else:
+            validate(ERROR_BODY, op.root, body)
+    except jsonschema.ValidationError as e:
+        where = "/".join(str(p) for p in e.absolute_path)
+        return f"{op.spec} {method} {path} -> {status}: {e.message} at {where or '(root)'}"
+    return None
+
+
+@dataclass
+class SpecRecorder:
+    checked: int = 0
+    skipped: int = 0
+    violations: list[str] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)
+
+    def assert_clean(self) -> None:
+        assert not self.violations, "simulated Clever broke Clever's specs:\n" + "\n".join(self.violations)
+
+
+def attach(app: Flask) -> SpecRecorder:
+    recorder = SpecRecorder()
+
+    @app.after_request
+    def _validate(response: Response) -> Response:
+        if not find(request.method, request.path):
+            return response
+        if g.get("sim_off_spec"):
+            recorder.skipped += 1
+            return response
+        body: Any = None
+        if response.get_data():
+            try:
+                body = json.loads(response.get_data())
+            except ValueError:
+                recorder.violations.append(f"{request.method} {request.path} -> {response.status_code}: not JSON")
+                return response
+        request_body = request.get_json(silent=True) if request.method in ("POST", "PATCH") else None
+        problem = check(request.method, request.path, response.status_code, body, request_body)
+        recorder.checked += 1
+        recorder.paths.add(f"{request.method} {request.path}")
+        if problem:
+            recorder.violations.append(problem)
+        return response
+
+    return recorder
