@@ -18,6 +18,7 @@ from gateway.handoff.service import HandoffService
 from gateway.http import HttpClient
 from gateway.jobs import PeriodicJob
 from gateway.keys.ring import KeyRing
+from gateway.lti.service import LtiServices, build_lti
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store import Database
@@ -37,6 +38,7 @@ class Services:
     api_keys: ApiKeyService
     handoff: HandoffService
     # -- lti services --
+    lti: LtiServices
     # -- clever services --
     clever: CleverService
     # -- writeback services --
@@ -72,6 +74,8 @@ def bootstrap(settings: Settings) -> Services:
         api_keys=ApiKeyService(db),
         handoff=HandoffService(db, cipher, settings),
         # -- lti services --
+        lti=build_lti(settings, db=db, http=http, metrics=metrics, handoff=HandoffService(db, cipher, settings),
+                      keyring=keyring),
         # -- clever services --
         clever=build_clever(settings, db, cipher, http, HandoffService(db, cipher, settings)),
         # -- writeback services --
@@ -80,6 +84,7 @@ def bootstrap(settings: Settings) -> Services:
     )
     # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
     # -- lti jobs --
+    services.periodic_jobs.append(PeriodicJob("lti-login-states-purge", 600, services.lti.purge_login_states))
     # -- clever jobs --
     services.periodic_jobs.extend(services.clever.jobs(settings))
     # -- writeback jobs --

@@ -18,7 +18,10 @@ class LiveServer:
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self.host = host
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"live-{self.port}", daemon=True)
+        # A short poll interval: shutdown() waits for the loop to notice, and tests stop many servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"live-{self.port}", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from gateway.store.models import core
 
 # -- lti models --
+from gateway.store.models import lti  # noqa: F401  (registers the LTI tables on Base.metadata)
 # -- clever models --
 from gateway.store.models import clever  # noqa: F401  (registers the Clever tables on Base.metadata)
 # -- writeback models --

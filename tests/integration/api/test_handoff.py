@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from gateway.store.models.core import HandoffCodeRow
 from tests.support.gateway import GatewayUnderTest
+from tests.support.lti_records import sample_lti_record
 
 
 def _redeem(session: requests.Session, gateway: GatewayUnderTest, code: str) -> requests.Response:
@@ -17,13 +18,13 @@ def _redeem(session: requests.Session, gateway: GatewayUnderTest, code: str) -> 
 
 def test_code_redeems_once_then_launch_is_readable(gateway_on: GatewayUnderTest) -> None:
     gw = gateway_on
-    issued = gw.services.handoff.issue("lti", {"user": {"id": "usr_1"}}, user_id=None)
+    issued = gw.services.handoff.issue("lti", sample_lti_record("usr_1"), user_id=None)
     api = gw.api("launches")
 
     first = _redeem(api, gw, issued.code)
     assert first.status_code == 200
     assert first.json()["id"] == issued.launch_id
-    assert first.json()["user"] == {"id": "usr_1"}
+    assert first.json()["user"]["id"] == "usr_1"
 
     second = _redeem(api, gw, issued.code)
     assert second.status_code == 409
@@ -35,13 +36,13 @@ def test_code_redeems_once_then_launch_is_readable(gateway_on: GatewayUnderTest)
 
 
 def test_redirect_url_carries_the_code(gateway: GatewayUnderTest) -> None:
-    issued = gateway.services.handoff.issue("lti", {}, user_id=None)
+    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None)
     assert issued.redirect_url.startswith(gateway.services.settings.vendor_launch_url)
     assert issued.redirect_url.endswith(f"code={issued.code}")
 
 
 def test_expired_code_is_410(gateway: GatewayUnderTest) -> None:
-    issued = gateway.services.handoff.issue("lti", {}, user_id=None)
+    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None)
     with gateway.services.db.transaction() as s:
         s.execute(update(HandoffCodeRow).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     response = _redeem(gateway.api("launches"), gateway, issued.code)
@@ -53,7 +54,7 @@ def test_expired_code_is_410(gateway: GatewayUnderTest) -> None:
 
 def test_code_bound_to_another_key_is_403(gateway: GatewayUnderTest) -> None:
     owner, _ = gateway.services.api_keys.create("app-a", ["launches"])
-    issued = gateway.services.handoff.issue("lti", {}, user_id=None, api_key_id=owner.id)
+    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None, api_key_id=owner.id)
     response = _redeem(gateway.api("launches", ), gateway, issued.code)
     assert response.status_code == 403
     assert response.json()["code"] == "HANDOFF_CODE_WRONG_KEY"
@@ -70,7 +71,7 @@ def test_unknown_and_malformed_codes(gateway: GatewayUnderTest) -> None:
 
 
 def test_other_key_cannot_read_a_redeemed_launch(gateway: GatewayUnderTest) -> None:
-    issued = gateway.services.handoff.issue("lti", {}, user_id=None)
+    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None)
     assert _redeem(gateway.api("launches"), gateway, issued.code).status_code == 200
     other = gateway.api("launches").get(f"{gateway.url}/api/v1/launches/{issued.launch_id}", timeout=5)
     assert (other.status_code, other.json()["code"]) == (404, "LAUNCH_NOT_FOUND")

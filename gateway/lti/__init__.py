@@ -1,0 +1,12 @@
+"""LTI 1.3 tool: OIDC login, launch validation, Deep Linking, platform storage, hand-off to the vendor app.
+
+Specs: LTI 1.3 core https://www.imsglobal.org/spec/lti/v1p3/ ; 1EdTech Security Framework
+https://www.imsglobal.org/spec/security/v1p0/ ; Deep Linking 2.0 https://www.imsglobal.org/spec/lti-dl/v2p0/ ;
+AGS 2.0 https://www.imsglobal.org/spec/lti-ags/v2p0/ ; client-side postMessage storage
+(lti-cs-oidc, lti-pm-s v0p1). Facts and LMS quirks: ``shared/reference/lti-brief.md``.
+
+Modules: ``claims`` (claim URIs, rules as data), ``errors`` (stable codes), ``registrations``,
+``login`` (steps 1-2), ``state`` (server-side state, browser binding), ``jwks`` (platform keys),
+``validator`` (step 3, makes ``VerifiedLaunch``), ``messages`` (claim rules), ``launch`` (record and
+hand-off), ``record`` (the vendor-facing document), ``deep_linking``, ``pages``, ``views`` (thin Flask).
+"""

@@ -1,0 +1,23 @@
+"""Prometheus metrics of the LTI feature, on the app's own registry."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+from gateway.ops.metrics import Metrics
+
+
+class LtiMetrics:
+    def __init__(self, metrics: Metrics) -> None:
+        self.launches = Counter(
+            "gateway_lti_launches_total", "Verified LTI launches handed to the vendor app", ["message_type"],
+            registry=metrics.registry,
+        )
+        self.refusals = Counter(
+            "gateway_lti_refusals_total", "Refused LTI logins, launches and deep-link responses by stable code",
+            ["code"], registry=metrics.registry,
+        )
+        self.jwks_fetches = Counter(
+            "gateway_lti_jwks_fetches_total", "Platform JWKS fetches: why (cold, expired, unknown_kid) and how",
+            ["reason", "result"], registry=metrics.registry,
+        )

@@ -1,0 +1,236 @@
+"""Platform registrations and deployments as plain values, and the functions that add and find them.
+
+A registration is what an LMS administrator set up for the tool: unique by (issuer, client id),
+with the platform's OIDC auth URL, token URL (and separate token audience for Brightspace), and
+JWKS URL (lti-brief §1.1). Deployments belong to a registration and are ``active``, ``pending``
+(seen in a launch, waiting for an administrator) or ``disabled``. Management (CLI, admin API,
+presets, dynamic registration) builds on these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.store import Database
+from gateway.store.models.base import new_id, utcnow
+from gateway.store.models.lti import LtiDeploymentRow, LtiRegistrationRow
+from gateway.store.repositories.audit import AuditRepository
+from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
+
+LMS_KINDS = ("canvas", "schoology", "blackboard", "brightspace", "moodle", "sandbox", "other")
+REGISTRATION_STATUSES = ("active", "disabled")
+DEPLOYMENT_STATUSES = ("active", "pending", "disabled")
+
+
+@dataclass(frozen=True)
+class Registration:
+    id: str
+    name: str
+    issuer: str
+    client_id: str
+    lms: str
+    auth_login_url: str
+    auth_token_url: str
+    auth_audience: str | None
+    jwks_url: str
+    auto_activate_deployments: bool
+    status: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def token_audience(self) -> str:
+        """The ``aud`` of client assertions: the separate audience when the LMS publishes one."""
+        return self.auth_audience or self.auth_token_url
+
+    @classmethod
+    def from_row(cls, row: LtiRegistrationRow) -> Registration:
+        return cls(
+            id=row.id,
+            name=row.name,
+            issuer=row.issuer,
+            client_id=row.client_id,
+            lms=row.lms,
+            auth_login_url=row.auth_login_url,
+            auth_token_url=row.auth_token_url,
+            auth_audience=row.auth_audience,
+            jwks_url=row.jwks_url,
+            auto_activate_deployments=row.auto_activate_deployments,
+            status=row.status,
+            options=dict(row.options or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    registration_id: str
+    deployment_id: str
+    status: str
+    name: str | None = None
+    clever_district_id: str | None = None
+
+    @classmethod
+    def from_row(cls, row: LtiDeploymentRow) -> Deployment:
+        return cls(
+            id=row.id,
+            registration_id=row.registration_id,
+            deployment_id=row.deployment_id,
+            status=row.status,
+            name=row.name,
+            clever_district_id=row.clever_district_id,
+        )
+
+
+class RegistrationExists(ValueError):
+    """A registration with this (issuer, client id) is already there."""
+
+
+def add_registration(
+    db: Database,
+    *,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    jwks_url: str,
+    name: str | None = None,
+    lms: str = "other",
+    auth_audience: str | None = None,
+    auto_activate_deployments: bool = False,
+    options: dict[str, Any] | None = None,
+    deployment_ids: tuple[str, ...] = (),
+    actor: str = "system",
+) -> Registration:
+    """Add a registration (and its known deployments, active) in one audited transaction."""
+    if lms not in LMS_KINDS:
+        raise ValueError(f"lms must be one of {', '.join(LMS_KINDS)}")
+    with db.transaction() as s:
+        repo = RegistrationRepository(s)
+        if repo.by_issuer_and_client(issuer, client_id) is not None:
+            raise RegistrationExists(f"a registration for ({issuer}, {client_id}) exists")
+        now = utcnow()
+        row = LtiRegistrationRow(
+            id=new_id("reg"),
+            name=name or f"{issuer} ({client_id})",
+            issuer=issuer,
+            client_id=client_id,
+            lms=lms,
+            auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url,
+            auth_audience=auth_audience,
+            jwks_url=jwks_url,
+            auto_activate_deployments=auto_activate_deployments,
+            options=dict(options or {}),
+            status="active",
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(row)
+        AuditRepository(s).record(actor, "lti.registration.add", row.id, issuer=issuer, client_id=client_id)
+        for deployment_id in deployment_ids:
+            add_deployment_in(s, row.id, deployment_id, status="active", actor=actor)
+        return Registration.from_row(row)
+
+
+def add_deployment(
+    db: Database, registration_id: str, deployment_id: str, *, status: str = "active", actor: str = "system"
+) -> Deployment:
+    with db.transaction() as s:
+        return add_deployment_in(s, registration_id, deployment_id, status=status, actor=actor)
+
+
+def add_deployment_in(
+    session: Session,
+    registration_id: str,
+    deployment_id: str,
+    *,
+    status: str,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> Deployment:
+    """Add a deployment inside the caller's transaction (a launch records a new one this way)."""
+    if status not in DEPLOYMENT_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(DEPLOYMENT_STATUSES)}")
+    now = now or utcnow()
+    row = LtiDeploymentRow(
+        id=new_id("dep"),
+        registration_id=registration_id,
+        deployment_id=deployment_id,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+    DeploymentRepository(session).add(row)
+    AuditRepository(session).record(
+        actor, "lti.deployment.add", row.id, registration_id=registration_id, deployment_id=deployment_id, status=status
+    )
+    return Deployment.from_row(row)
+
+
+def set_deployment_status(db: Database, deployment_ref: str, status: str, *, actor: str = "system") -> Deployment:
+    if status not in DEPLOYMENT_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(DEPLOYMENT_STATUSES)}")
+    with db.transaction() as s:
+        row = DeploymentRepository(s).get(deployment_ref)
+        if row is None:
+            raise LookupError(f"no deployment {deployment_ref}")
+        row.status = status
+        row.updated_at = utcnow()
+        AuditRepository(s).record(actor, "lti.deployment.status", row.id, status=status)
+        return Deployment.from_row(row)
+
+
+def set_registration_status(db: Database, registration_id: str, status: str, *, actor: str = "system") -> Registration:
+    if status not in REGISTRATION_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(REGISTRATION_STATUSES)}")
+    with db.transaction() as s:
+        row = RegistrationRepository(s).get(registration_id)
+        if row is None:
+            raise LookupError(f"no registration {registration_id}")
+        row.status = status
+        row.updated_at = utcnow()
+        AuditRepository(s).record(actor, "lti.registration.status", row.id, status=status)
+        return Registration.from_row(row)
+
+
+def ensure_registration(db: Database, *, issuer: str, client_id: str, **kwargs: Any) -> Registration:
+    """Add the registration unless it exists (idempotent; used to auto-register the dev sandbox)."""
+    found = find_registration(db, issuer, client_id)
+    if found is not None:
+        return found
+    try:
+        return add_registration(db, issuer=issuer, client_id=client_id, **kwargs)
+    except (RegistrationExists, IntegrityError):
+        # Another worker added it between our read and our write.
+        again = find_registration(db, issuer, client_id)
+        assert again is not None
+        return again
+
+
+def find_registration(db: Database, issuer: str, client_id: str) -> Registration | None:
+    with db.transaction() as s:
+        row = RegistrationRepository(s).by_issuer_and_client(issuer, client_id)
+        return Registration.from_row(row) if row is not None else None
+
+
+def registrations_for_issuer(session: Session, issuer: str) -> list[Registration]:
+    return [Registration.from_row(r) for r in RegistrationRepository(session).by_issuer(issuer)]
+
+
+def get_registration(session: Session, registration_id: str) -> Registration | None:
+    row = RegistrationRepository(session).get(registration_id)
+    return Registration.from_row(row) if row is not None else None
+
+
+def find_deployment(session: Session, registration_id: str, deployment_id: str) -> Deployment | None:
+    row = DeploymentRepository(session).find(registration_id, deployment_id)
+    return Deployment.from_row(row) if row is not None else None

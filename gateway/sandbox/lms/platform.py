@@ -1,0 +1,241 @@
+"""The simulated platform's state: who is in the course, what launch each login is for, and what it received.
+
+Everything lives in memory, guarded by one lock: the app serves on a threaded loopback server.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from gateway.lti import claims as c
+from gateway.sandbox.lms.cases import Case
+from gateway.sandbox.lms.keys import PlatformKey
+
+CLIENT_ID = "sandbox-client"
+DEPLOYMENT_ID = "sandbox-deployment-1"
+
+
+@dataclass(frozen=True)
+class User:
+    sub: str
+    name: str
+    given_name: str
+    family_name: str
+    email: str
+    roles: tuple[str, ...]
+
+    @property
+    def learner(self) -> bool:
+        return c.MEMBERSHIP_ROLE + "Learner" in self.roles
+
+
+TEACHER = User(
+    "teacher-1", "Tess Teacher", "Tess", "Teacher", "tess.teacher@example.edu",
+    (c.MEMBERSHIP_ROLE + "Instructor", c.INSTITUTION_ROLE + "Faculty"),
+)
+STUDENT = User(
+    "student-1", "Sam Student", "Sam", "Student", "sam.student@example.edu",
+    (c.MEMBERSHIP_ROLE + "Learner", c.INSTITUTION_ROLE + "Student"),
+)
+STUDENT_2 = User(
+    "student-2", "Kim Pupil", "Kim", "Pupil", "kim.pupil@example.edu",
+    (c.MEMBERSHIP_ROLE + "Learner", c.INSTITUTION_ROLE + "Student"),
+)
+
+
+@dataclass(frozen=True)
+class Course:
+    id: str = "course-1"
+    label: str = "MATH-7"
+    title: str = "Grade 7 Mathematics"
+
+
+@dataclass
+class LaunchIntent:
+    """What a login is for: set before the login, read by the auth endpoint (keyed by lti_message_hint)."""
+
+    user: User = TEACHER
+    message_type: str = c.RESOURCE_LINK_REQUEST
+    case: Case = Case.VALID
+    variant: str | None = None  # a certification-valid variant (gateway.sandbox.lms.messages.VALID_VARIANTS)
+    storage_target: str | None = None
+    deployment_id: str | None = None
+    resource_link_id: str = "link-1"
+    custom: dict[str, str] = field(default_factory=lambda: {"unit": "fractions"})
+    ags: bool = True
+    nrps: bool = True
+    extra_claims: dict[str, Any] = field(default_factory=dict)
+    drop_claims: tuple[str, ...] = ()
+
+
+@dataclass
+class Recorded:
+    """A request the platform received (token, AGS, NRPS, JWKS, auth, deep-link return)."""
+
+    kind: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class Failure:
+    """An injected failure: the next ``count`` requests whose path contains ``match`` get this answer."""
+
+    match: str
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    count: int
+
+
+class SandboxPlatform:
+    """One simulated LMS: its keys and JWKS, its course, the tool it has registered, and what it saw."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str = CLIENT_ID,
+        deployment_id: str = DEPLOYMENT_ID,
+        key: PlatformKey | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.deployment_id = deployment_id
+        self.key = key or PlatformKey.generate()
+        self.previous_keys: list[PlatformKey] = []
+        self.course = Course()
+        self.users = {u.sub: u for u in (TEACHER, STUDENT, STUDENT_2)}
+        self.tool_login_url = ""
+        self.tool_redirect_uris: list[str] = []
+        self.tool_jwks_url = ""
+        self.intents: dict[str, LaunchIntent] = {}
+        self.recorded: list[Recorded] = []
+        self.failures: list[Failure] = []
+        self.deep_link_returns: list[dict[str, Any]] = []
+        self.tokens: dict[str, tuple[frozenset[str], float]] = {}
+        self.used_jti: set[str] = set()
+        self.used_dl_nonces: set[str] = set()
+        # AGS store: line items by id, scores and results by line item id.
+        self.line_items: dict[str, dict[str, Any]] = {}
+        self.scores: dict[str, list[dict[str, Any]]] = {}
+        self.next_line_item = 1
+        self.lineitem_url_query = False  # give line item URLs a query string (tools must keep it)
+        self.unquoted_link_rel = False  # emit `rel=next` unquoted, as lti1p3platform 0.1.8 does
+        self.token_audience_override: str | None = None  # Brightspace publishes an audience apart from the URL
+        self.lock = threading.RLock()
+
+    # -- URLs -------------------------------------------------------------------------------------------
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    @property
+    def auth_url(self) -> str:
+        return self.base_url + "/auth"
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + "/token"
+
+    @property
+    def token_audience(self) -> str:
+        return self.token_audience_override or self.token_url
+
+    @property
+    def jwks_url(self) -> str:
+        return self.base_url + "/jwks"
+
+    @property
+    def lineitems_url(self) -> str:
+        return f"{self.base_url}/ags/{self.course.id}/lineitems"
+
+    @property
+    def memberships_url(self) -> str:
+        return f"{self.base_url}/nrps/{self.course.id}/memberships"
+
+    @property
+    def deep_link_return_url(self) -> str:
+        return self.base_url + "/deep-link-return"
+
+    def registration(self) -> dict[str, Any]:
+        """What an administrator types into the gateway to register this platform."""
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "auth_login_url": self.auth_url,
+            "auth_token_url": self.token_url,
+            "jwks_url": self.jwks_url,
+            "lms": "sandbox",
+            "name": "Sandbox LMS",
+        }
+
+    # -- the tool ----------------------------------------------------------------------------------------
+
+    def connect_tool(self, *, login_url: str, launch_url: str, jwks_url: str) -> None:
+        self.tool_login_url = login_url
+        self.tool_redirect_uris = [launch_url]
+        self.tool_jwks_url = jwks_url
+
+    def prepare(self, intent: LaunchIntent | None = None, *, client_id: bool = True,
+                deployment_hint: bool = True) -> str:
+        """Remember a launch and return the tool login URL that starts it (what an LMS link points at)."""
+        intent = intent or LaunchIntent()
+        hint = secrets.token_urlsafe(12)
+        with self.lock:
+            self.intents[hint] = intent
+        params = {
+            "iss": self.issuer,
+            "login_hint": intent.user.sub,
+            "target_link_uri": self.tool_redirect_uris[0],
+            "lti_message_hint": hint,
+        }
+        if client_id:
+            params["client_id"] = self.client_id
+        if deployment_hint:
+            params["lti_deployment_id"] = intent.deployment_id or self.deployment_id
+        if intent.storage_target:
+            params["lti_storage_target"] = intent.storage_target
+        return self.tool_login_url + "?" + urlencode(params)
+
+    def rotate_key(self) -> PlatformKey:
+        """Sign with a new key; the old one leaves the JWKS (as Brightspace's hourly rotation does)."""
+        with self.lock:
+            self.previous_keys.append(self.key)
+            self.key = PlatformKey.generate()
+            return self.key
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.key.public_jwk()]}
+
+    # -- test switches ----------------------------------------------------------------------------------
+
+    def fail_next(self, match: str, status: int, *, count: int = 1, headers: dict[str, str] | None = None,
+                  body: dict[str, Any] | None = None) -> None:
+        with self.lock:
+            self.failures.append(Failure(match, status, headers or {}, body or {"error": "injected"}, count))
+
+    def take_failure(self, path: str) -> Failure | None:
+        with self.lock:
+            for failure in self.failures:
+                if failure.match in path and failure.count > 0:
+                    failure.count -= 1
+                    return failure
+        return None
+
+    def record(self, entry: Recorded) -> None:
+        with self.lock:
+            self.recorded.append(entry)
+
+    def requests_of(self, kind: str) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.recorded if r.kind == kind]

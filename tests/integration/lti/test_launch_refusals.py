@@ -1,0 +1,115 @@
+"""Every invalid launch the simulated platform can send is refused with its own code, a page, a metric, and no rows.
+
+The first thirteen are the 1EdTech certification invalid cases (lti-brief §5.2); the rest are the further
+attacks and faults of issue 3 item 4.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+
+from gateway.sandbox.lms import LaunchIntent
+from gateway.sandbox.lms.cases import CERTIFICATION_INVALID, Case
+from tests.support.lti_flow import launch, parse_page
+from tests.support.lti_sandbox import LtiWorld, stored
+
+EXPECTED: dict[Case, tuple[int, str]] = {
+    Case.NO_KID: (400, "LTI_ID_TOKEN_KID_MISSING"),
+    Case.WRONG_KID: (400, "LTI_ID_TOKEN_KID_UNKNOWN"),
+    Case.WRONG_VERSION: (400, "LTI_VERSION_UNSUPPORTED"),
+    Case.NO_VERSION: (400, "LTI_VERSION_MISSING"),
+    Case.NOT_LTI: (400, "LTI_ID_TOKEN_NOT_LTI"),
+    Case.EXP_IAT_INVALID: (400, "LTI_ID_TOKEN_EXPIRED"),
+    Case.NO_MESSAGE_TYPE: (400, "LTI_MESSAGE_TYPE_MISSING"),
+    Case.NO_ROLES: (400, "LTI_ROLES_MISSING"),
+    Case.NO_DEPLOYMENT_ID: (400, "LTI_DEPLOYMENT_ID_MISSING"),
+    Case.NO_RESOURCE_LINK_ID: (400, "LTI_RESOURCE_LINK_ID_MISSING"),
+    Case.NO_SUB: (400, "LTI_SUB_MISSING"),
+    Case.SEVERAL_CLAIMS_MISSING: (400, "LTI_CLAIMS_MISSING"),
+    Case.NO_CONTEXT: (400, "LTI_CONTEXT_MISSING"),
+    Case.BAD_SIGNATURE: (400, "LTI_ID_TOKEN_SIGNATURE_INVALID"),
+    Case.ALG_NONE: (400, "LTI_ID_TOKEN_UNSIGNED"),
+    Case.HS256_PUBLIC_KEY: (400, "LTI_ID_TOKEN_ALG_NOT_ALLOWED"),
+    Case.UNKNOWN_ISSUER: (400, "LTI_ISSUER_UNKNOWN"),
+    Case.UNKNOWN_CLIENT_ID: (400, "LTI_CLIENT_ID_UNKNOWN"),
+    Case.SEVERAL_AUD_NO_AZP: (400, "LTI_AZP_MISSING"),
+    Case.AZP_MISMATCH: (400, "LTI_AZP_MISMATCH"),
+    Case.EXPIRED: (400, "LTI_ID_TOKEN_EXPIRED"),
+    Case.IAT_IN_FUTURE: (400, "LTI_ID_TOKEN_IAT_IN_FUTURE"),
+    Case.OVERSIZED: (413, "LTI_ID_TOKEN_TOO_LARGE"),
+    Case.NO_NONCE: (400, "LTI_NONCE_MISSING"),
+    Case.WRONG_NONCE: (400, "LTI_NONCE_MISMATCH"),
+    Case.UNSUPPORTED_MESSAGE_TYPE: (400, "LTI_MESSAGE_TYPE_UNSUPPORTED"),
+    Case.FOREIGN_TARGET_LINK_URI: (400, "LTI_TARGET_LINK_URI_INVALID"),
+    Case.MALFORMED: (400, "LTI_ID_TOKEN_MALFORMED"),
+    Case.LOGIN_REQUIRED: (401, "LTI_PLATFORM_LOGIN_REQUIRED"),
+}
+# Cases that need more than a switch (a second registration, a pending row): test_launch_flow.py.
+ELSEWHERE = {Case.VALID, Case.UNKNOWN_DEPLOYMENT, Case.AUD_MISMATCH}
+
+
+def test_every_case_is_covered_and_codes_are_distinct_where_the_failure_differs() -> None:
+    assert set(EXPECTED) | ELSEWHERE == set(Case)
+    assert set(EXPECTED) >= CERTIFICATION_INVALID
+    codes = [code for case, (_, code) in EXPECTED.items() if case not in (Case.EXP_IAT_INVALID,)]
+    assert len(codes) == len(set(codes)), "each kind of failure has its own code"
+
+
+def _refusal_metric(world: LtiWorld, code: str) -> float:
+    text = requests.get(f"{world.gateway.url}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(f'gateway_lti_refusals_total{{code="{code}"}}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED, key=str), ids=str)
+def test_invalid_launch_is_refused_with_its_code_and_stores_nothing(shared_world: LtiWorld, case: Case) -> None:
+    status, code = EXPECTED[case]
+    before, refusals = stored(shared_world.gateway), _refusal_metric(shared_world, code)
+
+    result = launch(shared_world.browser(), shared_world.platform.prepare(LaunchIntent(case=case)))
+
+    assert result.final.status_code == status, result.final.text[:500]
+    assert result.final.headers["Content-Type"].startswith("text/html")
+    page = parse_page(result.final.text)
+    assert page.error_code == code
+    assert "What you can do:" in result.final.text
+    assert result.final.headers["Cache-Control"] == "no-store"
+    assert result.code is None
+    assert stored(shared_world.gateway) == before
+    assert _refusal_metric(shared_world, code) == refusals + 1
+
+
+def test_login_required_offers_the_tool_in_a_new_window(shared_world: LtiWorld) -> None:
+    result = launch(shared_world.browser(), shared_world.platform.prepare(LaunchIntent(case=Case.LOGIN_REQUIRED)))
+    retry = parse_page(result.final.text).links["open-new-window"]
+    assert retry.startswith(shared_world.gateway.services.lti.config.login_url + "?")
+    assert "lti_storage_target" not in retry
+
+
+def test_refusal_is_problem_json_for_json_clients_and_logged(
+    shared_world: LtiWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("gateway.app")
+    logger.addHandler(handler)
+    try:
+        browser = shared_world.browser()
+        result = launch(
+            browser, shared_world.platform.prepare(LaunchIntent(case=Case.NO_SUB)),
+            tamper=lambda fields: None,
+        )
+        again = browser.post(f"{shared_world.gateway.url}/lti/launch", result.form_fields,
+                             headers={"Accept": "application/json"})
+    finally:
+        logger.removeHandler(handler)
+    assert again.headers["Content-Type"].startswith("application/problem+json")
+    assert again.json()["code"] == "LTI_SUB_MISSING"
+    refused = [r for r in records if r.getMessage() == "refused"]
+    assert {r.fields["error_code"] for r in refused} == {"LTI_SUB_MISSING"}  # type: ignore[attr-defined]
