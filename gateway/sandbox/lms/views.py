@@ -72,7 +72,10 @@ def storage_frame() -> Response:
 @bp.get("/jwks")
 def jwks() -> Response:
     platform = _platform()
-    platform.record(Recorded("jwks", "GET", request.path, {}, {}, None, 200))
+    failure = platform.take_failure(request.path)
+    platform.record(Recorded("jwks", "GET", request.path, {}, {}, None, failure.status if failure else 200))
+    if failure is not None:
+        return Response(status=failure.status, headers=failure.headers)
     response = jsonify(platform.jwks())
     response.headers["Cache-Control"] = "max-age=3600"
     return response

@@ -13,40 +13,10 @@ import requests
 
 from gateway.sandbox.lms import LaunchIntent
 from gateway.sandbox.lms.cases import CERTIFICATION_INVALID, Case
+from tests.support.lti_cases import EXPECTED
 from tests.support.lti_flow import launch, parse_page
 from tests.support.lti_sandbox import LtiWorld, stored
 
-EXPECTED: dict[Case, tuple[int, str]] = {
-    Case.NO_KID: (400, "LTI_ID_TOKEN_KID_MISSING"),
-    Case.WRONG_KID: (400, "LTI_ID_TOKEN_KID_UNKNOWN"),
-    Case.WRONG_VERSION: (400, "LTI_VERSION_UNSUPPORTED"),
-    Case.NO_VERSION: (400, "LTI_VERSION_MISSING"),
-    Case.NOT_LTI: (400, "LTI_ID_TOKEN_NOT_LTI"),
-    Case.EXP_IAT_INVALID: (400, "LTI_ID_TOKEN_EXPIRED"),
-    Case.NO_MESSAGE_TYPE: (400, "LTI_MESSAGE_TYPE_MISSING"),
-    Case.NO_ROLES: (400, "LTI_ROLES_MISSING"),
-    Case.NO_DEPLOYMENT_ID: (400, "LTI_DEPLOYMENT_ID_MISSING"),
-    Case.NO_RESOURCE_LINK_ID: (400, "LTI_RESOURCE_LINK_ID_MISSING"),
-    Case.NO_SUB: (400, "LTI_SUB_MISSING"),
-    Case.SEVERAL_CLAIMS_MISSING: (400, "LTI_CLAIMS_MISSING"),
-    Case.NO_CONTEXT: (400, "LTI_CONTEXT_MISSING"),
-    Case.BAD_SIGNATURE: (400, "LTI_ID_TOKEN_SIGNATURE_INVALID"),
-    Case.ALG_NONE: (400, "LTI_ID_TOKEN_UNSIGNED"),
-    Case.HS256_PUBLIC_KEY: (400, "LTI_ID_TOKEN_ALG_NOT_ALLOWED"),
-    Case.UNKNOWN_ISSUER: (400, "LTI_ISSUER_UNKNOWN"),
-    Case.UNKNOWN_CLIENT_ID: (400, "LTI_CLIENT_ID_UNKNOWN"),
-    Case.SEVERAL_AUD_NO_AZP: (400, "LTI_AZP_MISSING"),
-    Case.AZP_MISMATCH: (400, "LTI_AZP_MISMATCH"),
-    Case.EXPIRED: (400, "LTI_ID_TOKEN_EXPIRED"),
-    Case.IAT_IN_FUTURE: (400, "LTI_ID_TOKEN_IAT_IN_FUTURE"),
-    Case.OVERSIZED: (413, "LTI_ID_TOKEN_TOO_LARGE"),
-    Case.NO_NONCE: (400, "LTI_NONCE_MISSING"),
-    Case.WRONG_NONCE: (400, "LTI_NONCE_MISMATCH"),
-    Case.UNSUPPORTED_MESSAGE_TYPE: (400, "LTI_MESSAGE_TYPE_UNSUPPORTED"),
-    Case.FOREIGN_TARGET_LINK_URI: (400, "LTI_TARGET_LINK_URI_INVALID"),
-    Case.MALFORMED: (400, "LTI_ID_TOKEN_MALFORMED"),
-    Case.LOGIN_REQUIRED: (401, "LTI_PLATFORM_LOGIN_REQUIRED"),
-}
 # Cases that need more than a switch (a second registration, a pending row): test_launch_flow.py.
 ELSEWHERE = {Case.VALID, Case.UNKNOWN_DEPLOYMENT, Case.AUD_MISMATCH}
 
