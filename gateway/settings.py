@@ -72,6 +72,7 @@ class Settings:
     clever_sync_interval_seconds: int = 3600
     clever_token_sync_interval_seconds: int = 3600
     clever_events_max_age_days: int = 29
+    clever_full_sync_interval_seconds: int = 604800  # a full re-read weekly, in case events were missed
     # -- writeback (issue 7) --
     writeback_max_attempts: int = 15  # then the row goes to `dead` (about 3 hours of failures with the defaults)
     writeback_backoff_base_seconds: float = 5.0

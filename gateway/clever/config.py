@@ -48,7 +48,8 @@ def check_clever_settings(settings: Settings) -> None:
         if not getattr(settings, name).startswith(("http://", "https://")):
             raise SettingsError(settings.env_name(name), "must be an absolute http(s) URL")
     positive = ("clever_page_limit", "clever_rate_limit_per_minute", "clever_login_state_ttl_seconds",
-                "clever_sync_interval_seconds", "clever_token_sync_interval_seconds")
+                "clever_sync_interval_seconds", "clever_token_sync_interval_seconds",
+                "clever_full_sync_interval_seconds", "clever_events_max_age_days")
     for name in positive:
         if getattr(settings, name) <= 0:
             raise SettingsError(settings.env_name(name), "must be positive")

@@ -104,6 +104,7 @@ def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpCli
         db, client, codec, tokens,
         interval=dt.timedelta(seconds=settings.clever_sync_interval_seconds),
         events_max_age=dt.timedelta(days=settings.clever_events_max_age_days),
+        full_interval=dt.timedelta(seconds=settings.clever_full_sync_interval_seconds),
     )
     return CleverService(
         config=client.config,

@@ -66,13 +66,14 @@ class SyncOutcome:
 
 class RosterSync:
     def __init__(self, db: Database, client: CleverClient, codec: RosterCodec, tokens: DistrictTokens, *,
-                 interval: dt.timedelta, events_max_age: dt.timedelta) -> None:
+                 interval: dt.timedelta, events_max_age: dt.timedelta, full_interval: dt.timedelta) -> None:
         self._db = db
         self._client = client
         self._codec = codec
         self._tokens = tokens
         self._interval = interval
         self._events_max_age = events_max_age
+        self._full_interval = full_interval
 
     # -- scheduling ---------------------------------------------------------------------------------
 
@@ -134,8 +135,11 @@ class RosterSync:
             row = repo.get(district_id)
             assert row is not None  # claimed just now
             token = self._tokens.token(row)
+            # Events only reach 30 days back; and a periodic full read catches events a district never sent
+            # (events are opt-in per app in Clever's dashboard).
             stale = row.synced_at is None or row.synced_at < now - self._events_max_age
-            wants_full = full or row.sync_requested_full or row.full_synced_at is None or stale
+            old_full = row.full_synced_at is None or row.full_synced_at < now - self._full_interval
+            wants_full = full or row.sync_requested_full or stale or old_full
             row.sync_requested_at, row.sync_requested_full = None, False
             row.sync_progress = {"mode": "full" if wants_full else "events", "phase": "starting",
                                  "pages": 0, "upserted": 0, "archived": 0}

@@ -196,7 +196,9 @@ class CleverSim:
             "_district": district_id,
         }
         if previous is not None:
-            event["previous_attributes"] = previous
+            # The spec types each previous attribute as an object (`additionalProperties: {type: object}`),
+            # so only object-valued ones (name, roles, ...) are echoed.
+            event["previous_attributes"] = {k: v for k, v in previous.items() if isinstance(v, dict)}
         self.events.append(event)
 
     # -- views ---------------------------------------------------------------------------------------

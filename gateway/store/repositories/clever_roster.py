@@ -211,11 +211,11 @@ class CleverRosterRepository:
 
     def by_sis_id(self, district_id: str, sis_id: str) -> Sequence[CleverRosterUserRow]:
         """Roster users holding ``sis_id`` in a district (any role); for identity matching."""
+        holders = select(CleverRosterSisIdRow.user_id).where(
+            CleverRosterSisIdRow.district_id == district_id, CleverRosterSisIdRow.sis_id == sis_id
+        )
         return self._s.scalars(
-            select(CleverRosterUserRow)
-            .join(CleverRosterSisIdRow, CleverRosterSisIdRow.user_id == CleverRosterUserRow.id)
-            .where(CleverRosterSisIdRow.district_id == district_id, CleverRosterSisIdRow.sis_id == sis_id)
-            .distinct()
+            select(CleverRosterUserRow).where(CleverRosterUserRow.id.in_(holders)).order_by(CleverRosterUserRow.id)
         ).all()
 
     def by_email_digest(self, district_id: str, digest: str) -> Sequence[CleverRosterUserRow]:

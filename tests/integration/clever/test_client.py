@@ -147,7 +147,32 @@ def test_expired_event_cursor_is_not_found(client: CleverClient, clever_on_fake_
     _, token, _ = _district(sim)
     latest = client.latest_event(token)
     assert latest is not None and latest.type == "sections.created"
-    assert list(client.events(token, starting_after=latest.id))[0].items == ()
+    assert next(iter(client.events(token, starting_after=latest.id))).items == ()
     sim.expire_events()
     with pytest.raises(CleverNotFound):
         list(client.events(token, starting_after=latest.id))
+
+
+@pytest.mark.parametrize("authorized_by", ["district", "teacher"])
+def test_identity_calls_with_a_login_token(client: CleverClient, clever_on_fake_clock: RunningClever,
+                                           fake_clock: FakeClock, authorized_by: str) -> None:
+    from gateway.sandbox.clever.state import CodeGrant
+
+    sim = clever_on_fake_clock.sim
+    district, _, kids = _district(sim, students=1)
+    sim.redirect_uris.append(client.config.redirect_uri)
+    sim.codes["c0de"] = CodeGrant(sim.client_id, client.config.redirect_uri, kids[0], authorized_by,
+                                  fake_clock.time() + 60)
+    grant = client.exchange_code("c0de")
+    me = client.me(grant.access_token)
+    assert (me.user_id, me.authorized_by) == (kids[0], authorized_by)
+    assert me.district_id == (district if authorized_by == "district" else None)
+    user = client.user(grant.access_token, me.user_id)
+    assert user.role_names == ("student",)
+    info = client.userinfo(grant.access_token)
+    assert (info.sub, info.user_type, info.given_name) == (kids[0], "student", "Kid0")
+    assert info.family_name == ("Doe" if authorized_by == "district" else "D")
+    with pytest.raises(CleverInvalidGrant):
+        client.exchange_code("c0de")  # single use
+    with pytest.raises(CleverTokenRejected):
+        list(client.users(grant.access_token))  # a login token cannot read the roster

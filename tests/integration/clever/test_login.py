@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import update
 
 from gateway.sandbox.clever import CleverSim
@@ -186,3 +188,25 @@ def test_bounce_mode_sends_a_stateless_arrival_back_through_authorize(
     finally:
         gw.close()
     gw.contract.assert_clean()
+
+
+def test_a_double_submit_reaches_clever_once(clever_gateway: GatewayUnderTest, clever: RunningClever,
+                                             browser: Browser) -> None:
+    _, teacher = _district_teacher(clever.sim)
+    sign_in(browser, clever, teacher)
+    browser.go(f"{clever.url}/sim/portal", stop_at=callback_url(clever_gateway))
+    arriving = browser.last_url
+    answers: list[requests.Response] = []
+
+    def hit() -> None:
+        answers.append(requests.get(arriving, allow_redirects=False, timeout=15))
+
+    threads = [threading.Thread(target=hit) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [302, 302, 302]
+    assert len({a.headers["Location"] for a in answers}) == 1
+    assert clever.sim.token_exchanges() == 1
+    assert stored_counts(clever_gateway) == (1, 1)

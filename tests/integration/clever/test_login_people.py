@@ -96,7 +96,7 @@ def test_library_then_secure_sync_is_one_gateway_user(clever_gateway: GatewayUnd
 
 def test_district_sso_then_secure_sync_is_one_gateway_user(clever_gateway: GatewayUnderTest,
                                                            clever: RunningClever, browser: Browser) -> None:
-    district, school = _school(clever.sim, connect=True)
+    district, _ = _school(clever.sim, connect=True)
     student = clever.sim.add_user(district, first="Ben", last="Ito", roles={"student": {"sis_id": "S-2"}})
     portal_login(clever_gateway, clever, browser, student)
     before = login_record(clever_gateway, browser)

@@ -1,0 +1,218 @@
+"""Secure Sync over loopback: token discovery, a full sync, event increments, unshare and restore, faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from gateway.store.models.clever import CleverDistrictRow, CleverRosterUserRow
+from tests.support.clever_roster import api_get, connect_and_sync, job, seed_district, sync_now, trigger
+from tests.support.clever_sim import RunningClever
+from tests.support.gateway import GatewayUnderTest
+
+
+def _ids(page: dict[str, object]) -> list[str]:
+    data = page["data"]
+    assert isinstance(data, list)
+    return [item["id"] for item in data]
+
+
+def test_full_sync_fills_the_roster(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    seeded = seed_district(clever.sim, students=3)
+    job(clever_gateway, "clever.district_tokens").run()
+    listed = api_get(clever_gateway, "/districts")
+    assert [(d["id"], d["status"], d["sync"]["status"]) for d in listed["data"]] == [
+        (seeded.district, "connected", "queued")]
+    job(clever_gateway, "clever.roster_sync").run()
+
+    district = api_get(clever_gateway, f"/districts/{seeded.district}")
+    assert (district["name"], district["lms_state"], district["sync"]["status"]) == ("Willow SD", "success",
+                                                                                      "succeeded")
+    last = district["sync"]["last"]
+    assert (last["mode"], last["ok"], last["error_code"], last["upserted"]) == ("full", True, None, 6)
+    assert district["sync"]["progress"] is None
+
+    sections = api_get(clever_gateway, f"/districts/{seeded.district}/sections")
+    assert sections["data"][0]["teacher_ids"] == [seeded.teacher]
+    assert sections["data"][0]["student_count"] == 3
+
+    first = api_get(clever_gateway, f"/sections/{seeded.section}/users", limit=2)
+    assert len(first["data"]) == 2 and first["next_cursor"]
+    rest = api_get(clever_gateway, f"/sections/{seeded.section}/users", limit=2, cursor=first["next_cursor"])
+    members = first["data"] + rest["data"]
+    assert rest["next_cursor"] is None
+    assert sorted(m["id"] for m in members) == sorted([seeded.teacher, *seeded.students])
+    teachers = api_get(clever_gateway, f"/sections/{seeded.section}/users", role="teacher")["data"]
+    assert [(t["id"], t["section_role"]) for t in teachers] == [(seeded.teacher, "teacher")]
+
+    kid = api_get(clever_gateway, f"/users/{seeded.students[0]}")
+    assert kid["name"] == {"first": "Kid0", "last": "Last0"}
+    assert (kid["email"], kid["sis_ids"], kid["roles"]) == ("kid0@willow.org", {"student": "S-0"}, ["student"])
+    assert (kid["archived"], kid["user_id"]) == (False, None)
+    assert api_get(clever_gateway, f"/users/{seeded.students[1]}")["email"] is None
+
+
+def test_tokens_and_personal_data_are_encrypted_at_rest(clever_gateway: GatewayUnderTest,
+                                                        clever: RunningClever) -> None:
+    seeded = seed_district(clever.sim)
+    connect_and_sync(clever_gateway)
+    token = clever.sim.token_for(seeded.district)
+    with clever_gateway.services.db.transaction() as s:
+        district = s.get(CleverDistrictRow, seeded.district)
+        assert district is not None and district.token_encrypted
+        assert token not in district.token_encrypted
+        profiles = " ".join(r.profile_encrypted for r in s.scalars(select(CleverRosterUserRow)))
+    for plain in ("Grace", "Hopper", "grace@willow.org", "Kid0"):
+        assert plain not in profiles
+
+
+def test_event_increment(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    sim.update(seeded.students[0], name={"first": "Kiddo", "last": "Renamed"})
+    newcomer = sim.add_user(seeded.district, first="New", last="Kid", roles={"student": {"sis_id": "S-new"}})
+    sim.update(seeded.section, students=[*seeded.students, newcomer])
+    before = sum(1 for r in sim.requests if r.path == "/v3.1/users")
+
+    district = sync_now(clever_gateway, seeded.district)
+    assert (district["sync"]["last"]["mode"], district["sync"]["last"]["ok"]) == ("events", True)
+    assert sum(1 for r in sim.requests if r.path == "/v3.1/users") == before  # no full re-read
+    assert api_get(clever_gateway, f"/users/{seeded.students[0]}")["name"] == {"first": "Kiddo",
+                                                                               "last": "Renamed"}
+    section = api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"][0]
+    assert section["student_count"] == 4
+    assert api_get(clever_gateway, f"/users/{newcomer}")["sis_ids"] == {"student": "S-new"}
+
+
+def test_unshare_archives_and_reshare_restores(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    gone = seeded.students[1]
+    sim.unshare(gone)
+    sync_now(clever_gateway, seeded.district)
+    assert api_get(clever_gateway, f"/users/{gone}")["archived"] is True
+    members = api_get(clever_gateway, f"/sections/{seeded.section}/users")
+    assert gone not in _ids(members)
+    assert gone in _ids(api_get(clever_gateway, f"/sections/{seeded.section}/users", include_archived="true"))
+
+    sim.reshare(gone)
+    district = sync_now(clever_gateway, seeded.district)
+    assert district["sync"]["last"]["mode"] == "events"
+    assert api_get(clever_gateway, f"/users/{gone}")["archived"] is False
+
+
+def test_expired_events_fall_back_to_a_full_sync(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    sim.unshare(seeded.section)
+    sim.expire_events()
+    district = sync_now(clever_gateway, seeded.district)
+    last = district["sync"]["last"]
+    assert (last["mode"], last["ok"], last["fallback"], last["archived"]) == ("full", True, "events_expired", 1)
+    assert api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"] == []
+    archived = api_get(clever_gateway, f"/districts/{seeded.district}/sections", include_archived="true")
+    assert archived["data"][0]["archived"] is True
+
+    sim.reshare(seeded.section)
+    district = sync_now(clever_gateway, seeded.district, full=True)
+    assert district["sync"]["last"]["mode"] == "full"
+    assert _ids(api_get(clever_gateway, f"/districts/{seeded.district}/sections")) == [seeded.section]
+
+
+def test_rate_limit_429_waits_for_the_reset(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim, students=5)
+    sim.rate_limit, sim.rate_window = 3, 1.0  # a one-second window keeps the test short
+    connect_and_sync(clever_gateway)
+    district = api_get(clever_gateway, f"/districts/{seeded.district}")
+    assert district["sync"]["last"]["ok"] is True
+    assert api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"][0]["student_count"] == 5
+    registry = clever_gateway.services.metrics.registry
+    assert (registry.get_sample_value("gateway_outbound_responses_total",
+                                      {"system": "clever", "status": "429"}) or 0) >= 1
+
+
+def test_5xx_is_retried_and_html_fails_as_a_wrong_token(clever_gateway: GatewayUnderTest,
+                                                        clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    sim.switches.failures = [502, 500]
+    connect_and_sync(clever_gateway)
+    assert api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]["last"]["ok"] is True
+    sim.switches.html = 1
+    district = sync_now(clever_gateway, seeded.district)
+    assert (district["sync"]["status"], district["sync"]["last"]["error_code"]) == ("failed", "CLEVER_WRONG_TOKEN")
+    assert district["status"] == "connected"
+
+
+def test_revoked_district_token(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    sim.revoke_district(seeded.district)
+    district = sync_now(clever_gateway, seeded.district)
+    assert (district["status"], district["sync"]["last"]["error_code"]) == ("disconnected", "CLEVER_TOKEN_REJECTED")
+    assert district["disconnected_at"] is not None
+    assert api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"] == []
+    with clever_gateway.services.db.transaction() as s:
+        row = s.get(CleverDistrictRow, seeded.district)
+        assert row is not None and row.token_encrypted is None
+    refused = clever_gateway.api("admin").post(
+        f"{clever_gateway.url}/api/v1/clever/districts/{seeded.district}/sync", timeout=5)
+    assert (refused.status_code, refused.json()["code"]) == (409, "CLEVER_DISTRICT_DISCONNECTED")
+
+    sim.connect_district(seeded.district)
+    connect_and_sync(clever_gateway)
+    district = api_get(clever_gateway, f"/districts/{seeded.district}")
+    assert (district["status"], district["sync"]["last"]["mode"]) == ("connected", "full")
+    assert _ids(api_get(clever_gateway, f"/districts/{seeded.district}/sections")) == [seeded.section]
+
+
+def test_progress_is_visible_while_a_sync_runs(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    job(clever_gateway, "clever.district_tokens").run()
+    sim.switches.prefix = "/v3.1/users"
+    sim.switches.rate_limited, sim.switches.rate_limit_reset_in = 1, 1.5
+    worker = threading.Thread(target=job(clever_gateway, "clever.roster_sync").run)
+    worker.start()
+    seen = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and seen is None:
+        sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+        if sync["status"] == "running" and sync["progress"] and sync["progress"]["phase"] == "schools":
+            seen = sync["progress"]
+        time.sleep(0.05)
+    worker.join(timeout=15)
+    assert seen is not None and seen["mode"] == "full" and seen["pages"] >= 1
+    assert api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]["status"] == "succeeded"
+
+
+def test_trigger_needs_admin_and_a_known_district(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    seeded = seed_district(clever.sim)
+    job(clever_gateway, "clever.district_tokens").run()
+    url = f"{clever_gateway.url}/api/v1/clever/districts/{seeded.district}/sync"
+    forbidden = clever_gateway.api("roster").post(url, timeout=5)
+    assert (forbidden.status_code, forbidden.json()["required_scope"]) == (403, "admin")
+    unknown = clever_gateway.api("admin").post(f"{clever_gateway.url}/api/v1/clever/districts/nope/sync", timeout=5)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "CLEVER_DISTRICT_NOT_FOUND")
+    bad = clever_gateway.api("admin").post(url, json={"full": "yes"}, timeout=5)
+    assert (bad.status_code, bad.json()["code"]) == (400, "BAD_REQUEST")
+    queued = trigger(clever_gateway, seeded.district, full=True)
+    assert queued["sync"]["status"] == "queued" and queued["sync"]["requested_at"]
+
+
+def test_an_old_full_sync_is_redone_in_full(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    seeded = seed_district(clever.sim)
+    connect_and_sync(clever_gateway)
+    assert sync_now(clever_gateway, seeded.district)["sync"]["last"]["mode"] == "events"
+    week_ago = datetime.now(UTC) - timedelta(days=8)
+    with clever_gateway.services.db.transaction() as s:
+        s.execute(update(CleverDistrictRow).values(full_synced_at=week_ago))
+    assert sync_now(clever_gateway, seeded.district)["sync"]["last"]["mode"] == "full"
