@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any
 
 from gateway.bootstrap import Services, bootstrap
+from gateway.ops.logs import configure_logging
 from gateway.settings import Settings
 from gateway.store.models.writeback import REPLAYABLE, STATES
 from gateway.writeback.errors import DeliveryNotFound
@@ -23,6 +24,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def run_worker(services: Services, *, concurrency: int | None = None, metrics_port: int | None = None,
                metrics_host: str = "127.0.0.1") -> int:
     """Run one worker in this process until SIGTERM or SIGINT; in-flight deliveries finish first. Returns 0."""
+    configure_logging(services.settings.log_level)
     if not services.db.migrations_current():
         print("gateway worker: the database is not migrated; run `gateway db upgrade` first", file=sys.stderr)
         return 1

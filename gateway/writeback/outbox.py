@@ -237,11 +237,13 @@ class Outbox:
             row = found.get(delivery_id)
             if row is None:
                 report["not_found"].append(delivery_id)
-            elif row.state not in REPLAYABLE or not repo.requeue(row.seq, REPLAYABLE, now):
-                report["not_replayable"].append({"id": delivery_id, "state": row.state})
+                continue
+            was, attempts = row.state, row.attempts  # the requeue below refreshes the row in the session
+            if was not in REPLAYABLE or not repo.requeue(row.seq, REPLAYABLE, now):
+                report["not_replayable"].append({"id": delivery_id, "state": was})
             else:
                 AuditRepository(session).record(
-                    actor, "delivery.replay", f"delivery:{delivery_id}", from_state=row.state, attempts=row.attempts
+                    actor, "delivery.replay", f"delivery:{delivery_id}", from_state=was, attempts=attempts
                 )
                 report["replayed"].append(delivery_id)
         session.flush()

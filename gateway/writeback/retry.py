@@ -33,10 +33,10 @@ class RetryPolicy:
         )
         if policy.max_attempts < 1:
             raise SettingsError("GATEWAY_WRITEBACK_MAX_ATTEMPTS", "must be at least 1")
-        if policy.base_seconds <= 0 or policy.cap_seconds < policy.base_seconds:
-            raise SettingsError(
-                "GATEWAY_WRITEBACK_BACKOFF_CAP_SECONDS", "base must be positive and the cap at least the base"
-            )
+        if policy.base_seconds <= 0:
+            raise SettingsError("GATEWAY_WRITEBACK_BACKOFF_BASE_SECONDS", "must be positive")
+        if policy.cap_seconds < policy.base_seconds:
+            raise SettingsError("GATEWAY_WRITEBACK_BACKOFF_CAP_SECONDS", "must be at least the backoff base")
         if policy.retry_after_max_seconds < 0:
             raise SettingsError("GATEWAY_WRITEBACK_RETRY_AFTER_MAX_SECONDS", "must not be negative")
         return policy

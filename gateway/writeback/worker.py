@@ -51,6 +51,7 @@ class Worker:
         )
         self._guard = WorkerGuard(sqlite_lock_path(services.settings.database_url))
         self._stopping = threading.Event()
+        self._active = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._inflight: dict[int, float] = {}  # seq -> monotonic start
@@ -67,6 +68,11 @@ class Worker:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
+    @property
+    def active(self) -> bool:
+        """Claiming rows now (on SQLite: holding the one-worker lock)."""
+        return self._active.is_set()
+
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="outbox-worker", daemon=True)
         thread.start()
@@ -77,6 +83,7 @@ class Worker:
     def run(self) -> None:
         if not self._wait_for_guard():
             return
+        self._active.set()
         log_event(log, logging.INFO, "worker started", owner=self.owner, concurrency=self.config.concurrency)
         pool = ThreadPoolExecutor(max_workers=self.config.concurrency, thread_name_prefix="deliver")
         try:
@@ -93,6 +100,7 @@ class Worker:
             if not self._scheduler.join(timeout=self.config.lease_seconds):
                 log_event(log, logging.WARNING, "periodic job still running at stop; its lease will expire")
             self._guard.release()
+            self._active.clear()
             log_event(log, logging.INFO, "worker stopped", owner=self.owner)
 
     def _wait_for_guard(self) -> bool:

@@ -166,8 +166,6 @@ class OutboxRepository:
                 OutboxRow.seq != seq,
             )
         )
-        if value is not None and value.tzinfo is None:  # func.max loses the column type on SQLite
-            value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
         return value
 
     # -- reading ---------------------------------------------------------------------------------
@@ -231,14 +229,7 @@ class OutboxRepository:
             .where(OutboxRow.state.in_(UNFINISHED))
             .group_by(OutboxRow.state)
         ).all()
-        oldest: dict[str, dt.datetime] = {}
-        for state, created in rows:
-            if created is None:
-                continue
-            if not isinstance(created, dt.datetime):
-                created = dt.datetime.fromisoformat(str(created))
-            oldest[str(state)] = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
-        return oldest
+        return {str(state): created for state, created in rows if created is not None}
 
     # -- housekeeping ----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from gateway.store.repositories.outbox import OutboxRepository
 from gateway.writeback.outbox import OutboxItem
 from gateway.writeback.worker import Worker
 from tests.support.flaky_remote import FlakyRemote, start_flaky_remote, stop_flaky_remote
-from tests.support.gateway import make_test_settings
+from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.http_backend import BACKEND, with_test_backend
 
 # Short enough that a whole retry ladder takes a fraction of a second, long enough to mean something.
@@ -109,3 +109,24 @@ def wb(database_url: str, keys_dir: Path, remote: FlakyRemote) -> Iterator[Servi
     services = make_services(database_url, keys_dir, remote)
     yield services
     services.close()
+
+
+@pytest.fixture
+def wb_gateway(database_url: str, keys_dir: Path, remote: FlakyRemote) -> Iterator[GatewayUnderTest]:
+    """A live gateway on each engine with fast retries and the test backend; checks openapi.yaml at teardown."""
+    gw = start_gateway(database_url, keys_dir, **FAST)
+    with_test_backend(gw.services, remote.url)
+    try:
+        yield gw
+    finally:
+        gw.close()
+    gw.contract.assert_clean()
+
+
+def force(services: Services, delivery_id: str, **values: Any) -> None:
+    """Arrange a row's state directly (tests own their data; the worker path is tested elsewhere)."""
+    with services.db.transaction() as s:
+        target = OutboxRepository(s).get(delivery_id)
+        assert target is not None
+        for name, value in values.items():
+            setattr(target, name, value)
