@@ -77,7 +77,7 @@ def bootstrap(settings: Settings) -> Services:
         lti=build_lti(settings, db=db, http=http, metrics=metrics, handoff=HandoffService(db, cipher, settings),
                       keyring=keyring),
         # -- clever services --
-        clever=build_clever(settings, db, cipher, http, HandoffService(db, cipher, settings)),
+        clever=build_clever(settings, db, cipher, http, HandoffService(db, cipher, settings), metrics=metrics),
         # -- writeback services --
         outbox=build_outbox(db, cipher, settings, metrics.registry),
         delivery_backends={},

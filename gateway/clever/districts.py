@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from gateway.clever.client import CleverClient
+from gateway.clever.metrics import CleverMetrics
 from gateway.crypto import Cipher, DecryptionError
 from gateway.ops.logs import log_event
 from gateway.store import Database
@@ -40,7 +41,8 @@ class TokenSyncResult:
 
 
 class DistrictTokens:
-    def __init__(self, db: Database, cipher: Cipher, client: CleverClient) -> None:
+    def __init__(self, db: Database, cipher: Cipher, client: CleverClient, metrics: CleverMetrics) -> None:
+        self._metrics = metrics
         self._db = db
         self._cipher = cipher
         self._client = client
@@ -86,6 +88,9 @@ class DistrictTokens:
                 CleverRosterRepository(s).archive_district(row.id, now)
                 result.disconnected.append(row.id)
                 audit.record(actor, "clever.district.disconnect", f"clever_district:{row.id}")
+        for change, count in result.summary().items():
+            if count and change != "unchanged":
+                self._metrics.districts.labels(change=change).inc(count)
         log_event(log, logging.INFO, "clever district tokens synced", **result.summary())
         return result
 

@@ -30,6 +30,7 @@ from gateway.clever.errors import (
     CleverStateMismatch,
     CleverStateMissing,
 )
+from gateway.clever.metrics import CleverMetrics
 from gateway.clever.privacy import sha256_hex
 from gateway.clever.profile import integration_of, launch_record
 from gateway.crypto import Cipher
@@ -77,7 +78,8 @@ def _context(code_hash: str) -> str:
 
 class CleverLogin:
     def __init__(self, db: Database, cipher: Cipher, handoff: HandoffService, client: CleverClient,
-                 config: CleverConfig) -> None:
+                 config: CleverConfig, metrics: CleverMetrics) -> None:
+        self._metrics = metrics
         self._db = db
         self._cipher = cipher
         self._handoff = handoff
@@ -172,6 +174,7 @@ class CleverLogin:
                 repo.expire_handoff(previous, now)
             AuditRepository(s).record("clever", "clever.login", f"user:{gateway_user.id}",
                                       integration=integration, launch_id=handoff.launch_id, roles=record["roles"])
+        self._metrics.logins.labels(integration=integration, initiated_by=initiated_by).inc()
         log_event(log, logging.INFO, "clever login", integration=integration, launch_id=handoff.launch_id,
                   initiated_by=initiated_by)
         return CallbackResult(handoff.redirect_url, "handoff", launch_id=handoff.launch_id)

@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from prometheus_client import CollectorRegistry
+
 from gateway.clever.client import CleverClient
 from gateway.clever.config import CleverConfig
 from gateway.clever.districts import DistrictTokens
 from gateway.clever.errors import CleverApiError
 from gateway.clever.login import CleverLogin
+from gateway.clever.metrics import CleverMetrics
 from gateway.clever.privacy import LookupDigest
 from gateway.clever.ratelimit import RateLimiter
 from gateway.clever.reader import RosterReader
@@ -28,6 +31,7 @@ from gateway.handoff.service import HandoffService
 from gateway.http import HttpClient
 from gateway.jobs import PeriodicJob
 from gateway.ops.logs import log_event
+from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import utcnow
@@ -94,14 +98,15 @@ class CleverService:
         ]
 
 
-def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpClient,
-                 handoff: HandoffService) -> CleverService:
+def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpClient, handoff: HandoffService,
+                 *, metrics: Metrics | None = None) -> CleverService:
+    counters = CleverMetrics(metrics.registry if metrics is not None else CollectorRegistry())
     client = build_client(settings, http)
     digest = LookupDigest(settings.secret_key)
     codec = RosterCodec(cipher, digest)
-    tokens = DistrictTokens(db, cipher, client)
+    tokens = DistrictTokens(db, cipher, client, counters)
     sync = RosterSync(
-        db, client, codec, tokens,
+        db, client, codec, tokens, counters,
         interval=dt.timedelta(seconds=settings.clever_sync_interval_seconds),
         events_max_age=dt.timedelta(days=settings.clever_events_max_age_days),
         full_interval=dt.timedelta(seconds=settings.clever_full_sync_interval_seconds),
@@ -109,7 +114,7 @@ def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpCli
     return CleverService(
         config=client.config,
         client=client,
-        login=CleverLogin(db, cipher, handoff, client, client.config),
+        login=CleverLogin(db, cipher, handoff, client, client.config, counters),
         tokens=tokens,
         sync=sync,
         roster=RosterReader(db, codec, digest),

@@ -27,6 +27,7 @@ from gateway.clever.errors import (
     CleverTokenRejected,
     CleverWrongToken,
 )
+from gateway.clever.metrics import CleverMetrics
 from gateway.clever.roster import RosterCodec, school_values, section_values
 from gateway.clever.types import CleverUser, District, Event, School, Section
 from gateway.ops.logs import log_event
@@ -65,12 +66,14 @@ class SyncOutcome:
 
 
 class RosterSync:
-    def __init__(self, db: Database, client: CleverClient, codec: RosterCodec, tokens: DistrictTokens, *,
+    def __init__(self, db: Database, client: CleverClient, codec: RosterCodec, tokens: DistrictTokens,
+                 metrics: CleverMetrics, *,
                  interval: dt.timedelta, events_max_age: dt.timedelta, full_interval: dt.timedelta) -> None:
         self._db = db
         self._client = client
         self._codec = codec
         self._tokens = tokens
+        self._metrics = metrics
         self._interval = interval
         self._events_max_age = events_max_age
         self._full_interval = full_interval
@@ -257,6 +260,7 @@ class RosterSync:
                     row.synced_at, row.last_event_id = now, run.last_event_id
                     if run.mode == "full":
                         row.full_synced_at = now
+        self._metrics.syncs.labels(mode=run.mode, outcome=error_code or "ok").inc()
         level = logging.INFO if error_code is None else logging.WARNING
         log_event(log, level, "clever roster sync finished", district_id=run.district_id, mode=run.mode,
                   error_code=error_code, **run.counts)

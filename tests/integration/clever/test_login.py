@@ -52,6 +52,23 @@ def test_portal_login_without_state(clever_gateway: GatewayUnderTest, clever: Ru
     assert clever.sim.token_exchanges() == 1
     me_calls = [r.path for r in clever.sim.requests if r.auth == "sso"]
     assert me_calls == ["/v3.0/me", f"/v3.0/users/{teacher}"]
+    registry = clever_gateway.services.metrics.registry
+    labels = {"integration": "district_sso", "initiated_by": "clever"}
+    assert registry.get_sample_value("gateway_clever_logins_total", labels) == 1
+
+
+def test_clever_not_configured(gateway: GatewayUnderTest, browser: Browser) -> None:
+    for path in ("/clever/login", "/clever/callback?code=abc"):
+        response = browser.go(gateway.url + path)
+        assert response.status_code == 503
+        assert 'id="error-code">CLEVER_NOT_CONFIGURED<' in response.text
+    assert stored_counts(gateway) == (0, 0)
+
+
+def test_malformed_district_id_is_refused(clever_gateway: GatewayUnderTest, browser: Browser) -> None:
+    response = browser.go(f"{clever_gateway.url}/clever/login?district_id=../../x")
+    assert response.status_code == 400
+    assert 'id="error-code">BAD_REQUEST<' in response.text
 
 
 def test_log_in_with_clever_sends_and_checks_a_state(clever_gateway: GatewayUnderTest, clever: RunningClever,

@@ -34,6 +34,8 @@ def test_full_sync_fills_the_roster(clever_gateway: GatewayUnderTest, clever: Ru
     last = district["sync"]["last"]
     assert (last["mode"], last["ok"], last["error_code"], last["upserted"]) == ("full", True, None, 6)
     assert district["sync"]["progress"] is None
+    registry = clever_gateway.services.metrics.registry
+    assert registry.get_sample_value("gateway_clever_syncs_total", {"mode": "full", "outcome": "ok"}) == 1
 
     sections = api_get(clever_gateway, f"/districts/{seeded.district}/sections")
     assert sections["data"][0]["teacher_ids"] == [seeded.teacher]
