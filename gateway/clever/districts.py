@@ -97,6 +97,12 @@ class DistrictTokens:
     def token(self, row: CleverDistrictRow) -> str | None:
         return self._stored(row)
 
+    def token_for(self, district_id: str) -> str | None:
+        """The district-app token of a connected district (for LMS Connect writeback), else None."""
+        with self._db.transaction() as s:
+            row = CleverDistrictRepository(s).get(district_id)
+            return self._stored(row) if row is not None and row.status == "connected" else None
+
     def _stored(self, row: CleverDistrictRow) -> str | None:
         if not row.token_encrypted:
             return None

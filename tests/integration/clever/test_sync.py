@@ -157,8 +157,11 @@ def test_revoked_district_token(clever_gateway: GatewayUnderTest, clever: Runnin
     sim = clever.sim
     seeded = seed_district(sim)
     connect_and_sync(clever_gateway)
+    tokens = clever_gateway.services.clever.tokens
+    assert tokens.token_for(seeded.district) == sim.token_for(seeded.district)
     sim.revoke_district(seeded.district)
     district = sync_now(clever_gateway, seeded.district)
+    assert tokens.token_for(seeded.district) is None
     assert (district["status"], district["sync"]["last"]["error_code"]) == ("disconnected", "CLEVER_TOKEN_REJECTED")
     assert district["disconnected_at"] is not None
     assert api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"] == []
