@@ -43,8 +43,8 @@ def parse_jwks(document: Any) -> dict[str, jwt.PyJWK]:
             continue
         try:
             keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256")
-        except (PyJWKError, ValueError, TypeError):
-            continue
+        except (jwt.PyJWTError, PyJWKError, ValueError, TypeError):
+            continue  # one bad key must not hide the platform's good ones
     return keys
 
 

@@ -15,9 +15,11 @@ from typing import Any
 # How long the page waits for the platform's storage frame before giving up on it.
 STORAGE_TIMEOUT_MS = 3000
 
+# Referrer policy `same-origin`: no referrer leaves for the platform, yet the check page's post back to the
+# gateway keeps its Origin header (under `no-referrer` browsers send `Origin: null`, failing the same-origin test).
 _SHELL = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>{title}</title>
+<meta name="referrer" content="same-origin"><title>{title}</title>
 <style>body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:40rem;margin:3rem auto;
 padding:0 1rem;color:#1f2933;line-height:1.5}} .box{{border:1px solid #d5dde7;border-radius:8px;padding:1rem 1.25rem}}
 .button{{display:inline-block;background:#1f6feb;color:#fff;padding:.5rem 1rem;border-radius:6px;text-decoration:none}}

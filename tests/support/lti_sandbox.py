@@ -12,6 +12,8 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from gateway.app import create_app
+from gateway.bootstrap import bootstrap
 from gateway.lti.registrations import Registration
 from gateway.sandbox.lms import SandboxPlatform, create_lms_app
 from gateway.sandbox.lms.dev import register_sandbox
@@ -25,9 +27,10 @@ from gateway.store.models.lti import (
     LtiLoginStateRow,
     LtiResourceLinkRow,
 )
-from tests.support.gateway import GatewayUnderTest, start_gateway
+from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.live import LiveServer
 from tests.support.lti_flow import Browser
+from tests.support.openapi import attach
 
 # Everything a launch may write; a refused launch leaves every count as it was.
 STORED = {
@@ -108,3 +111,16 @@ def lti_world(database_url: str, keys_dir: Path, *, platform_name: str | None = 
     finally:
         world.close()
     gateway.contract.assert_clean()
+
+
+def start_dev_gateway(database_url: str, keys_dir: Path) -> GatewayUnderTest:
+    """A gateway in dev mode (sandbox LMS mounted, dev vendor page) whose URLs all name its own loopback port."""
+    server = LiveServer(lambda environ, start_response: None)
+    settings = make_test_settings(database_url, keys_dir, env="dev", public_base_url=server.url,
+                                  vendor_launch_url=server.url + "/sandbox/vendor/launch")
+    services = bootstrap(settings)
+    app = create_app(services=services)
+    contract = attach(app)
+    server.set_app(app)
+    server.start()
+    return GatewayUnderTest(server=server, services=services, contract=contract)
