@@ -193,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=cmd_api_keys_revoke)
     # Feature packages register their sub-commands here, one call each:
     # -- lti commands --
+    from gateway.lti.cli import register as register_lti
+
+    register_lti(sub)
     # -- clever commands --
     from gateway.clever.cli import register as register_clever
 
