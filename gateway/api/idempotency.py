@@ -27,8 +27,10 @@ Rules (vendor-api-anchors §11 recommendation 9):
 - Keys are kept ``GATEWAY_IDEMPOTENCY_RETENTION_HOURS`` (24 by default), then purged by
   the ``idempotency.purge`` periodic job.
 
-A view decorated with :func:`idempotent` must make its writes through :func:`unit_of_work`
-(on SQLite a second transaction would wait on the first one's write lock).
+A view decorated with :func:`idempotent` must make its writes through :func:`unit_of_work`:
+on SQLite a second transaction would wait on the first one's write lock, and only writes in
+that transaction are exactly-once (a view that writes nothing through it still gets replays,
+but two concurrent duplicates could both run).
 """
 
 from __future__ import annotations

@@ -144,7 +144,9 @@ class Attempter:
         values = next_state(claim, result, self._outbox, now)
         try:
             with self._db.transaction() as s:
-                kept = OutboxRepository(s).finish(seq=claim.seq, owner=self._owner, values=values)
+                kept = OutboxRepository(s).finish(
+                    seq=claim.seq, owner=self._owner, attempt=claim.attempts, values=values
+                )
                 if kept and delivery is not None and isinstance(backend, OutcomeRecorder):
                     backend.on_outcome(s, delivery, result)
         except Exception as e:  # the database or the recorder failed: release the row for a retry
@@ -164,7 +166,8 @@ class Attempter:
         try:
             with self._db.transaction() as s:
                 OutboxRepository(s).finish(
-                    seq=claim.seq, owner=self._owner, values=next_state(claim, failed, self._outbox, utcnow())
+                    seq=claim.seq, owner=self._owner, attempt=claim.attempts,
+                    values=next_state(claim, failed, self._outbox, utcnow()),
                 )
         except SQLAlchemyError:
             # The database is away; the lease will expire and another attempt will be made.

@@ -54,7 +54,7 @@ class Worker:
         self._active = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._inflight: dict[int, float] = {}  # seq -> monotonic start
+        self._inflight: dict[tuple[int, int], float] = {}  # (seq, attempt) -> monotonic start
         self._last_heartbeat = 0.0
 
     # -- control ---------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ class Worker:
             claims = self._claim(self.config.concurrency - self._inflight_count())
             for claim in claims:
                 with self._lock:
-                    self._inflight[claim.seq] = time.monotonic()
+                    self._inflight[(claim.seq, claim.attempts)] = time.monotonic()
                 pool.submit(self._deliver, claim)
             self._scheduler.tick()
             return len(claims), self.config.concurrency - self._inflight_count()
@@ -152,7 +152,7 @@ class Worker:
             self._attempter.run(claim)
         finally:
             with self._lock:
-                self._inflight.pop(claim.seq, None)
+                self._inflight.pop((claim.seq, claim.attempts), None)
             self._wake.set()
 
     def _inflight_count(self) -> int:
@@ -164,7 +164,7 @@ class Worker:
         self._last_heartbeat = time.monotonic()
         clock = time.monotonic()
         with self._lock:
-            live = [seq for seq, started in self._inflight.items()
+            live = [seq for (seq, _), started in self._inflight.items()
                     if clock - started < self.config.max_delivery_seconds]
         now = utcnow()
         try:

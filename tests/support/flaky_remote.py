@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class Answer:
     body: str = '{"ok": true}'
     delay: float = 0.0
     hang: bool = False  # wait until released (or MAX_HANG_SECONDS), then 503; never counts as accepted
+    late_headers: Callable[[], dict[str, str]] | None = None  # computed when answering (times relative to now)
 
 
 OK = Answer()
@@ -137,7 +139,8 @@ class FlakyRemote:
                 if 200 <= answer.status <= 299 and not answer.hang:
                     self.accepted.append(Arrival(delivery_id, int(body.get("attempt", 0)), payload, answer.status,
                                                  time.monotonic()))
-        return Response(answer.body, status=answer.status, headers=answer.headers, mimetype="application/json")
+        headers = {**answer.headers, **(answer.late_headers() if answer.late_headers else {})}
+        return Response(answer.body, status=answer.status, headers=headers, mimetype="application/json")
 
     def app(self) -> Flask:
         app = Flask("flaky_remote")

@@ -147,11 +147,16 @@ class OutboxRepository:
         )
         return _rowcount(result)
 
-    def finish(self, *, seq: int, owner: str, values: dict[str, Any]) -> bool:
-        """Record an attempt's outcome; False when the lease was lost (another worker owns the row now)."""
+    def finish(self, *, seq: int, owner: str, attempt: int, values: dict[str, Any]) -> bool:
+        """Record an attempt's outcome; False when its lease was lost (the row was claimed again since)."""
         result = self._s.execute(
             update(OutboxRow)
-            .where(OutboxRow.seq == seq, OutboxRow.lease_owner == owner, OutboxRow.state == DELIVERING)
+            .where(
+                OutboxRow.seq == seq,
+                OutboxRow.lease_owner == owner,
+                OutboxRow.attempts == attempt,  # a later attempt by the same worker is not ours to record
+                OutboxRow.state == DELIVERING,
+            )
             .values(lease_owner=None, lease_expires_at=None, **values)
         )
         return _rowcount(result) == 1

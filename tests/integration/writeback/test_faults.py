@@ -16,7 +16,7 @@ import pytest
 from gateway.bootstrap import Services
 from gateway.store.models.base import utcnow
 from tests.integration.writeback.conftest import enqueue, make_services, row, running, settle
-from tests.support.flaky_remote import HANG, OK, FlakyRemote, status
+from tests.support.flaky_remote import HANG, OK, Answer, FlakyRemote, status
 from tests.support.http_backend import HttpTestBackend
 from tests.support.live import reserve_port
 
@@ -56,8 +56,9 @@ def test_retryable_answers_retry_then_arrive_exactly_as_sent(
     ("answer", "hint"),
     [
         (lambda: status(503, Retry_After="1"), 1.0),
-        (lambda: status(503, Retry_After=_http_date(2)), 1.0),
-        (lambda: status(429, X_RateLimit_Reset=str(int(time.time()) + 2)), 1.0),
+        # Dates and epochs are computed as the remote answers; whole seconds, so +2 s means at least 1 s.
+        (lambda: Answer(status=503, late_headers=lambda: {"Retry-After": _http_date(2)}), 1.0),
+        (lambda: Answer(status=429, late_headers=lambda: {"X-RateLimit-Reset": str(int(time.time()) + 2)}), 1.0),
     ],
     ids=["retry-after-seconds", "retry-after-http-date", "x-ratelimit-reset-epoch"],
 )

@@ -17,6 +17,7 @@ from tests.integration.writeback.processes import REPO, process_env
 from tests.support.databases import DatabaseFactory
 from tests.support.flaky_remote import OK, FlakyRemote, status
 from tests.support.gateway import GatewayUnderTest
+from tests.support.live import reserve_port
 
 
 def _samples(gw: GatewayUnderTest) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -89,12 +90,17 @@ def test_operator_lists_inspects_and_replays_dead_letters(sqlite_url: str, keys_
 def test_gateway_worker_runs_and_stops_on_sigterm(db_factory: DatabaseFactory, keys_dir: Path, tmp_path: Path) -> None:
     env = process_env(db_factory.sqlite_url(), keys_dir, log_level="INFO")
     log = tmp_path / "worker.log"
+    port = reserve_port()
     with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--concurrency", "2"], cwd=REPO, env=env,
-                                stdout=sink, stderr=sink)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker", "--concurrency", "2", "--metrics-port", str(port)],
+            cwd=REPO, env=env, stdout=sink, stderr=sink,
+        )
     try:
         wait_until(lambda: "worker started" in log.read_text() or proc.poll() is not None, what="the worker")
         assert "worker started" in log.read_text(), log.read_text()
+        scraped = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'gateway_outbox_rows{backend="",state="dead"} 0.0' in scraped
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:

@@ -28,7 +28,7 @@ def _claim(services: Services, owner: str, limit: int = 10, at: dt.datetime | No
 def _finish(services: Services, delivery_id: str, owner: str, **values: object) -> bool:
     with services.db.transaction() as s:
         target = row(services, delivery_id)
-        return OutboxRepository(s).finish(seq=target.seq, owner=owner, values=dict(values))
+        return OutboxRepository(s).finish(seq=target.seq, owner=owner, attempt=target.attempts, values=dict(values))
 
 
 def test_enqueue_commits_or_rolls_back_with_the_callers_transaction(wb: Services) -> None:
@@ -99,6 +99,18 @@ def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_record(wb: S
     assert row(wb, a1).attempts == 2  # the lost attempt counts
     assert not _finish(wb, a1, "dead-worker", state="delivered")
     assert _finish(wb, a1, "w2", state="delivered")
+    assert row(wb, a1).state == "delivered"
+
+
+def test_a_stale_attempt_cannot_record_over_a_later_one_by_the_same_worker(wb: Services) -> None:
+    a1 = enqueue(wb, key="A")
+    assert _claim(wb, "w1") == [a1]
+    assert _claim(wb, "w1", at=utcnow() + LEASE + dt.timedelta(seconds=1)) == [a1]  # stuck, then claimed again
+    with wb.db.transaction() as s:
+        repo = OutboxRepository(s)
+        seq = row(wb, a1).seq
+        assert not repo.finish(seq=seq, owner="w1", attempt=1, values={"state": "failed"})
+        assert repo.finish(seq=seq, owner="w1", attempt=2, values={"state": "delivered"})
     assert row(wb, a1).state == "delivered"
 
 
