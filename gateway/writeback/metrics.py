@@ -18,37 +18,41 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.ops.logs import log_event
 from gateway.store import Database
 from gateway.store.models.base import utcnow
-from gateway.store.models.writeback import STATES
+from gateway.store.models.writeback import DELIVERED, STATES
 from gateway.store.repositories.outbox import OutboxRepository
 
 log = logging.getLogger("gateway.writeback.metrics")
 
+# Delivered rows pile up for the retention period; counting them on every scrape would cost a table scan,
+# and gateway_deliveries_total already counts them. The gauge covers what still needs attention.
+GAUGED_STATES = tuple(state for state in STATES if state != DELIVERED)
+_ROWS_HELP = "Outbox rows not (yet) delivered, by state and backend"
 _LATENCY_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
 _ATTEMPT_BUCKETS = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30)
 
 
 class QueueCollector:
-    """``gateway_outbox_rows{state,backend}`` and ``gateway_outbox_oldest_age_seconds{state}``, read on scrape."""
+    """``gateway_outbox_rows{state,backend}`` (not delivered) and ``gateway_outbox_oldest_age_seconds{state}``."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def describe(self) -> Iterator[Metric]:
         # Describing without querying keeps registration (at bootstrap) free of database access.
-        yield GaugeMetricFamily("gateway_outbox_rows", "Outbox rows by state and backend", labels=["state", "backend"])
+        yield GaugeMetricFamily("gateway_outbox_rows", _ROWS_HELP, labels=["state", "backend"])
         yield GaugeMetricFamily(
             "gateway_outbox_oldest_age_seconds", "Age of the oldest unfinished row by state", labels=["state"]
         )
 
     def collect(self) -> Iterator[Metric]:
-        rows = GaugeMetricFamily("gateway_outbox_rows", "Outbox rows by state and backend", labels=["state", "backend"])
+        rows = GaugeMetricFamily("gateway_outbox_rows", _ROWS_HELP, labels=["state", "backend"])
         oldest = GaugeMetricFamily(
             "gateway_outbox_oldest_age_seconds", "Age of the oldest unfinished row by state", labels=["state"]
         )
         try:
             with self._db.transaction() as s:
                 repo = OutboxRepository(s)
-                depth = repo.depth()
+                depth = repo.depth(GAUGED_STATES)
                 ages = repo.oldest_unfinished()
         except SQLAlchemyError:
             log_event(log, logging.WARNING, "outbox depth not collected; database unavailable")
@@ -56,7 +60,7 @@ class QueueCollector:
         seen_states = {state for state, _, _ in depth}
         for state, backend, count in depth:
             rows.add_metric([state, backend], count)
-        for state in STATES:
+        for state in GAUGED_STATES:
             if state not in seen_states:
                 rows.add_metric([state, ""], 0)
         now = utcnow()

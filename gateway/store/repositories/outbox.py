@@ -220,10 +220,12 @@ class OutboxRepository:
         )
         return _rowcount(result) == 1
 
-    def depth(self) -> list[tuple[str, str, int]]:
-        """(state, backend, count) for every pair present."""
+    def depth(self, states: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(state, backend, count) for every pair present among ``states``."""
         rows = self._s.execute(
-            select(OutboxRow.state, OutboxRow.backend, func.count()).group_by(OutboxRow.state, OutboxRow.backend)
+            select(OutboxRow.state, OutboxRow.backend, func.count())
+            .where(OutboxRow.state.in_(list(states)))
+            .group_by(OutboxRow.state, OutboxRow.backend)
         ).all()
         return [(str(state), str(backend), int(count)) for state, backend, count in rows]
 
