@@ -5,8 +5,9 @@ https://www.imsglobal.org/spec/security/v1p0/ ; Deep Linking 2.0 https://www.ims
 AGS 2.0 https://www.imsglobal.org/spec/lti-ags/v2p0/ ; client-side postMessage storage
 (lti-cs-oidc, lti-pm-s v0p1). Facts and LMS quirks: ``shared/reference/lti-brief.md``.
 
-Modules: ``claims`` (claim URIs, rules as data), ``errors`` (stable codes), ``registrations``,
+Modules: ``claims`` (claim URIs, rules as data), ``errors`` (stable codes), ``config``, ``registrations``,
 ``login`` (steps 1-2), ``state`` (server-side state, browser binding), ``jwks`` (platform keys),
-``validator`` (step 3, makes ``VerifiedLaunch``), ``messages`` (claim rules), ``launch`` (record and
-hand-off), ``record`` (the vendor-facing document), ``deep_linking``, ``pages``, ``views`` (thin Flask).
+``validator`` (step 3, makes ``VerifiedLaunch``), ``messages`` (claim rules), ``roles``, ``people`` (users),
+``courses`` (contexts, resource links), ``launch`` (record and hand-off), ``record`` (the vendor-facing
+document), ``deep_linking``, ``pages``, ``metrics``, ``service`` (wiring), ``views`` (thin Flask), ``cli``.
 """

@@ -64,7 +64,7 @@ AGS_SCOPES: Final = (AGS_SCOPE_LINEITEM, AGS_SCOPE_LINEITEM_READONLY, AGS_SCOPE_
 NRPS_SCOPE: Final = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 # -- roles -------------------------------------------------------------------------------------------
-ROLE_VOCAB: Final = "http://purl.imsglobal.org/vocab/lis/v2/"
+ROLE_VOCAB: Final = "http://purl.imsglobal.org/vocab/lis/v2/"  # roles and context types
 MEMBERSHIP_ROLE: Final = ROLE_VOCAB + "membership#"
 INSTITUTION_ROLE: Final = ROLE_VOCAB + "institution/person#"
 SYSTEM_ROLE: Final = ROLE_VOCAB + "system/person#"

@@ -13,7 +13,7 @@ from typing import Any
 from gateway.lti import claims as c
 from gateway.sandbox.lms.platform import STUDENT, TEACHER, LaunchIntent, SandboxPlatform
 
-UNKNOWN_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/unknown/unknown#Unknown"
+UNKNOWN_ROLE = c.ROLE_VOCAB + "unknown/unknown#Unknown"
 PII = ("name", "given_name", "family_name", "email")
 
 
@@ -57,7 +57,7 @@ def build_claims(platform: SandboxPlatform, intent: LaunchIntent, nonce: str) ->
         c.DEPLOYMENT_ID: intent.deployment_id or platform.deployment_id,
         c.TARGET_LINK_URI: platform.tool_redirect_uris[0],
         c.CONTEXT: {"id": course.id, "label": course.label, "title": course.title,
-                    "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"]},
+                    "type": [c.ROLE_VOCAB + "course#CourseOffering"]},
         c.TOOL_PLATFORM: {"guid": "sandbox-lms-guid", "name": "Sandbox LMS", "product_family_code": "sandbox",
                           "version": "1.0"},
         c.LAUNCH_PRESENTATION: {"document_target": "iframe", "return_url": platform.base_url + "/", "locale": "en"},

@@ -272,3 +272,15 @@ def test_cookie_is_cleared_after_the_launch(world: LtiWorld) -> None:
         assert parse_qs(urlsplit(result.final.headers["Location"]).query)["code"]
     finally:
         browser.close()
+
+
+def test_platform_error_post_is_refused_with_its_code(world: LtiWorld) -> None:
+    """The LMS answers the authentication request with an OAuth error instead of an id_token."""
+    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id="client-the-lms-lacks",
+                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                     jwks_url=world.platform.jwks_url)
+    login = world.platform.prepare().replace(f"client_id={world.platform.client_id}", "client_id=client-the-lms-lacks")
+    before = stored(world.gateway)
+    result = launch(world.browser(), login)
+    assert (result.final.status_code, result.error_code) == (400, "LTI_PLATFORM_ERROR")
+    assert "unauthorized_client" in result.final.text and stored(world.gateway) == before

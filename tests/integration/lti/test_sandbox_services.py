@@ -1,4 +1,4 @@
-"""The simulated platform's token, AGS and NRPS endpoints behave as the specs say (the writeback work relies on them)."""
+"""The simulated platform's token, AGS and NRPS endpoints behave as the specs say (writeback relies on them)."""
 
 from __future__ import annotations
 
