@@ -23,6 +23,10 @@ MAX_PARAM_CHARS = 8192
 _FRAME_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
+def valid_frame_name(name: str | None) -> bool:
+    return bool(name) and _FRAME_NAME.match(name or "") is not None
+
+
 @dataclass(frozen=True)
 class LoginRequest:
     iss: str
@@ -57,7 +61,7 @@ class LoginRequest:
             client_id=values["client_id"],
             deployment_id=deployment or None,
             # An unusable frame name is dropped: the cookie path still works without it.
-            storage_target=storage if storage and _FRAME_NAME.match(storage) else None,
+            storage_target=storage if valid_frame_name(storage) else None,
         )
 
 

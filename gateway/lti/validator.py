@@ -30,7 +30,7 @@ from gateway.lti import claims as c
 from gateway.lti import errors
 from gateway.lti.config import LtiConfig
 from gateway.lti.jwks import PlatformKeys
-from gateway.lti.login import origin_of
+from gateway.lti.login import origin_of, valid_frame_name
 from gateway.lti.messages import check_message
 from gateway.lti.registrations import (
     Deployment,
@@ -301,7 +301,8 @@ class LaunchValidator:
             raise errors.StateMismatch("The LMS frame holds another login state than this launch.")
         if post.storage_check is not None:
             raise errors.StateStorageUnavailable()
-        target = post.storage_target or login.storage_target
+        offered = post.storage_target if valid_frame_name(post.storage_target) else None
+        target = offered or login.storage_target
         if target:
             return StorageCheck(state, target, origin_of(registration.auth_login_url), str(post.id_token))
         if any(name.startswith(COOKIE_PREFIX) for name in post.cookie_names):
