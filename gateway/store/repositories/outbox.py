@@ -8,7 +8,8 @@ Claiming is the heart of "nothing lost" and "in order", so its rules live here, 
   (lower ``seq``), or is being delivered under a live lease. So each key has at most one
   row in flight, and rows go out in ``seq`` order.
 - PostgreSQL: candidates are locked with ``FOR UPDATE SKIP LOCKED``, so any number of
-  workers claim disjoint rows. SQLite: the claiming UPDATE repeats the whole predicate and
+  workers claim disjoint rows, and claims of one ordering key are serialized by an
+  advisory lock (see ``_lock_keys``). SQLite: the claiming UPDATE repeats the whole predicate and
   SQLite runs it under its single write lock, so even a second process could not claim a
   row twice; the gateway still runs one worker per SQLite file (see ``writeback/guard.py``).
 
@@ -20,6 +21,7 @@ to keep, and grades carry an event time so the newer one wins (see ``newest_deli
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -60,6 +62,12 @@ def _blocked(now: dt.datetime) -> ColumnElement[bool]:
         )
         .exists()
     )
+
+
+def _key_lock_id(ordering_key: str) -> int:
+    """A signed 64-bit advisory-lock id for an ordering key (a collision only serializes two keys)."""
+    digest = hashlib.sha256(b"gateway.outbox:" + ordering_key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _rowcount(result: Any) -> int:
@@ -110,17 +118,18 @@ class OutboxRepository:
         if limit <= 0 or not backends:
             return []
         predicate = and_(OutboxRow.backend.in_(list(backends)), _claimable(now), ~_blocked(now))
-        candidates = list(
-            self._s.scalars(
-                select(OutboxRow.seq)
-                .where(predicate)
-                .order_by(OutboxRow.seq)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=OutboxRow)
-            ).all()
-        )
-        if not candidates:
+        found = self._s.execute(
+            select(OutboxRow.seq, OutboxRow.ordering_key)
+            .where(predicate)
+            .order_by(OutboxRow.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxRow)
+        ).all()
+        if not found:
             return []
+        candidates = [seq for seq, _ in found]
+        self._lock_keys(sorted({key for _, key in found}))
+        # The UPDATE re-checks everything with a snapshot taken after the key locks: see _lock_keys.
         claimed = self._s.scalars(
             update(OutboxRow)
             .where(OutboxRow.seq.in_(candidates), predicate)
@@ -136,6 +145,21 @@ class OutboxRepository:
             execution_options={"synchronize_session": False},
         ).all()
         return sorted(claimed, key=lambda row: row.seq)
+
+    def _lock_keys(self, keys: Sequence[str]) -> None:
+        """PostgreSQL: serialize claims per ordering key until commit.
+
+        Without this, two claimers could each see the other's row as still queued (their
+        snapshots predate each other's commit) after a replay or a late-committing enqueue
+        made an earlier row of the key queued again, and deliver two rows of one key at once.
+        Holding the key's lock, the claiming UPDATE's fresh snapshot sees every earlier claim
+        of that key. Keys are locked in sorted order, so claimers never deadlock on them.
+        SQLite needs nothing: its claiming UPDATE runs under the database's one write lock.
+        """
+        if self._s.get_bind().dialect.name != "postgresql":
+            return
+        for key in keys:
+            self._s.execute(select(func.pg_advisory_xact_lock(_key_lock_id(key))))
 
     def renew(self, *, owner: str, seqs: Sequence[int], lease_until: dt.datetime) -> int:
         if not seqs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -13,7 +14,9 @@ from gateway.store.models.base import utcnow
 from gateway.store.models.writeback import OutboxRow
 from gateway.store.repositories.outbox import OutboxRepository
 from gateway.writeback.outbox import OutboxItem
-from tests.integration.writeback.conftest import enqueue, row
+from tests.integration.writeback.conftest import enqueue, make_services, row, wait_until
+from tests.support.databases import DatabaseFactory
+from tests.support.flaky_remote import FlakyRemote
 
 LEASE = dt.timedelta(seconds=30)
 
@@ -176,3 +179,37 @@ def test_concurrent_claims_never_share_a_row(wb: Services) -> None:
         t.join(30)
     claimed = [i for got in results for i in got]
     assert len(claimed) == len(set(claimed)) == len(ids)
+
+
+def test_claims_of_one_key_are_serialized_on_postgresql(db_factory: DatabaseFactory, keys_dir: Path,
+                                                        remote: FlakyRemote) -> None:
+    """A replay racing two claimers must not put two rows of one key in flight (snapshots alone would)."""
+    services = make_services(db_factory.postgres_url(), keys_dir, remote)
+    try:
+        a1, a2 = enqueue(services, key="A"), enqueue(services, key="A")
+        assert _claim(services, "w1") == [a1]
+        assert _finish(services, a1, "w1", state="dead")
+        now = utcnow()
+        with services.db.transaction() as held:
+            # w2 claims a2 and has not committed yet ...
+            claimed = OutboxRepository(held).claim(owner="w2", backends=["test"], now=now,
+                                                   lease_until=now + LEASE, limit=5)
+            assert [r.id for r in claimed] == [a2]
+            # ... when an operator replays a1, and w3 looks for work.
+            with services.db.transaction() as s:
+                assert services.outbox.replay_in(s, [a1], scope=None, actor="test")["replayed"] == [a1]
+            got: list[list[str]] = []
+            racer = threading.Thread(target=lambda: got.append(_claim(services, "w3")))
+            racer.start()
+            wait_until(lambda: _waiting_on_advisory_lock(services) or not racer.is_alive(), what="w3 to wait")
+        racer.join(30)
+        assert got == [[]], "a1 was claimed while a2 of the same key was in flight"
+    finally:
+        services.close()
+
+
+def _waiting_on_advisory_lock(services: Services) -> bool:
+    with services.db.engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        )).scalar())
