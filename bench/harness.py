@@ -30,6 +30,7 @@ class Result:
 def run(name: str, call: Callable[[int], None], *, total: int, threads: int = 4) -> Result:
     """Run ``call(i)`` for i in range(total) across ``threads`` threads; each call is one timed operation."""
     latencies: list[float] = []
+    failures: list[BaseException] = []
     lock = threading.Lock()
     counter = iter(range(total))
 
@@ -40,7 +41,12 @@ def run(name: str, call: Callable[[int], None], *, total: int, threads: int = 4)
             if i is None:
                 return
             started = time.perf_counter()
-            call(i)
+            try:
+                call(i)
+            except Exception as e:  # reported after the run: a benchmark of failures measures nothing
+                with lock:
+                    failures.append(e)
+                return
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(elapsed)
@@ -51,4 +57,6 @@ def run(name: str, call: Callable[[int], None], *, total: int, threads: int = 4)
         t.start()
     for t in pool:
         t.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {total} operations failed in {name!r}") from failures[0]
     return Result(name, total, time.perf_counter() - started, latencies)
