@@ -52,6 +52,11 @@ def _blueprints() -> list[Blueprint]:
     from gateway.writeback.views import bp as deliveries_bp
 
     blueprints.append(deliveries_bp)
+    # -- identity blueprints --
+    from gateway.identity.api import bp as identity_api_bp
+    from gateway.identity.views import bp as identity_bp
+
+    blueprints += [identity_bp, identity_api_bp]
     return blueprints
 
 

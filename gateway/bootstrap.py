@@ -16,6 +16,7 @@ from gateway.clever.service import CleverService, build_clever
 from gateway.crypto import Cipher
 from gateway.handoff.service import HandoffService
 from gateway.http import HttpClient
+from gateway.identity.service import IdentityService, build_identity
 from gateway.jobs import PeriodicJob
 from gateway.keys.ring import KeyRing
 from gateway.lti.service import LtiServices, build_lti
@@ -44,6 +45,8 @@ class Services:
     # -- writeback services --
     outbox: Outbox
     delivery_backends: dict[str, DeliveryBackend]  # by backend name ("ags", "clever"); workers claim only these
+    # -- identity services --
+    identity: IdentityService
     # Keep defaulted fields last (dataclass order).
     periodic_jobs: list[PeriodicJob] = field(default_factory=list)
 
@@ -81,7 +84,10 @@ def bootstrap(settings: Settings) -> Services:
         # -- writeback services --
         outbox=build_outbox(db, cipher, settings, metrics.registry),
         delivery_backends={},
+        # -- identity services --
+        identity=build_identity(settings, db, cipher, HandoffService(db, cipher, settings), metrics=metrics),
     )
+    services.identity.attach(services.lti, services.clever)  # hooks into the LTI launch and the Clever callback
     # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
     # -- lti jobs --
     services.periodic_jobs.append(PeriodicJob("lti-login-states-purge", 600, services.lti.purge_login_states))
@@ -89,4 +95,6 @@ def bootstrap(settings: Settings) -> Services:
     services.periodic_jobs.extend(services.clever.jobs(settings))
     # -- writeback jobs --
     services.periodic_jobs.extend(writeback_jobs(db, settings))
+    # -- identity jobs --
+    services.periodic_jobs.extend(services.identity.jobs())
     return services

@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.writeback.cli import register as register_writeback
 
     register_writeback(sub)
+    # -- identity commands --
+    from gateway.identity.cli import register as register_identity
+
+    register_identity(sub)
     return parser
 
 

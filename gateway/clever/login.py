@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gateway.clever.client import CleverClient
@@ -33,6 +33,7 @@ from gateway.clever.errors import (
 from gateway.clever.metrics import CleverMetrics
 from gateway.clever.privacy import sha256_hex
 from gateway.clever.profile import integration_of, launch_record
+from gateway.clever.types import CleverUser, Me
 from gateway.crypto import Cipher
 from gateway.errors import GatewayError
 from gateway.handoff.service import HandoffService
@@ -49,6 +50,10 @@ log = logging.getLogger("gateway.clever.login")
 # Codes live a minute at Clever (brief §1.11); we remember them longer to recognise late refreshes.
 CODE_MEMORY = dt.timedelta(minutes=15)
 REPLAY_WAIT_SECONDS = 5.0
+
+
+# (Me, Clever user, browser binding) -> (redirect URL, launch id); refusals raise GatewayError.
+Handback = Callable[[Me, CleverUser, str | None], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class CleverLogin:
         self._handoff = handoff
         self._client = client
         self._config = config
+        # Logins another feature started (state ``origin``) finish there: identity links an LTI user (issue 6).
+        self.handbacks: dict[str, Handback] = {}
 
     def start(self, *, district_id: str | None, origin: str = "app") -> LoginStart:
         if not self._config.configured:
@@ -149,7 +156,8 @@ class CleverLogin:
                     raise CleverStateExpired()
                 if not repo.use_state(row.state_hash, now):
                     raise CleverStateMismatch("This sign-in was already completed.")
-                initiated_by = "clever" if row.origin == "bounce" else "app"
+                initiated_by = "clever" if row.origin == "bounce" else (
+                    row.origin if row.origin in self.handbacks else "app")
             if not repo.claim_code(code_hash, now, now + CODE_MEMORY):
                 return None
             return initiated_by
@@ -158,6 +166,13 @@ class CleverLogin:
         grant = self._client.exchange_code(code)
         me = self._client.me(grant.access_token)
         user = self._client.user(grant.access_token, me.user_id)
+        handback = self.handbacks.get(initiated_by)
+        if handback is not None:
+            redirect_url, launch_id = handback(me, user, cookies.binding)
+            with self._db.transaction() as s:
+                CleverLoginRepository(s).finish_code(code_hash, launch_id,
+                                                     self._cipher.encrypt(redirect_url, _context(code_hash)))
+            return CallbackResult(redirect_url, "handoff", launch_id=launch_id)
         now = utcnow()
         with self._db.transaction() as s:
             repo = CleverLoginRepository(s)

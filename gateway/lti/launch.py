@@ -10,6 +10,7 @@ approve (unless the registration auto-activates new deployments).
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +30,9 @@ from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.lti import LtiDeepLinkRequestRow
 from gateway.store.repositories.lti_launches import DeepLinkRequestRepository
 
+if TYPE_CHECKING:
+    from gateway.identity.launches import LaunchIdentity
+
 log = logging.getLogger("gateway.lti.launch")
 ACTOR = "lti-launch"
 
@@ -47,6 +51,8 @@ class LaunchService:
         self._states = states
         self._handoff = handoff
         self._metrics = metrics
+        # -- identity (issue 6): set by bootstrap; matches the launch user to a Clever identity --
+        self.identity: LaunchIdentity | None = None
 
     def launch(self, post: LaunchPost) -> Handoff | StorageCheck:
         result = self._validator.validate(post)
@@ -83,6 +89,9 @@ class LaunchService:
                 s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
             )
             user = resolve_user(s, launch.registration.id, launch.sub)
+            # -- identity (issue 6): resolve the Clever identity in this transaction --
+            match = self.identity.resolve_in(s, launch, deployment, user) if self.identity else None
+            user = match.user if match else user
             context = upsert_context(s, launch, deployment.id)
             link = upsert_resource_link(s, launch, context) if context is not None else None
             for_user = launch.claim(c.FOR_USER).get("user_id")
@@ -94,8 +103,12 @@ class LaunchService:
                 context=context,
                 link=link,
                 for_user_id=known_user_id(s, launch.registration.id, str(for_user)) if for_user else None,
+                clever_match=match.clever_match if match else None,
             )
-            handoff = self._handoff.issue_in(s, "lti", record, user_id=user.id, launch_id=launch_id)
+            # -- identity (issue 6): an unmatched person may first link by logging in with Clever --
+            detour = self.identity.detour_in(s, launch, deployment, match, record, launch_id) if (
+                self.identity and match) else None
+            handoff = detour or self._handoff.issue_in(s, "lti", record, user_id=user.id, launch_id=launch_id)
             if launch.message_type == c.DEEP_LINKING_REQUEST:
                 DeepLinkRequestRepository(s).add(
                     LtiDeepLinkRequestRow(

@@ -165,6 +165,7 @@ def build_record(
     context: LtiContextRow | None,
     link: LtiResourceLinkRow | None,
     for_user_id: str | None = None,
+    clever_match: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     custom = launch.claim(c.CUSTOM)
     roles = launch.claims.get(c.ROLES)
@@ -177,6 +178,11 @@ def build_record(
         "resource_link": _resource_link(link),
         "custom": custom,
         "clever": {"user_id": user.clever_user_id} if user.clever_user_id else None,
+        # How the Clever identity was found (gateway.identity; CleverMatch in openapi.yaml).
+        "clever_match": clever_match or {
+            "result": "existing" if user.clever_user_id else "unmatched", "clever_user_id": user.clever_user_id,
+            "district_id": deployment.clever_district_id, "linked_by": None, "conflict": False,
+        },
         "writeback": _writeback(launch, context, link),
         "deep_linking": _deep_linking(launch, launch_id),
         "launch_presentation": _presentation(launch),

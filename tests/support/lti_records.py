@@ -20,6 +20,8 @@ def sample_lti_record(user_id: str = "usr_1") -> dict[str, Any]:
         "resource_link": None,
         "custom": {},
         "clever": None,
+        "clever_match": {"result": "unmatched", "clever_user_id": None, "district_id": None, "linked_by": None,
+                         "conflict": False},
         "writeback": {"context_id": None, "resource_link_id": None, "ags": None, "nrps": False},
         "deep_linking": None,
         "launch_presentation": None,

@@ -1,0 +1,134 @@
+"""What identity matching reads and changes outside its own tables: gateway users, LTI identities, deployments'
+districts, registrations' matching rules, and the Clever roster (SIS ids, email digests) of one district."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from gateway.store.models.base import utcnow
+from gateway.store.models.clever import CleverDistrictRow, CleverRosterSisIdRow, CleverRosterUserRow
+from gateway.store.models.core import LaunchRow, UserRow
+from gateway.store.models.lti import LtiDeploymentRow, LtiIdentityRow, LtiRegistrationRow
+
+
+class IdentityPeopleRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    # -- users and their LTI identities -----------------------------------------------------------------
+
+    def user(self, user_id: str) -> UserRow | None:
+        return self._s.get(UserRow, user_id)
+
+    def user_by_clever_id(self, clever_user_id: str) -> UserRow | None:
+        return self._s.scalars(select(UserRow).where(UserRow.clever_user_id == clever_user_id)).first()
+
+    def identity(self, lti_identity_id: str) -> LtiIdentityRow | None:
+        return self._s.get(LtiIdentityRow, lti_identity_id)
+
+    def identities_of(self, user_id: str) -> Sequence[LtiIdentityRow]:
+        return self._s.scalars(
+            select(LtiIdentityRow).where(LtiIdentityRow.user_id == user_id).order_by(LtiIdentityRow.created_at,
+                                                                                      LtiIdentityRow.id)
+        ).all()
+
+    def other_identity_on_registration(self, user_id: str, registration_id: str,
+                                       except_id: str) -> LtiIdentityRow | None:
+        """Another LTI identity of ``user_id`` in the same registration (two LMS accounts, one Clever person)."""
+        return self._s.scalars(
+            select(LtiIdentityRow).where(
+                LtiIdentityRow.user_id == user_id,
+                LtiIdentityRow.registration_id == registration_id,
+                LtiIdentityRow.id != except_id,
+            )
+        ).first()
+
+    def launch_count(self, user_id: str) -> int:
+        return int(self._s.scalar(select(func.count()).select_from(LaunchRow).where(LaunchRow.user_id == user_id))
+                   or 0)
+
+    def move_identity(self, identity: LtiIdentityRow, user_id: str) -> None:
+        identity.user_id = user_id
+        self._s.flush()
+
+    def delete_user(self, user_id: str) -> None:
+        """Remove a gateway user that nothing refers to (a user made a moment ago by the same launch)."""
+        self._s.execute(delete(UserRow).where(UserRow.id == user_id))
+
+    def registration_names(self, ids: Sequence[str]) -> dict[str, LtiRegistrationRow]:
+        if not ids:
+            return {}
+        rows = self._s.scalars(select(LtiRegistrationRow).where(LtiRegistrationRow.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+    # -- deployments and registrations --------------------------------------------------------------------
+
+    def deployment(self, deployment_ref: str) -> LtiDeploymentRow | None:
+        return self._s.get(LtiDeploymentRow, deployment_ref)
+
+    def deployments(self, *, after: str | None, limit: int) -> Sequence[LtiDeploymentRow]:
+        query = select(LtiDeploymentRow).order_by(LtiDeploymentRow.id).limit(limit)
+        if after:
+            query = query.where(LtiDeploymentRow.id > after)
+        return self._s.scalars(query).all()
+
+    def set_deployment_district(self, row: LtiDeploymentRow, district_id: str | None) -> None:
+        row.clever_district_id = district_id
+        row.updated_at = utcnow()
+        self._s.flush()
+
+    def registration(self, registration_id: str) -> LtiRegistrationRow | None:
+        return self._s.get(LtiRegistrationRow, registration_id)
+
+    def update_registration_options(self, row: LtiRegistrationRow, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set (value) or remove (None) keys of the registration's options; other keys stay as they are."""
+        options = dict(row.options or {})
+        for key, value in changes.items():
+            if value is None:
+                options.pop(key, None)
+            else:
+                options[key] = value
+        row.options = options  # a new dict, so the JSON column sees the change
+        row.updated_at = utcnow()
+        self._s.flush()
+        return options
+
+    # -- the Clever roster of one district ------------------------------------------------------------------
+
+    def district(self, district_id: str) -> CleverDistrictRow | None:
+        return self._s.get(CleverDistrictRow, district_id)
+
+    def sis_holders(self, district_id: str, sis_id: str) -> list[tuple[str, str]]:
+        """(Clever user id, role) of every current roster user holding ``sis_id`` in the district."""
+        rows = self._s.execute(
+            select(CleverRosterSisIdRow.user_id, CleverRosterSisIdRow.role)
+            .join(CleverRosterUserRow, CleverRosterUserRow.id == CleverRosterSisIdRow.user_id)
+            .where(
+                CleverRosterSisIdRow.district_id == district_id,
+                CleverRosterSisIdRow.sis_id == sis_id,
+                CleverRosterUserRow.district_id == district_id,
+                CleverRosterUserRow.archived_at.is_(None),
+            )
+            .order_by(CleverRosterSisIdRow.user_id, CleverRosterSisIdRow.role)
+        ).all()
+        return [(str(user_id), str(role)) for user_id, role in rows]
+
+    def with_email_digest(self, district_id: str, digest: str) -> list[str]:
+        return list(self._s.scalars(
+            select(CleverRosterUserRow.id)
+            .where(
+                CleverRosterUserRow.district_id == district_id,
+                CleverRosterUserRow.email_digest == digest,
+                CleverRosterUserRow.archived_at.is_(None),
+            )
+            .order_by(CleverRosterUserRow.id)
+        ).all())
+
+    def roster_district_of(self, clever_user_id: str) -> str | None:
+        """The district whose current roster holds this Clever user, if any (Library users are in none)."""
+        row = self._s.get(CleverRosterUserRow, clever_user_id)
+        return row.district_id if row is not None and row.archived_at is None else None
