@@ -9,6 +9,7 @@ fresh database, loopback base URLs) and may replace a field with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.api.keys import ApiKeyService
@@ -55,6 +56,13 @@ class Services:
         self.db.dispose()
 
 
+def _discard(handoff: HandoffService) -> Callable[[], None]:
+    def purge() -> None:
+        handoff.purge_expired()
+
+    return purge
+
+
 def bootstrap(settings: Settings) -> Services:
     db = Database(settings.database_url)
     cipher = Cipher.from_spec(settings.encryption_keys)
@@ -89,6 +97,7 @@ def bootstrap(settings: Settings) -> Services:
     )
     services.identity.attach(services.lti, services.clever)  # hooks into the LTI launch and the Clever callback
     # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
+    services.periodic_jobs.append(PeriodicJob("handoff.purge-expired-launches", 900, _discard(services.handoff)))
     # -- lti jobs --
     services.periodic_jobs.append(PeriodicJob("lti-login-states-purge", 600, services.lti.purge_login_states))
     # -- clever jobs --

@@ -44,6 +44,7 @@ class Settings:
     signing_key_pem: str = ""
     vendor_launch_url: str = "http://127.0.0.1:8000/sandbox/vendor/launch"
     handoff_code_ttl_seconds: int = 120
+    handoff_api_key_id: str = ""  # when set, only this API key may redeem hand-off codes
     log_level: str = "INFO"
     http_timeout_seconds: float = 10.0
     key_publish_delay_seconds: int = 86400

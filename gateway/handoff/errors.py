@@ -45,3 +45,10 @@ class LaunchNotFound(GatewayError):
     status = 404
     title = "No such launch for this API key"
     default_hint = "Launches are readable by the key that redeemed them, until they expire."
+
+
+class HandoffNotConfigured(GatewayError):
+    code = "HANDOFF_NOT_CONFIGURED"
+    status = 503
+    title = "The gateway cannot hand launches to the app"
+    default_hint = "An administrator must fix GATEWAY_HANDOFF_API_KEY_ID (see `gateway api-keys list`)."

@@ -19,12 +19,14 @@ from gateway.handoff.errors import (
     HandoffCodeUnknown,
     HandoffCodeUsed,
     HandoffCodeWrongKey,
+    HandoffNotConfigured,
     LaunchNotFound,
 )
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.core import HandoffCodeRow, LaunchRow
+from gateway.store.repositories.api_keys import ApiKeyRepository
 from gateway.store.repositories.launches import LaunchRepository
 
 _CODE_FORMAT = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -53,6 +55,7 @@ class HandoffService:
         self._cipher = cipher
         self._ttl = dt.timedelta(seconds=settings.handoff_code_ttl_seconds)
         self._vendor_url = settings.vendor_launch_url
+        self._default_key_id = settings.handoff_api_key_id or None
 
     def issue(
         self,
@@ -77,8 +80,17 @@ class HandoffService:
         api_key_id: str | None = None,
         launch_id: str | None = None,
     ) -> Handoff:
-        """Like :meth:`issue`, inside the caller's transaction (so the launch and its state change commit together)."""
+        """Like :meth:`issue`, inside the caller's transaction (so the launch and its state change commit together).
+
+        The code is bound to ``api_key_id``, else to ``GATEWAY_HANDOFF_API_KEY_ID``; a bound code can be
+        redeemed by that key only, so another app holding the `launches` scope cannot take the launch.
+        """
         now = utcnow()
+        api_key_id = api_key_id or self._default_key_id
+        if api_key_id is not None and ApiKeyRepository(session).get(api_key_id) is None:
+            raise HandoffNotConfigured(
+                f"GATEWAY_HANDOFF_API_KEY_ID names API key {api_key_id!r}, which does not exist."
+            )
         launch_id = launch_id or new_id("lch")
         document = {"id": launch_id, "kind": kind, "created_at": now.isoformat(), **record}
         code = secrets.token_urlsafe(32)
@@ -135,6 +147,11 @@ class HandoffService:
             if launch is None or launch.expires_at <= utcnow() or repo.redeemed_by(launch_id) != key.id:
                 raise LaunchNotFound()
             return self._decode(launch)
+
+    def purge_expired(self) -> int:
+        """Delete launch records (and their codes) past retention: they hold personal data."""
+        with self._db.transaction() as s:
+            return LaunchRepository(s).purge_expired(utcnow())
 
     def _decode(self, launch: LaunchRow) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(self._cipher.decrypt(launch.record_encrypted, _context(launch.id)))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import select, update
 
-from gateway.store.models.core import HandoffCodeRow
-from tests.support.gateway import GatewayUnderTest
+from gateway.handoff.errors import HandoffNotConfigured
+from gateway.store.models.core import HandoffCodeRow, LaunchRow
+from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_records import sample_lti_record
 
 
@@ -75,3 +79,49 @@ def test_other_key_cannot_read_a_redeemed_launch(gateway: GatewayUnderTest) -> N
     assert _redeem(gateway.api("launches"), gateway, issued.code).status_code == 200
     other = gateway.api("launches").get(f"{gateway.url}/api/v1/launches/{issued.launch_id}", timeout=5)
     assert (other.status_code, other.json()["code"]) == (404, "LAUNCH_NOT_FOUND")
+
+
+def test_concurrent_redeems_hand_the_launch_to_one_caller(gateway_on: GatewayUnderTest) -> None:
+    gw = gateway_on
+    issued = gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    sessions = [gw.api("launches") for _ in range(6)]
+    barrier = threading.Barrier(len(sessions))
+    statuses: list[int] = []
+
+    def redeem(session: requests.Session) -> None:
+        barrier.wait()
+        statuses.append(_redeem(session, gw, issued.code).status_code)
+
+    threads = [threading.Thread(target=redeem, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [409] * 5
+
+
+def test_expired_launches_are_purged_with_their_codes(gateway_on: GatewayUnderTest) -> None:
+    gw = gateway_on
+    old = gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    fresh = gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    with gw.services.db.transaction() as s:
+        s.execute(
+            update(LaunchRow).where(LaunchRow.id == old.launch_id)
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    job = next(j for j in gw.services.periodic_jobs if j.name == "handoff.purge-expired-launches")
+    job.run()
+    with gw.services.db.transaction() as s:
+        assert s.scalars(select(LaunchRow.id)).all() == [fresh.launch_id]
+        assert s.scalars(select(HandoffCodeRow.launch_id)).all() == [fresh.launch_id]
+
+
+def test_codes_bound_by_setting_to_a_missing_key_refuse_clearly(sqlite_url: str, keys_dir: Path) -> None:
+    gw = start_gateway(sqlite_url, keys_dir, handoff_api_key_id="0000000000000000")
+    try:
+        with pytest.raises(HandoffNotConfigured):
+            gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+        with gw.services.db.transaction() as s:
+            assert s.scalars(select(LaunchRow.id)).all() == []
+    finally:
+        gw.close()
