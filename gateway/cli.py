@@ -181,8 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     ak = sub.add_parser("api-keys", help="vendor API keys").add_subparsers(dest="ak_command", required=True)
     create = ak.add_parser("create", help="make a key (printed once)")
     create.add_argument("--name", required=True)
-    create.add_argument("--scope", action="append", required=True, choices=SCOPES,
-                        help="repeat for several scopes")
+    create.add_argument("--scope", action="extend", nargs="+", required=True, choices=SCOPES,
+                        help="one or more scopes: --scope launches writeback (or repeat --scope)")
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=cmd_api_keys_create)
     aklist = ak.add_parser("list", help="list keys (never their secrets)")

@@ -46,6 +46,7 @@ class Settings:
     handoff_code_ttl_seconds: int = 120
     handoff_api_key_id: str = ""  # when set, only this API key may redeem hand-off codes
     log_level: str = "INFO"
+    metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
     http_timeout_seconds: float = 10.0
     key_publish_delay_seconds: int = 86400
     key_retire_grace_seconds: int = 86400

@@ -10,8 +10,15 @@ VENV=.venv
 WITH_TEST=0
 [[ "${1:-}" == "--test" ]] && WITH_TEST=1
 
+SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
 if [[ ! -x "$VENV/bin/python" ]]; then
-    "$PYTHON" -m venv "$VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        # Minimal Debian ships Python without venv/ensurepip.
+        rm -rf "$VENV"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+        "$PYTHON" -m venv "$VENV"
+    fi
 fi
 stamp="$VENV/.installed-$WITH_TEST-$(sha256sum pyproject.toml | cut -c1-16)"
 if [[ ! -f "$stamp" ]]; then
@@ -28,7 +35,6 @@ fi
 if [[ $WITH_TEST == 1 ]]; then
     # Browser tests drive Debian's Chromium through Playwright; never a downloaded browser.
     if [[ ! -x /usr/bin/chromium ]]; then
-        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
     fi

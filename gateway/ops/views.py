@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import hmac
+
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.errors import GatewayError
 from gateway.keys.ring import NoSigningKey
 from gateway.web import json_response, services
 
 bp = Blueprint("ops", __name__)
+
+
+class MetricsUnauthorized(GatewayError):
+    code = "METRICS_UNAUTHORIZED"
+    status = 401
+    title = "Metrics need a token"
+    default_hint = "Scrape with `Authorization: Bearer <GATEWAY_METRICS_TOKEN>`."
 
 
 @bp.get("/healthz")
@@ -45,4 +55,9 @@ def readyz() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    token = services().settings.metrics_token
+    if token:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            raise MetricsUnauthorized(headers={"WWW-Authenticate": "Bearer"})
     return Response(generate_latest(services().metrics.registry), mimetype=CONTENT_TYPE_LATEST)

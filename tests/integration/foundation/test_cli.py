@@ -56,6 +56,13 @@ def test_api_keys_create_list_revoke(sqlite_url: str, keys_dir: Path) -> None:
     assert _gateway(env, "api-keys", "revoke", "0000000000000000").returncode == 1
 
 
+def test_several_scopes_after_one_flag(sqlite_url: str, keys_dir: Path) -> None:
+    created = _gateway(_env(sqlite_url, keys_dir), "api-keys", "create", "--name", "app", "--scope", "launches",
+                       "writeback", "--json")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["scopes"] == ["launches", "writeback"]
+
+
 def test_unknown_scope_is_refused(sqlite_url: str, keys_dir: Path) -> None:
     result = _gateway(_env(sqlite_url, keys_dir), "api-keys", "create", "--name", "x", "--scope", "everything")
     assert result.returncode == 2

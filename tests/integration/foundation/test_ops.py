@@ -10,7 +10,7 @@ from flask import Blueprint
 from gateway.app import create_app
 from gateway.bootstrap import bootstrap
 from tests.support.databases import DatabaseFactory
-from tests.support.gateway import GatewayUnderTest, make_test_settings
+from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.live import LiveServer
 
 
@@ -62,6 +62,18 @@ def test_metrics_count_requests_and_error_codes(gateway: GatewayUnderTest) -> No
     text = requests.get(f"{gateway.url}/metrics", timeout=5).text
     assert 'gateway_errors_total{code="UNAUTHENTICATED"} 1.0' in text
     assert "gateway_http_requests_total" in text
+
+
+def test_metrics_can_require_a_token(sqlite_url: str, keys_dir: Path) -> None:
+    gw = start_gateway(sqlite_url, keys_dir, metrics_token="scrape-secret")
+    try:
+        assert requests.get(f"{gw.url}/metrics", timeout=5).status_code == 401
+        wrong = requests.get(f"{gw.url}/metrics", headers={"Authorization": "Bearer nope"}, timeout=5)
+        assert wrong.status_code == 401
+        ok = requests.get(f"{gw.url}/metrics", headers={"Authorization": "Bearer scrape-secret"}, timeout=5)
+        assert ok.status_code == 200 and "gateway_http_requests_total" in ok.text
+    finally:
+        gw.close()
 
 
 def test_browser_errors_are_friendly_html_and_api_errors_are_problems(gateway: GatewayUnderTest) -> None:
