@@ -34,7 +34,7 @@ from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.identity import IdentityPendingLinkRow
 from gateway.store.models.lti import LtiIdentityRow
-from gateway.store.repositories.identity import PendingLinkRepository
+from gateway.store.repositories.identity import IdentityConflictRepository, PendingLinkRepository
 
 LINK_ORIGIN = "identity_link"
 # Long enough to log in with Clever (its state lives 10 minutes by default), short enough to be one sitting.
@@ -103,11 +103,12 @@ class CleverLinkFlow:
 
     # -- 2. the page: log in with Clever, or continue without ----------------------------------------------------
 
-    def _open(self, repo: PendingLinkRepository, token: str) -> IdentityPendingLinkRow:
+    def _open(self, repo: PendingLinkRepository, token: str,
+              statuses: tuple[str, ...] = ("pending", "started")) -> IdentityPendingLinkRow:
         row = repo.by_token_hash(sha256_hex(token)) if _TOKEN.match(token or "") else None
         if row is None:
             raise errors.IdentityLinkUnknown()
-        if row.status not in ("pending", "started") or row.expires_at <= utcnow():
+        if row.status not in statuses or row.expires_at <= utcnow():
             raise errors.IdentityLinkExpired()
         return row
 
@@ -131,8 +132,11 @@ class CleverLinkFlow:
 
     def skip(self, token: str) -> str:
         with self._db.transaction() as s:
-            row = self._open(PendingLinkRepository(s), token)
+            # After a refused link the person may still go on, unmatched.
+            row = self._open(PendingLinkRepository(s), token, ("pending", "started", "refused"))
             record = self._record(row)
+            conflicted = bool(IdentityConflictRepository(s).open_for(row.lti_identity_id))
+            record = {**record, "clever_match": {**record["clever_match"], "conflict": conflicted}}
             row.status, row.finished_at = "skipped", utcnow()
             handoff = self._handoff.issue_in(s, "lti", record, user_id=record["user"]["id"], launch_id=row.launch_id)
         return handoff.redirect_url

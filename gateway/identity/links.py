@@ -105,7 +105,7 @@ class Links:
                 moved_from = user.id
                 self.people.move_identity(identity, holder.id)
                 if rehome == REHOME_FRESH:
-                    self.people.delete_user(user.id)
+                    self.people.fold_user(user.id, holder.id)
                 user = holder
         now = utcnow()
         self.matches.upsert(identity.id, identity.registration_id, status="matched", method=method,

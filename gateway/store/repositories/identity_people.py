@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.store.models.base import utcnow
+from gateway.store.models.base import Base, utcnow
 from gateway.store.models.clever import CleverDistrictRow, CleverRosterSisIdRow, CleverRosterUserRow
 from gateway.store.models.core import LaunchRow, UserRow
 from gateway.store.models.lti import LtiDeploymentRow, LtiIdentityRow, LtiRegistrationRow
@@ -55,9 +56,25 @@ class IdentityPeopleRepository:
         identity.user_id = user_id
         self._s.flush()
 
-    def delete_user(self, user_id: str) -> None:
-        """Remove a gateway user that nothing refers to (a user made a moment ago by the same launch)."""
-        self._s.execute(delete(UserRow).where(UserRow.id == user_id))
+    def fold_user(self, old_id: str, new_id: str) -> None:
+        """Fold a user made a moment ago into the user it turned out to be, then delete it.
+
+        Every row of any feature that refers to ``users.id`` (found through the foreign keys, so features added
+        later are covered) moves to ``new_id``; a row the new user already has an equivalent of is dropped.
+        Only for a user nothing was handed off for: the vendor never saw ``old_id``.
+        """
+        self._s.flush()
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if table.name == "users" or not any(
+                        fk.column.table.name == "users" and fk.column.name == "id" for fk in column.foreign_keys):
+                    continue
+                try:
+                    with self._s.begin_nested():
+                        self._s.execute(update(table).where(column == old_id).values({column.name: new_id}))
+                except IntegrityError:
+                    self._s.execute(delete(table).where(column == old_id))
+        self._s.execute(delete(UserRow).where(UserRow.id == old_id))
 
     def registration_names(self, ids: Sequence[str]) -> dict[str, LtiRegistrationRow]:
         if not ids:
