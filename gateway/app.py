@@ -49,9 +49,10 @@ def _blueprints() -> list[Blueprint]:
 
     blueprints += [clever_bp, clever_api_bp]
     # -- writeback blueprints --
+    from gateway.writeback.api import bp as writeback_api_bp
     from gateway.writeback.views import bp as deliveries_bp
 
-    blueprints.append(deliveries_bp)
+    blueprints += [deliveries_bp, writeback_api_bp]
     # -- identity blueprints --
     from gateway.identity.api import bp as identity_api_bp
     from gateway.identity.views import bp as identity_bp

@@ -27,6 +27,7 @@ from gateway.store import Database
 from gateway.writeback.backends import DeliveryBackend
 from gateway.writeback.housekeeping import writeback_jobs
 from gateway.writeback.outbox import Outbox, build_outbox
+from gateway.writeback.wiring import build_delivery_backends
 
 
 @dataclass
@@ -96,6 +97,8 @@ def bootstrap(settings: Settings) -> Services:
         identity=build_identity(settings, db, cipher, HandoffService(db, cipher, settings), metrics=metrics),
     )
     services.identity.attach(services.lti, services.clever)  # hooks into the LTI launch and the Clever callback
+    # -- writeback backends (issue 7): LTI AGS and Clever LMS Connect --
+    services.delivery_backends.update(build_delivery_backends(services))
     # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
     services.periodic_jobs.append(PeriodicJob("handoff.purge-expired-launches", 900, _discard(services.handoff)))
     # -- lti jobs --

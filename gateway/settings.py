@@ -87,6 +87,8 @@ class Settings:
     writeback_delivered_retention_days: int = 30
     idempotency_retention_hours: int = 24
     worker_in_process: str = "auto"  # auto (on for SQLite, off for PostgreSQL) | true | false
+    writeback_ags_timeout_seconds: float = 30.0  # each call to an LMS's AGS endpoints (token, line items, scores)
+    writeback_assignment_wait_seconds: float = 2.0  # how soon a grade looks again for its assignment's remote copy
 
     @property
     def is_production(self) -> bool:

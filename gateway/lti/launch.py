@@ -29,6 +29,7 @@ from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.lti import LtiDeepLinkRequestRow
 from gateway.store.repositories.lti_launches import DeepLinkRequestRepository
+from gateway.writeback.members import record_member
 
 if TYPE_CHECKING:
     from gateway.identity.launches import LaunchIdentity
@@ -94,6 +95,9 @@ class LaunchService:
             user = match.user if match else user
             context = upsert_context(s, launch, deployment.id)
             link = upsert_resource_link(s, launch, context) if context is not None else None
+            # -- writeback (issue 7): who is in the course, so grades are accepted only for its members --
+            if context is not None:
+                record_member(s, context.id, user.id, launch.claims.get(c.ROLES))
             for_user = launch.claim(c.FOR_USER).get("user_id")
             record = build_record(
                 launch,

@@ -10,6 +10,7 @@ HTML bodies; ``revoke_district`` revokes a district-app token. A real per-token 
 from __future__ import annotations
 
 import math
+import time
 
 from flask import Flask, Response, g, request
 
@@ -65,6 +66,11 @@ def _switch(state: CleverSim) -> Response | None:
         if switches.html > 0:
             switches.html -= 1
             return html(200 if request.method == "GET" else 404, "Clever")
+        hang = switches.hang_seconds if switches.hang > 0 else 0.0
+        switches.hang = max(0, switches.hang - 1)
+    if hang:
+        time.sleep(hang)
+        return error(503, "Internal Error")
     return None
 
 

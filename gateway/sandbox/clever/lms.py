@@ -82,6 +82,7 @@ def create(section_id: str) -> Response:
                   "id": str(uuid.uuid4()), "created": now, "last_modified": now}
     state = sim()
     with state.lock:
+        state.lms_writes.append(("POST", request.path, dict(body)))
         state.assignments[(section_id, assignment["id"])] = assignment
         for student in section["students"]:
             state.submissions[(section_id, assignment["id"], student)] = {
@@ -117,6 +118,7 @@ def update(section_id: str, assignment_id: str) -> Response:
     if isinstance(body, Response):
         return body
     with sim().lock:
+        sim().lms_writes.append(("PATCH", request.path, dict(body)))
         found.update(body)
         found["last_modified"] = records.timestamp()
     return _assignment_view(found)
@@ -131,6 +133,7 @@ def delete(section_id: str, assignment_id: str) -> Response:
     with state.lock:
         if state.assignments.pop((section_id, assignment_id), None) is None:
             return error(404, "assignment not found")
+        state.lms_writes.append(("DELETE", request.path, {}))
         for key in [k for k in state.submissions if k[:2] == (section_id, assignment_id)]:
             del state.submissions[key]
     return Response(status=200, mimetype="application/json")
@@ -174,6 +177,7 @@ def submission(section_id: str, assignment_id: str, user_id: str) -> Response:
         if isinstance(body, Response):
             return body
         with state.lock:
+            state.lms_writes.append(("PATCH", request.path, dict(body)))
             found.update(body)
             found["last_modified"] = records.timestamp()
     return jsonify({"data": found})

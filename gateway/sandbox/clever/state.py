@@ -52,6 +52,8 @@ class Switches:
     failures: list[int] = field(default_factory=list)
     html: int = 0
     prefix: str = "/v3"
+    hang: int = 0  # the next N matching requests wait hang_seconds before answering (past a client's timeout)
+    hang_seconds: float = 0.0
 
 
 @dataclass
@@ -95,6 +97,8 @@ class CleverSim:
         self.expired_before: str | None = None
         self.assignments: dict[tuple[str, str], dict[str, Any]] = {}
         self.submissions: dict[tuple[str, str, str], dict[str, Any]] = {}
+        # Every LMS Connect write that was applied: (method, path, body), in arrival order.
+        self.lms_writes: list[tuple[str, str, dict[str, Any]]] = []
         self.switches = Switches()
         self.requests: list[RequestRecord] = []
         self.windows: dict[str, tuple[float, int]] = {}

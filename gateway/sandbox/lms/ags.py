@@ -81,6 +81,8 @@ def _injected() -> Response | None:
     failure = _platform().take_failure(request.path)
     if failure is None:
         return None
+    if failure.delay:
+        time.sleep(failure.delay)
     return _json(failure.body, failure.status, headers=failure.headers)
 
 

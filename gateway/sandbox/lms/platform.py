@@ -94,6 +94,7 @@ class Failure:
     headers: dict[str, str]
     body: dict[str, Any]
     count: int
+    delay: float = 0.0  # seconds to wait before answering (hang past a client's timeout)
 
 
 class SandboxPlatform:
@@ -220,9 +221,9 @@ class SandboxPlatform:
     # -- test switches ----------------------------------------------------------------------------------
 
     def fail_next(self, match: str, status: int, *, count: int = 1, headers: dict[str, str] | None = None,
-                  body: dict[str, Any] | None = None) -> None:
+                  body: dict[str, Any] | None = None, delay: float = 0.0) -> None:
         with self.lock:
-            self.failures.append(Failure(match, status, headers or {}, body or {"error": "injected"}, count))
+            self.failures.append(Failure(match, status, headers or {}, body or {"error": "injected"}, count, delay))
 
     def take_failure(self, path: str) -> Failure | None:
         with self.lock:

@@ -14,6 +14,7 @@ from gateway.store.models import lti  # noqa: F401  (registers the LTI tables on
 from gateway.store.models import clever  # noqa: F401  (registers the Clever tables on Base.metadata)
 # -- writeback models --
 from gateway.store.models import writeback  # noqa: F401  (registers the outbox tables on Base.metadata)
+from gateway.store.models import writeback_assignments  # noqa: F401  (assignments, grade state, course members)
 # -- identity models --
 from gateway.store.models import identity  # noqa: F401  (registers the identity tables on Base.metadata)
 from gateway.store.models.base import Base, new_id, utcnow

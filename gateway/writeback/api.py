@@ -1,0 +1,128 @@
+"""``/api/v1/contexts``: what a context allows, its assignments, and grades (scope ``writeback``).
+
+Thin: each view turns the request into a call of :class:`~gateway.writeback.service.WritebackService`
+inside the idempotency unit of work, and its result into JSON. Writes answer ``202`` with the delivery
+they queued (``GET /api/v1/deliveries/{id}`` follows it). Documented in ``openapi.yaml``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, request
+
+from gateway.api.auth import current_api_key, require_scope
+from gateway.api.idempotency import idempotent, unit_of_work
+from gateway.store.models.base import utcnow
+from gateway.web import json_response, services
+from gateway.writeback.service import WritebackService
+from gateway.writeback.validation import invalid
+
+bp = Blueprint("writeback_api", __name__, url_prefix="/api/v1/contexts")
+
+MAX_PAGE = 200
+_ASSIGNMENT = "/<context_id>/assignments/<assignment_id>"
+
+
+def _service() -> WritebackService:
+    return WritebackService(services().outbox)
+
+
+def _body() -> Any:
+    return request.get_json(silent=True)
+
+
+def _actor() -> str:
+    return f"api_key:{current_api_key().id}"
+
+
+def _path(*parts: str) -> str:
+    return "/api/v1/contexts/" + "/".join(quote(p, safe=":") for p in parts)
+
+
+@bp.get("/<context_id>")
+@require_scope("writeback")
+def get_context(context_id: str) -> Response:
+    with unit_of_work() as s:
+        return json_response(_service().context(s, context_id))
+
+
+@bp.get("/<context_id>/assignments")
+@require_scope("writeback")
+def list_assignments(context_id: str) -> Response:
+    raw_limit = request.args.get("limit", "50")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+        raise invalid("limit", f"`limit` must be an integer from 1 to {MAX_PAGE}.")
+    include = request.args.get("include_deleted", "false").lower()
+    if include not in ("true", "false"):
+        raise invalid("include_deleted", "`include_deleted` must be true or false.")
+    with unit_of_work() as s:
+        documents, next_cursor = _service().list_assignments(
+            s, context_id, cursor=request.args.get("cursor"), limit=int(raw_limit), include_deleted=include == "true")
+    headers: dict[str, str] = {}
+    if next_cursor:
+        query = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": next_cursor}
+        headers["Link"] = f'<{request.base_url}?{urlencode(query)}>; rel="next"'
+    return json_response({"data": documents, "next_cursor": next_cursor}, headers=headers)
+
+
+@bp.post("/<context_id>/assignments")
+@require_scope("writeback")
+@idempotent
+def create_assignment(context_id: str) -> Response:
+    key = current_api_key()
+    with unit_of_work() as s:
+        made = _service().create_assignment(s, context_id, _body(), api_key_id=key.id, actor=_actor(), now=utcnow())
+    location = _path(context_id, "assignments", made["assignment"]["id"])
+    return json_response(made, 202, headers={"Location": location})
+
+
+@bp.get(_ASSIGNMENT)
+@require_scope("writeback")
+def get_assignment(context_id: str, assignment_id: str) -> Response:
+    with unit_of_work() as s:
+        return json_response(_service().get_assignment(s, context_id, assignment_id))
+
+
+@bp.patch(_ASSIGNMENT)
+@require_scope("writeback")
+@idempotent
+def update_assignment(context_id: str, assignment_id: str) -> Response:
+    key = current_api_key()
+    with unit_of_work() as s:
+        made = _service().update_assignment(s, context_id, assignment_id, _body(), api_key_id=key.id,
+                                            actor=_actor(), now=utcnow())
+    return json_response(made, 202)
+
+
+@bp.delete(_ASSIGNMENT)
+@require_scope("writeback")
+@idempotent
+def delete_assignment(context_id: str, assignment_id: str) -> Response:
+    key = current_api_key()
+    with unit_of_work() as s:
+        made = _service().delete_assignment(s, context_id, assignment_id, api_key_id=key.id, actor=_actor(),
+                                            now=utcnow())
+    return json_response(made, 202)
+
+
+@bp.put(_ASSIGNMENT + "/grades/<user_id>")
+@require_scope("writeback")
+@idempotent
+def put_grade(context_id: str, assignment_id: str, user_id: str) -> Response:
+    key = current_api_key()
+    with unit_of_work() as s:
+        made = _service().put_grade(s, context_id, assignment_id, user_id, _body(), api_key_id=key.id, now=utcnow())
+    return json_response(made, 202, headers={"Location": f"/api/v1/deliveries/{made['delivery']['id']}"})
+
+
+@bp.post(_ASSIGNMENT + "/grades")
+@require_scope("writeback")
+@idempotent
+def put_grades(context_id: str, assignment_id: str) -> Response:
+    key = current_api_key()
+    with unit_of_work() as s:
+        made = _service().put_grades(s, context_id, assignment_id, _body(), api_key_id=key.id, actor=_actor(),
+                                     now=utcnow())
+    return json_response(made, 202)

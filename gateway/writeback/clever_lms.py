@@ -1,0 +1,242 @@
+"""Delivery over Clever LMS Connect (``shared/reference/clever/v3.1-lms.yml``; clever-brief §4).
+
+Assignments are created, updated (PATCH) and deleted at ``/v3.1/sections/{id}/assignments``; a grade is a
+``PATCH .../assignments/{id}/submissions/{user_id}`` with ``grade_points``, ``grade`` and
+``grade_comment``. Calls go through the one Clever client with the district-app token of the Secure
+Sync install, with Clever's own limiter but **no retries of its own** (the outbox owns retries, and
+honours ``X-RateLimit-Reset``), and with ``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s).
+
+Before writing, the district's ``lms_state`` must be ``success`` and the section (and, for a grade, the
+student) synced in the LMS, as the last roster sync read them; otherwise the delivery fails with the
+reason, because sending would only make the LMS refuse. Grades older than one already delivered for
+the student are skipped, so a late retry never overwrites a newer grade. LMS differences are reported
+in the delivery's ``result.warnings``: Canvas ignores ``state``; Schoology needs the student to have
+launched the app once (until then Clever answers 500, retried) and takes links only as text; Google
+Classroom gives no submission id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from gateway.clever.client import CleverClient
+from gateway.clever.config import CleverConfig
+from gateway.clever.errors import CleverApiError, CleverNotFound
+from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
+from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.transport import CleverTransport, RetryPolicy
+from gateway.http import HttpClient
+from gateway.settings import Settings
+from gateway.store import Database
+from gateway.store.models.clever import CleverDistrictRow
+from gateway.store.repositories.assignments_contexts import WritebackLookup
+from gateway.writeback import assignment_state as st
+from gateway.writeback.backend_metrics import BackendMetrics
+from gateway.writeback.backends import Delivery, DeliveryResult
+from gateway.writeback.classify import is_retryable
+from gateway.writeback.contexts import CLEVER_NOTES, clever_readiness
+
+NAME: Final = "clever"
+
+
+def draft(*, title: str, description: str | None, points: float, due_at: dt.datetime | None) -> dict[str, Any]:
+    """The ``AssignmentRequest`` of an assignment (as the outbox payload keeps it)."""
+    body: dict[str, Any] = {"title": title, "points_possible": points, "grading_type": "points"}
+    if description is not None:
+        body["description"] = description
+    if due_at is not None:
+        body["due_date"] = due_at.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    return body
+
+
+def grade_points(score_given: float, score_maximum: float | None, points_possible: float | None) -> float:
+    """The score in the assignment's points: 7 of 10 on a 20-point assignment is 14 points."""
+    if score_maximum and points_possible and score_maximum != points_possible:
+        return round(score_given * points_possible / score_maximum, 4)
+    return score_given
+
+
+def writeback_client(settings: Settings, http: HttpClient) -> CleverClient:
+    """A Clever client for the outbox: Clever's limiter and timeouts, but no retries or long waits of its own."""
+    import time
+
+    policy = RetryPolicy(max_retries=0, base_seconds=settings.clever_retry_base_seconds,
+                         max_rate_limit_wait_seconds=0.0)
+    limiter = RateLimiter(settings.clever_rate_limit_per_minute, clock=time.time, sleep=time.sleep)
+    transport = CleverTransport(http, limiter=limiter, policy=policy, clock=time.time, sleep=time.sleep,
+                                timeout=settings.clever_lms_timeout_seconds)
+    config = CleverConfig.from_settings(settings)
+    return CleverClient(config, transport, lms_timeout=settings.clever_lms_timeout_seconds)
+
+
+@dataclass(frozen=True)
+class _Target:
+    state: st.AssignmentState
+    section_id: str
+    lms_type: str | None
+    token: str
+
+
+def _warnings(lms_type: str | None, *codes: str) -> list[dict[str, str]]:
+    return [r.document() for r in CLEVER_NOTES.get(lms_type or "", ()) if r.code in codes]
+
+
+class CleverLmsBackend:
+    def __init__(self, db: Database, client: CleverClient, token_for: Callable[[str], str | None],
+                 metrics: BackendMetrics, *, wait_seconds: float) -> None:
+        self._db = db
+        self._client = client
+        self._token_for = token_for
+        self._metrics = metrics
+        self._wait = wait_seconds
+
+    def deliver(self, delivery: Delivery) -> DeliveryResult:
+        handlers: dict[str, Callable[[Delivery, _Target], DeliveryResult]] = {
+            st.CREATE: self._create, st.UPDATE: self._update, st.DELETE: self._delete, st.GRADE: self._grade,
+        }
+        handler = handlers.get(delivery.kind)
+        if handler is None:
+            return DeliveryResult.failed(f"the clever backend does not deliver {delivery.kind!r}")
+        with self._db.transaction() as s:
+            target = self._target(s, delivery)
+        if isinstance(target, DeliveryResult):
+            return target
+        return handler(delivery, target)
+
+    def on_outcome(self, session: Session, delivery: Delivery, result: DeliveryResult) -> None:
+        st.record_outcome(session, delivery, result)
+
+    def _target(self, s: Session, delivery: Delivery) -> _Target | DeliveryResult:
+        subject = delivery.payload.get("subject") if delivery.kind == st.GRADE else None
+        state = st.load(s, str(delivery.payload.get("assignment_id")), subject if isinstance(subject, str) else None)
+        if state is None or state.clever_section_id is None or state.clever_district_id is None:
+            return DeliveryResult.failed("the assignment is not a Clever assignment known to the gateway")
+        lookup = WritebackLookup(s)
+        section = lookup.clever_section(state.clever_section_id)
+        district = lookup.clever_district(state.clever_district_id)
+        if section is None or district is None:
+            return DeliveryResult.failed("the Clever section is no longer in the synced roster")
+        if delivery.kind != st.DELETE:  # a delete of nothing needs no ready LMS; one of something does (below)
+            refused = self._not_ready(district, clever_readiness(district, section))
+            if refused is not None:
+                return refused
+        if isinstance(subject, str) and delivery.kind == st.GRADE:
+            student = lookup.clever_roster_users([subject]).get(subject)
+            if student is None or student.archived_at is not None or student.lms_synced is not True:
+                self._metrics.waits.labels(backend=NAME, reason="student_not_synced").inc()
+                return DeliveryResult.failed("Clever has not matched this student to the LMS "
+                                             "(lms_status.synced_in_lms is false at the last roster sync)")
+        token = self._token_for(district.id)
+        if token is None:
+            return DeliveryResult.failed("the district has disconnected the app in Clever (no district token)")
+        return _Target(state, section.id, district.lms_type, token)
+
+    def _not_ready(self, district: CleverDistrictRow, reasons: tuple[Any, ...]) -> DeliveryResult | None:
+        if not reasons:
+            return None
+        self._metrics.waits.labels(backend=NAME, reason=reasons[0].code.lower()).inc()
+        words = "; ".join(r.message for r in reasons)
+        return DeliveryResult.failed(f"Clever LMS Connect is not ready for this section: {words}")
+
+    def _error(self, e: CleverApiError, doing: str, hint: str = "") -> DeliveryResult:
+        status = e.clever_status or None
+        body = json.dumps({"message": e.message})
+        error = f"{doing}: " + (f"Clever answered {status}" if status else "no answer from Clever") + hint
+        if status is None or e.retryable or is_retryable(status):
+            return DeliveryResult.retry(error, status=status, body=body, retry_after=e.retry_after)
+        return DeliveryResult.failed(error, status=status, body=body)
+
+    # -- assignments ----------------------------------------------------------------------------------------
+
+    def _create(self, delivery: Delivery, target: _Target) -> DeliveryResult:
+        state = target.state
+        if state.created:
+            return DeliveryResult.delivered(data={"remote_id": state.remote_id, **state.remote_detail})
+        try:
+            made = self._client.create_assignment(target.token, target.section_id,
+                                                  AssignmentDraft(**_draft(delivery.payload["draft"])))
+        except CleverApiError as e:
+            return self._error(e, "creating the assignment")
+        warnings = _warnings(target.lms_type, "CANVAS_SUBMISSION_TYPES", "CANVAS_IGNORES_STATE")
+        return DeliveryResult.delivered(status=200, data={"remote_id": made.id, "lms_type": target.lms_type,
+                                                          "state": made.state, "warnings": warnings})
+
+    def _update(self, delivery: Delivery, target: _Target) -> DeliveryResult:
+        state = target.state
+        refused = st.never_created(state)
+        if refused is not None:
+            return refused
+        assert state.remote_id is not None
+        try:
+            self._client.update_assignment(target.token, target.section_id, state.remote_id,
+                                           AssignmentDraft(**_draft(delivery.payload["draft"])))
+        except CleverApiError as e:
+            return self._error(e, "updating the assignment")
+        return DeliveryResult.delivered(status=200)
+
+    def _delete(self, delivery: Delivery, target: _Target) -> DeliveryResult:
+        state = target.state
+        if not state.created:
+            return DeliveryResult.delivered(error="nothing to delete in Clever: the assignment was never created")
+        assert state.remote_id is not None
+        try:
+            self._client.delete_assignment(target.token, target.section_id, state.remote_id)
+        except CleverNotFound:
+            return DeliveryResult.delivered(status=404, error="the assignment was already gone in Clever")
+        except CleverApiError as e:
+            return self._error(e, "deleting the assignment")
+        return DeliveryResult.delivered(status=200)
+
+    # -- grades ---------------------------------------------------------------------------------------------
+
+    def _grade(self, delivery: Delivery, target: _Target) -> DeliveryResult:
+        state, payload = target.state, delivery.payload
+        skipped = st.superseded(state, delivery)
+        if skipped is not None:
+            self._metrics.waits.labels(backend=NAME, reason="superseded").inc()
+            return skipped
+        waiting = st.await_remote(state, wait_seconds=self._wait)
+        if waiting is not None:
+            self._metrics.waits.labels(backend=NAME, reason=f"assignment_{waiting.outcome}").inc()
+            return waiting
+        assert state.remote_id is not None
+        given = payload.get("score_given")
+        points = grade_points(float(given), payload.get("score_maximum"), payload.get("points_possible")) \
+            if isinstance(given, int | float) else None
+        letter = payload.get("grade")
+        update = SubmissionUpdate(
+            grade_points=points,
+            grade=letter if isinstance(letter, str) else (f"{points:g}" if points is not None else None),
+            grade_comment=payload.get("comment"),
+        )
+        schoology = " (on Schoology: the student must have opened the app's LTI link once since LMS Connect " \
+                    "was enabled)" if target.lms_type == "schoology" else ""
+        try:
+            self._client.update_submission(target.token, target.section_id, state.remote_id, str(payload["subject"]),
+                                           update)
+        except CleverNotFound as e:
+            self._metrics.grade_refusals.labels(backend=NAME, status="404").inc()
+            return DeliveryResult.failed("Clever has no submission for this student on this assignment (404): the "
+                                         "student may not be in the LMS section", status=404,
+                                         body=json.dumps({"message": e.message}))
+        except CleverApiError as e:
+            result = self._error(e, "updating the submission", schoology if e.clever_status >= 500 else "")
+            if result.outcome == "failed" and result.status is not None:
+                self._metrics.grade_refusals.labels(backend=NAME, status=str(result.status)).inc()
+            return result
+        warnings = _warnings(target.lms_type, "GOOGLE_CLASSROOM_NO_SUBMISSION_ID", "CANVAS_IGNORES_STATE")
+        return DeliveryResult.delivered(status=200, data={"grade_points": points, "lms_type": target.lms_type,
+                                                          "warnings": warnings})
+
+
+def _draft(raw: dict[str, Any]) -> dict[str, Any]:
+    values = dict(raw)
+    if isinstance(values.get("due_date"), str):
+        values["due_date"] = dt.datetime.fromisoformat(values["due_date"])
+    return values

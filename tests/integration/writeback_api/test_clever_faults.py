@@ -1,0 +1,130 @@
+"""Clever misbehaves under the real LMS Connect backend: the right rows retry, fail or die, and every grade
+that should arrive arrives exactly once, exactly as sent.
+
+Cases share one world per module (``shared_clever``); each makes its own assignment and looks only at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from gateway.sandbox.clever import create_app
+from tests.integration.writeback_api.conftest import CleverWorld, clever_world, wait_until
+from tests.support.live import LiveServer
+
+
+def _assignment(world: CleverWorld) -> tuple[str, str]:
+    """An assignment created in Clever, and the path prefix of its submissions there."""
+    made = world.create()
+    world.api.settle(made["delivery"]["id"])
+    asg = made["assignment"]["id"]
+    remote = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{asg}", 200)["remote"]["id"]
+    return asg, f"/v3.1/sections/{world.seeded.section}/assignments/{remote}/submissions"
+
+
+def _arrived(world: CleverWorld, prefix: str) -> list[dict[str, object]]:
+    return [body for path, body in world.writes() if path.startswith(prefix)]
+
+
+AS_SENT = {"grade_points": 13.0, "grade": "13", "grade_comment": "ok"}
+
+
+def _grade(world: CleverWorld, asg: str) -> str:
+    graded = world.grade(asg, world.seeded.students[0], score_given=6.5, score_maximum=10, comment="ok")
+    return str(graded["delivery"]["id"])
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retried_until_the_grade_arrives_once(shared_clever: CleverWorld, status: int) -> None:
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    world.clever.sim.switches.prefix, world.clever.sim.switches.failures = prefix, [status, status]
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"]) == ("delivered", 3)
+    assert _arrived(world, prefix) == [AS_SENT]
+
+
+def test_rate_limits_wait_for_the_reset(shared_clever: CleverWorld) -> None:
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    switches = world.clever.sim.switches
+    switches.prefix, switches.rate_limited, switches.rate_limit_reset_in = prefix, 1, 2.0
+    delivery = _grade(world, asg)
+
+    def throttled() -> bool:
+        shown = world.api.delivery(delivery)
+        return (shown["attempts"], shown["state"]) == (1, "queued")
+
+    wait_until(throttled)
+    waiting = world.api.delivery(delivery)
+    assert waiting["remote"]["status"] == 429
+    gap = dt.datetime.fromisoformat(waiting["next_attempt_at"]) - dt.datetime.fromisoformat(waiting["last_attempt_at"])
+    assert gap >= dt.timedelta(seconds=1)
+    assert world.api.settle(delivery)[0]["state"] == "delivered"
+    assert _arrived(world, prefix) == [AS_SENT]
+
+
+def test_a_clever_that_hangs_past_the_timeout_is_retried(shared_clever: CleverWorld) -> None:
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    switches = world.clever.sim.switches
+    switches.prefix, switches.hang, switches.hang_seconds = prefix, 1, 1.5  # the LMS timeout is 1 s
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"]) == ("delivered", 2)
+    assert _arrived(world, prefix) == [AS_SENT]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
+def test_refusals_fail_at_once_with_clevers_message_kept(shared_clever: CleverWorld, status: int) -> None:
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    world.clever.sim.switches.prefix, world.clever.sim.switches.failures = prefix, [status]
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"], done["remote"]["status"]) == ("failed", 1, status)
+    assert "Internal Error" in done["remote"]["body"]
+    assert _arrived(world, prefix) == []
+
+
+def test_a_grade_out_of_attempts_dies_and_a_replay_delivers_it_once(shared_clever: CleverWorld) -> None:
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    world.clever.sim.switches.prefix, world.clever.sim.switches.failures = prefix, [500] * 5  # max attempts is 5
+    delivery = _grade(world, asg)
+    [dead] = world.api.settle(delivery)
+    assert (dead["state"], dead["attempts"]) == ("dead", 5)
+    world.api.ok("POST", "/api/v1/deliveries/replay", json={"ids": [delivery]})
+    assert world.api.settle(delivery)[0]["state"] == "delivered"
+    assert _arrived(world, prefix) == [AS_SENT]
+
+
+def test_a_grade_queued_before_its_assignment_exists_waits_for_it(shared_clever: CleverWorld) -> None:
+    world = shared_clever
+    world.clever.sim.switches.prefix = f"/v3.1/sections/{world.seeded.section}/assignments"
+    world.clever.sim.switches.failures = [503, 503]  # the creation needs three attempts
+    made = world.create()
+    delivery = _grade(world, made["assignment"]["id"])
+    created, graded = world.api.settle(made["delivery"]["id"], delivery)
+    assert (created["attempts"], graded["state"]) == (3, "delivered")
+    remote = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{made['assignment']['id']}",
+                          200)["remote"]["id"]
+    assert _arrived(world, f"/v3.1/sections/{world.seeded.section}/assignments/{remote}/") == [AS_SENT]
+
+
+def test_a_refused_connection_is_retried_until_clever_is_back(sqlite_url: str, keys_dir: Path) -> None:
+    with clever_world(sqlite_url, keys_dir) as world:
+        asg, prefix = _assignment(world)
+        port = world.clever.server.port
+        world.clever.server.stop()
+        delivery = _grade(world, asg)
+        wait_until(lambda: world.api.delivery(delivery)["attempts"] >= 2)
+        waiting = world.api.delivery(delivery)
+        assert waiting["state"] in ("queued", "delivering") and "no answer from Clever" in waiting["detail"]
+        back = LiveServer(create_app(world.clever.sim), port=port).start()
+        try:
+            assert world.api.settle(delivery)[0]["state"] == "delivered"
+        finally:
+            back.stop()
+        assert _arrived(world, prefix) == [AS_SENT]
