@@ -37,6 +37,8 @@ from gateway.store.models.lti import LtiIdentityRow
 from gateway.store.repositories.identity import IdentityConflictRepository, PendingLinkRepository
 
 LINK_ORIGIN = "identity_link"
+# After a refused link the person may still go on, unmatched.
+SKIPPABLE = ("pending", "started", "refused")
 # Long enough to log in with Clever (its state lives 10 minutes by default), short enough to be one sitting.
 PENDING_TTL = dt.timedelta(minutes=20)
 PAGE_PATH = "/identity/link/"
@@ -132,12 +134,13 @@ class CleverLinkFlow:
 
     def skip(self, token: str) -> str:
         with self._db.transaction() as s:
-            # After a refused link the person may still go on, unmatched.
-            row = self._open(PendingLinkRepository(s), token, ("pending", "started", "refused"))
+            repo = PendingLinkRepository(s)
+            row = self._open(repo, token, SKIPPABLE)
+            if not repo.claim(row.id, SKIPPABLE, "skipped", utcnow()):
+                raise errors.IdentityLinkExpired()
             record = self._record(row)
             conflicted = bool(IdentityConflictRepository(s).open_for(row.lti_identity_id))
             record = {**record, "clever_match": {**record["clever_match"], "conflict": conflicted}}
-            row.status, row.finished_at = "skipped", utcnow()
             handoff = self._handoff.issue_in(s, "lti", record, user_id=record["user"]["id"], launch_id=row.launch_id)
         return handoff.redirect_url
 
@@ -154,14 +157,14 @@ class CleverLinkFlow:
             row = repo.by_binding_hash(sha256_hex(binding)) if binding else None
             if row is None:
                 raise errors.IdentityLinkUnknown()
-            if row.status != "started" or row.expires_at <= utcnow():
+            if row.expires_at <= utcnow() or not repo.claim(row.id, ("started",), "finishing", utcnow()):
                 raise errors.IdentityLinkExpired()
+            s.refresh(row)
             links = Links(s, f"clever_login:{user.id}")
             identity = links.people.identity(row.lti_identity_id)
             if identity is None:
                 raise errors.IdentityLinkUnknown()
             outcome = self._link(links, row, identity, me, user)
-            row.finished_at = utcnow()
             if isinstance(outcome, Refusal):
                 # Committed with the refusal: an administrator sees the conflict, the person sees the page.
                 links.conflict(identity, kind=outcome.kind, method="clever_login",

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.base import utcnow
@@ -116,6 +116,14 @@ class PendingLinkRepository:
         return self._s.scalars(
             select(IdentityPendingLinkRow).where(IdentityPendingLinkRow.binding_hash == binding_hash)
         ).first()
+
+    def claim(self, pending_id: str, from_statuses: Sequence[str], status: str, now: dt.datetime) -> bool:
+        """Move a pending link on; False when another request (a second tab, a double click) moved it first."""
+        return _rowcount(self._s.execute(
+            update(IdentityPendingLinkRow)
+            .where(IdentityPendingLinkRow.id == pending_id, IdentityPendingLinkRow.status.in_(from_statuses))
+            .values(status=status, finished_at=now)
+        )) == 1
 
     def purge_expired(self, now: dt.datetime) -> int:
         return _rowcount(self._s.execute(

@@ -4,6 +4,7 @@ identity, the accounts are linked, and the held launch reaches the vendor app.""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import urljoin
 
@@ -168,3 +169,19 @@ def test_a_library_user_links_by_logging_in_with_clever(linked: IdentityWorld) -
     callback = _through_clever(world, browser, page_url, teacher, authorized_by="teacher")
     record = world.record_clever(callback.headers["Location"])
     assert record["clever_match"]["result"] == "clever_login" and record["clever"] == {"user_id": teacher}
+
+
+def test_two_tabs_finish_a_held_launch_once(linked: IdentityWorld) -> None:
+    world, browser = linked, linked.lti.browser()
+    page_url = _held(world, "lms-two-tabs", browser)
+    statuses: list[int] = []
+
+    def skip() -> None:
+        statuses.append(requests.get(page_url + "/skip", allow_redirects=False, timeout=10).status_code)
+
+    threads = [threading.Thread(target=skip) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [303, 410, 410]
