@@ -3,6 +3,8 @@ answers, and the launch record tells the vendor the Clever id and how it was mat
 
 from __future__ import annotations
 
+import requests
+
 from tests.integration.identity.world import IdentityWorld, lms_user
 
 
@@ -116,3 +118,6 @@ def test_matching_needs_no_outbound_call(world: IdentityWorld) -> None:
     calls = len(world.clever.sim.requests)
     world.launch_record(lms_user("lms-kid-1"), lis={"person_sourcedid": "S-1"})
     assert len(world.clever.sim.requests) == calls  # the roster is local: no call to Clever on the launch path
+    metrics = requests.get(f"{world.url}/metrics", timeout=10).text
+    assert 'gateway_identity_matches_total{result="sis_id"} 1.0' in metrics
+    assert 'gateway_identity_links_total{method="sis_id"} 1.0' in metrics
