@@ -57,6 +57,16 @@ class Settings:
     lti_jwks_cache_seconds: int = 21600
     lti_jwks_refetch_cooldown_seconds: float = 30.0
     lti_jwks_timeout_seconds: float = 5.0
+    # How the tool presents itself to LMSs (dynamic registration, /lti/canvas.json, /lti/tool-configuration.json).
+    lti_tool_name: str = "Gateway"
+    lti_tool_description: str = "Learning activities connected through the district's LMS."
+    lti_tool_logo_url: str = ""  # empty: the gateway's own /lti/logo.svg
+    lti_tool_custom_parameters: str = ""  # a JSON object of strings, e.g. {"sis_id": "$Person.sourcedId"}
+    lti_canvas_privacy_level: str = "public"  # anonymous | name_only | email_only | public
+    lti_canvas_placements: str = "link_selection,assignment_selection"
+    lti_dynamic_registration: str = "pending"  # off | pending (an admin approves) | active
+    lti_dynamic_registration_hosts: str = ""  # comma-separated hosts (or .suffixes) allowed; empty: any
+    lti_dynamic_registration_timeout_seconds: float = 10.0
     # -- clever (issue 5) --
     clever_client_id: str = ""
     clever_client_secret: str = ""

@@ -162,6 +162,12 @@ class KeyRing:
         if not force and self._advanced_at is not None and now - self._advanced_at < ADVANCE_EVERY:
             return
         with self._db.transaction() as s:
+            scheduled = {r.kid for status in ("next", "active") for r in ToolKeyRepository(s).with_status(status)}
+        if scheduled - self._keys.keys():
+            # `gateway keys rotate` ran in another process: read the new key file, or this serving process
+            # would never switch to it and would sign with the old key after it leaves the JWKS.
+            self.load()
+        with self._db.transaction() as s:
             repo = ToolKeyRepository(s)
             for row in repo.with_status("next"):
                 # Only a replica holding the private key may switch signing to it.

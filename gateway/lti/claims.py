@@ -47,6 +47,10 @@ DL_LOG: Final = _DL + "log"
 DL_ERRORMSG: Final = _DL + "errormsg"
 DL_ERRORLOG: Final = _DL + "errorlog"
 
+# -- dynamic registration (lti-dr v1p0): configuration members, not launch claims ----------------------
+TOOL_CONFIGURATION: Final = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+PLATFORM_CONFIGURATION: Final = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+
 # -- message types -----------------------------------------------------------------------------------
 RESOURCE_LINK_REQUEST: Final = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST: Final = "LtiDeepLinkingRequest"

@@ -206,3 +206,54 @@ DeepLinkMultipleNotAccepted = _declare(
 DeepLinkLineItemNotAccepted = _declare(
     "LTI_DEEP_LINK_LINE_ITEM_NOT_ACCEPTED", 422, "The LMS does not accept line items with content",
     "The launch's deep_linking.accept_lineitem is false; send items without lineItem.")
+
+# -- registrations and deployments: management (CLI, admin API) -----------------------------------------
+_LIST = "List them with `gateway registrations list` or GET /api/v1/admin/lti/registrations"
+RegistrationNotFound = _declare(
+    "LTI_REGISTRATION_NOT_FOUND", 404, "No such LMS registration", f"Check the registration id. {_LIST}.")
+DeploymentNotFound = _declare(
+    "LTI_DEPLOYMENT_NOT_FOUND", 404, "No such LMS deployment",
+    "Check the deployment id (`dep_...`). List them with `gateway deployments list`.")
+RegistrationDuplicate = _declare(
+    "LTI_REGISTRATION_EXISTS", 409, "This LMS registration exists already",
+    f"A registration is unique by issuer and client id: update the one there is. {_LIST}.")
+DeploymentDuplicate = _declare(
+    "LTI_DEPLOYMENT_EXISTS", 409, "This deployment is known already",
+    "Approve or disable the deployment there is (`gateway deployments approve|disable`).")
+
+# -- dynamic registration (lti-dr v1p0) ------------------------------------------------------------------
+_DR_RETRY = "Start the registration again from the LMS's page for adding a tool by registration URL"
+DynamicRegistrationOff = _declare(
+    "LTI_DR_DISABLED", 403, "Dynamic registration is switched off on this gateway",
+    "Ask the tool's operator for the values to register it by hand, or to allow dynamic registration "
+    "(GATEWAY_LTI_DYNAMIC_REGISTRATION).")
+DrParamMissing = _declare(
+    "LTI_DR_PARAM_MISSING", 400, "The LMS did not start a dynamic registration",
+    f"{_DR_RETRY}: the LMS adds openid_configuration to the registration URL.")
+DrConfigUrlInvalid = _declare(
+    "LTI_DR_CONFIG_URL_INVALID", 400, "The LMS's configuration address cannot be used",
+    "openid_configuration must be an absolute https:// URL (http is accepted in development only).")
+DrHostNotAllowed = _declare(
+    "LTI_DR_HOST_NOT_ALLOWED", 403, "This LMS may not register itself with the gateway",
+    "The gateway accepts dynamic registration only from the hosts in GATEWAY_LTI_DYNAMIC_REGISTRATION_HOSTS; "
+    "ask the tool's operator to add this LMS.")
+DrConfigUnavailable = _declare(
+    "LTI_DR_CONFIG_UNAVAILABLE", 502, "The gateway could not read the LMS's configuration",
+    f"{_DR_RETRY} in a minute; the LMS did not answer, or refused the registration token.")
+DrConfigInvalid = _declare(
+    "LTI_DR_CONFIG_INVALID", 502, "The LMS's configuration is not a usable LTI platform configuration",
+    "The LMS's OpenID configuration lacks a required member (the error names it); ask the LMS's support.")
+DrIssuerHostMismatch = _declare(
+    "LTI_DR_ISSUER_HOST_MISMATCH", 400, "The LMS's configuration names an issuer on another host",
+    "The issuer must be on the host that served the configuration; nothing was registered. "
+    "Check that the registration was started from the LMS itself.")
+DrRegistrationRefused = _declare(
+    "LTI_DR_REGISTRATION_REFUSED", 502, "The LMS refused the tool's registration",
+    f"{_DR_RETRY}: the registration token may have expired or been used already.")
+DrRegistrationInvalid = _declare(
+    "LTI_DR_REGISTRATION_INVALID", 502, "The LMS's answer to the registration is not usable",
+    "The LMS accepted the tool but sent no client id; nothing was stored. Ask the LMS's support.")
+DrRegistrationExists = _declare(
+    "LTI_DR_REGISTRATION_EXISTS", 409, "The gateway has this LMS registration already",
+    "The LMS answered with a client id the gateway already holds for this issuer; nothing was changed. "
+    "Remove the new duplicate tool in the LMS and keep using the registration there is.")

@@ -111,34 +111,63 @@ def add_registration(
     actor: str = "system",
 ) -> Registration:
     """Add a registration (and its known deployments, active) in one audited transaction."""
+    with db.transaction() as s:
+        return add_registration_in(
+            s, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url, auth_token_url=auth_token_url,
+            jwks_url=jwks_url, name=name, lms=lms, auth_audience=auth_audience,
+            auto_activate_deployments=auto_activate_deployments, options=options, deployment_ids=deployment_ids,
+            actor=actor,
+        )
+
+
+def add_registration_in(
+    session: Session,
+    *,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    jwks_url: str,
+    name: str | None = None,
+    lms: str = "other",
+    auth_audience: str | None = None,
+    auto_activate_deployments: bool = False,
+    options: dict[str, Any] | None = None,
+    deployment_ids: tuple[str, ...] = (),
+    deployment_status: str = "active",
+    actor: str = "system",
+    audit: dict[str, Any] | None = None,
+) -> Registration:
+    """Add a registration inside the caller's transaction; ``audit`` adds details to its audit entry."""
     if lms not in LMS_KINDS:
         raise ValueError(f"lms must be one of {', '.join(LMS_KINDS)}")
-    with db.transaction() as s:
-        repo = RegistrationRepository(s)
-        if repo.by_issuer_and_client(issuer, client_id) is not None:
-            raise RegistrationExists(f"a registration for ({issuer}, {client_id}) exists")
-        now = utcnow()
-        row = LtiRegistrationRow(
-            id=new_id("reg"),
-            name=name or f"{issuer} ({client_id})",
-            issuer=issuer,
-            client_id=client_id,
-            lms=lms,
-            auth_login_url=auth_login_url,
-            auth_token_url=auth_token_url,
-            auth_audience=auth_audience,
-            jwks_url=jwks_url,
-            auto_activate_deployments=auto_activate_deployments,
-            options=dict(options or {}),
-            status="active",
-            created_at=now,
-            updated_at=now,
-        )
-        repo.add(row)
-        AuditRepository(s).record(actor, "lti.registration.add", row.id, issuer=issuer, client_id=client_id)
-        for deployment_id in deployment_ids:
-            add_deployment_in(s, row.id, deployment_id, status="active", actor=actor)
-        return Registration.from_row(row)
+    repo = RegistrationRepository(session)
+    if repo.by_issuer_and_client(issuer, client_id) is not None:
+        raise RegistrationExists(f"a registration for ({issuer}, {client_id}) exists")
+    now = utcnow()
+    row = LtiRegistrationRow(
+        id=new_id("reg"),
+        name=name or f"{issuer} ({client_id})",
+        issuer=issuer,
+        client_id=client_id,
+        lms=lms,
+        auth_login_url=auth_login_url,
+        auth_token_url=auth_token_url,
+        auth_audience=auth_audience,
+        jwks_url=jwks_url,
+        auto_activate_deployments=auto_activate_deployments,
+        options=dict(options or {}),
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(row)
+    AuditRepository(session).record(
+        actor, "lti.registration.add", row.id, issuer=issuer, client_id=client_id, lms=lms, **(audit or {})
+    )
+    for deployment_id in deployment_ids:
+        add_deployment_in(session, row.id, deployment_id, status=deployment_status, actor=actor)
+    return Registration.from_row(row)
 
 
 def add_deployment(
@@ -156,6 +185,7 @@ def add_deployment_in(
     status: str,
     actor: str,
     now: dt.datetime | None = None,
+    name: str | None = None,
 ) -> Deployment:
     """Add a deployment inside the caller's transaction (a launch records a new one this way)."""
     if status not in DEPLOYMENT_STATUSES:
@@ -165,6 +195,7 @@ def add_deployment_in(
         id=new_id("dep"),
         registration_id=registration_id,
         deployment_id=deployment_id,
+        name=name,
         status=status,
         created_at=now,
         updated_at=now,

@@ -9,11 +9,13 @@ from gateway.http import HttpClient
 from gateway.keys.ring import KeyRing
 from gateway.lti.config import LtiConfig
 from gateway.lti.deep_linking import DeepLinkingService
+from gateway.lti.dynamic_registration import DrConfig, DynamicRegistrationService
 from gateway.lti.jwks import PlatformKeys
 from gateway.lti.launch import LaunchService
 from gateway.lti.login import LoginService
 from gateway.lti.metrics import LtiMetrics
 from gateway.lti.state import LoginStates
+from gateway.lti.tool_config import ToolProfile
 from gateway.lti.validator import LaunchValidator
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
@@ -30,6 +32,8 @@ class LtiServices:
     validator: LaunchValidator
     launches: LaunchService
     deep_linking: DeepLinkingService
+    tool: ToolProfile
+    registration: DynamicRegistrationService
 
     def purge_login_states(self) -> None:
         self.states.purge_expired()
@@ -49,6 +53,7 @@ def build_lti(
         timeout_seconds=config.jwks_timeout_seconds,
     )
     validator = LaunchValidator(db, states, keys, config)
+    tool = ToolProfile.from_settings(settings, config)
     return LtiServices(
         config=config,
         metrics=lti_metrics,
@@ -58,4 +63,6 @@ def build_lti(
         validator=validator,
         launches=LaunchService(db, validator, states, handoff, lti_metrics),
         deep_linking=DeepLinkingService(db, handoff, keyring, config),
+        tool=tool,
+        registration=DynamicRegistrationService(db, http, tool, DrConfig.from_settings(settings), metrics),
     )

@@ -20,7 +20,6 @@ import requests
 from flask import Blueprint, Response, current_app, request
 
 from gateway.lti import claims as c
-from gateway.lti.jwks import parse_jwks
 from gateway.sandbox.lms.platform import Recorded, SandboxPlatform
 
 bp = Blueprint("sandbox_lms_services", __name__)
@@ -116,7 +115,7 @@ def token() -> Response:
 def _verify_assertion(platform: SandboxPlatform, assertion: str) -> dict[str, Any]:
     try:
         kid = jwt.get_unverified_header(assertion).get("kid")
-        keys = parse_jwks(requests.get(platform.tool_jwks_url, timeout=5).json())
+        keys = platform.tool_keys()
     except (jwt.PyJWTError, requests.RequestException, ValueError) as e:
         raise ValueError(f"cannot read the assertion or the tool JWKS: {type(e).__name__}") from e
     if kid not in keys:

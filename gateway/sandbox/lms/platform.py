@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
+import requests
+
 from gateway.lti import claims as c
+from gateway.lti.jwks import parse_jwks
 from gateway.sandbox.lms.cases import Case
 from gateway.sandbox.lms.keys import PlatformKey
 
@@ -132,6 +136,15 @@ class SandboxPlatform:
         self.lineitem_url_query = False  # give line item URLs a query string (tools must keep it)
         self.unquoted_link_rel = False  # emit `rel=next` unquoted, as lti1p3platform 0.1.8 does
         self.token_audience_override: str | None = None  # Brightspace publishes an audience apart from the URL
+        # How the platform holds the tool's JWKS: fetched for every check (default), or fetched once and kept
+        # until expire_tool_jwks() (a platform's cache, for key rotation tests; no refetch on an unknown kid).
+        self.cache_tool_jwks = False
+        self._tool_jwks: dict[str, jwt.PyJWK] | None = None
+        # Dynamic registration (lti-dr v1p0): one-time tokens handed out, and the tools that registered.
+        self.registration_tokens: set[str] = set()
+        self.tool_registrations: list[dict[str, Any]] = []
+        self.openid_issuer_override: str | None = None  # serve a configuration naming another issuer
+        self.registrations_made = 0
         self.lock = threading.RLock()
 
     # -- URLs -------------------------------------------------------------------------------------------
@@ -168,6 +181,14 @@ class SandboxPlatform:
     def deep_link_return_url(self) -> str:
         return self.base_url + "/deep-link-return"
 
+    @property
+    def openid_configuration_url(self) -> str:
+        return self.base_url + "/.well-known/openid-configuration"
+
+    @property
+    def registration_endpoint(self) -> str:
+        return self.base_url + "/register"
+
     def registration(self) -> dict[str, Any]:
         """What an administrator types into the gateway to register this platform."""
         return {
@@ -186,6 +207,44 @@ class SandboxPlatform:
         self.tool_login_url = login_url
         self.tool_redirect_uris = [launch_url]
         self.tool_jwks_url = jwks_url
+
+    def tool_keys(self) -> dict[str, jwt.PyJWK]:
+        """The tool's public keys, as this platform holds them (see ``cache_tool_jwks``)."""
+        with self.lock:
+            if self.cache_tool_jwks and self._tool_jwks is not None:
+                return self._tool_jwks
+        keys = parse_jwks(requests.get(self.tool_jwks_url, timeout=5).json())
+        self.record(Recorded("tool_jwks", "GET", self.tool_jwks_url, {}, {}, {"kids": sorted(keys)}, 200))
+        with self.lock:
+            if self.cache_tool_jwks:
+                self._tool_jwks = keys
+        return keys
+
+    def expire_tool_jwks(self) -> None:
+        """The platform's cache lifetime ran out: the next check fetches the tool's JWKS again."""
+        with self.lock:
+            self._tool_jwks = None
+
+    def start_registration(self, tool_registration_url: str) -> str:
+        """What an administrator's "add tool by URL" does: the tool's URL with the two parameters (lti-dr §3.3)."""
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self.registration_tokens.add(token)
+        query = urlencode({"openid_configuration": self.openid_configuration_url, "registration_token": token})
+        return f"{tool_registration_url}{'&' if '?' in tool_registration_url else '?'}{query}"
+
+    def accept_registration(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Make a client id and deployment for a tool configuration, and connect the tool to launch it."""
+        with self.lock:
+            self.registrations_made += 1
+            self.client_id = f"sandbox-dr-client-{self.registrations_made}"
+            self.deployment_id = f"sandbox-dr-deployment-{self.registrations_made}"
+            self.tool_registrations.append(config)
+            self.tool_login_url = config["initiate_login_uri"]
+            self.tool_redirect_uris = list(config["redirect_uris"])
+            self.tool_jwks_url = config["jwks_uri"]
+            lti = {**config[c.TOOL_CONFIGURATION], "deployment_id": self.deployment_id}
+            return {**config, "client_id": self.client_id, c.TOOL_CONFIGURATION: lti}
 
     def prepare(self, intent: LaunchIntent | None = None, *, client_id: bool = True,
                 deployment_hint: bool = True) -> str:

@@ -10,7 +10,6 @@ import requests
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from gateway.lti import claims as c
-from gateway.lti.jwks import parse_jwks
 from gateway.sandbox.lms import pages
 from gateway.sandbox.lms.cases import Case, forge
 from gateway.sandbox.lms.messages import build_claims
@@ -135,7 +134,7 @@ def deep_link_return() -> Response:
 def _verify_deep_link_response(platform: SandboxPlatform, token: str) -> dict[str, Any]:
     try:
         kid = jwt.get_unverified_header(token).get("kid")
-        keys = parse_jwks(requests.get(platform.tool_jwks_url, timeout=5).json())
+        keys = platform.tool_keys()
     except (jwt.PyJWTError, requests.RequestException, ValueError) as e:
         raise ValueError(f"unreadable response or tool JWKS ({type(e).__name__})") from e
     if kid not in keys:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.store.models.lti import LtiDeploymentRow, LtiRegistrationRow
@@ -36,6 +36,15 @@ class RegistrationRepository:
     def list(self) -> Sequence[LtiRegistrationRow]:
         return self._s.scalars(select(LtiRegistrationRow).order_by(LtiRegistrationRow.created_at)).all()
 
+    def page(self, *, status: str | None, after: str | None, limit: int) -> Sequence[LtiRegistrationRow]:
+        """Registrations ordered by id, after the cursor ``after`` (an id)."""
+        query = select(LtiRegistrationRow).order_by(LtiRegistrationRow.id).limit(limit)
+        if status is not None:
+            query = query.where(LtiRegistrationRow.status == status)
+        if after is not None:
+            query = query.where(LtiRegistrationRow.id > after)
+        return self._s.scalars(query).all()
+
 
 class DeploymentRepository:
     def __init__(self, session: Session) -> None:
@@ -62,3 +71,30 @@ class DeploymentRepository:
             .where(LtiDeploymentRow.registration_id == registration_id)
             .order_by(LtiDeploymentRow.created_at)
         ).all()
+
+    def page(
+        self, *, registration_id: str | None, status: str | None, after: str | None, limit: int
+    ) -> Sequence[LtiDeploymentRow]:
+        """Deployments ordered by id, after the cursor ``after`` (an id)."""
+        query = select(LtiDeploymentRow).order_by(LtiDeploymentRow.id).limit(limit)
+        if registration_id is not None:
+            query = query.where(LtiDeploymentRow.registration_id == registration_id)
+        if status is not None:
+            query = query.where(LtiDeploymentRow.status == status)
+        if after is not None:
+            query = query.where(LtiDeploymentRow.id > after)
+        return self._s.scalars(query).all()
+
+    def status_counts(self, registration_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """``{registration id: {status: count}}`` for the given registrations."""
+        counts: dict[str, dict[str, int]] = {rid: {} for rid in registration_ids}
+        if not registration_ids:
+            return counts
+        rows = self._s.execute(
+            select(LtiDeploymentRow.registration_id, LtiDeploymentRow.status, func.count())
+            .where(LtiDeploymentRow.registration_id.in_(registration_ids))
+            .group_by(LtiDeploymentRow.registration_id, LtiDeploymentRow.status)
+        ).all()
+        for registration_id, status, count in rows:
+            counts[registration_id][status] = int(count)
+        return counts

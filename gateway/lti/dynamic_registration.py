@@ -1,0 +1,338 @@
+"""LTI Dynamic Registration (lti-dr v1p0; lti-brief §1.10): an LMS administrator pastes one URL, the tool does the rest.
+
+The platform opens ``/lti/register?openid_configuration=<url>&registration_token=<token>``. The gateway
+
+1. checks the configuration URL (absolute, https outside dev and test, an allowed host when a list is set);
+2. reads the platform's OpenID configuration through its HTTP client (timeout, no redirects, size cap), with
+   the registration token as Bearer (Canvas guards the document with it), and checks it: the members a tool
+   needs, and an ``issuer`` on the host that served the document (so a page cannot register itself as
+   somebody else's LMS);
+3. posts its tool configuration (:func:`gateway.lti.tool_config.tool_configuration`) to the platform's
+   ``registration_endpoint`` with the token as Bearer;
+4. stores the registration and the deployment from the answer (``client_id``; ``deployment_id`` in the
+   tool-configuration member) with an audit entry, all in one transaction.
+
+The deployment is stored ``pending`` by default, because anyone who can serve an OpenID configuration can
+walk through steps 1-3: an administrator approves it (``gateway deployments approve``) before its launches
+count. Every refusal raises an :class:`~gateway.lti.errors.LtiError` with a stable code and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from prometheus_client import Counter
+from sqlalchemy.exc import IntegrityError
+
+from gateway.http import HttpClient, OutboundError
+from gateway.lti import claims as c
+from gateway.lti import errors
+from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration_in
+from gateway.lti.tool_config import ToolProfile, tool_configuration
+from gateway.ops.logs import log_event
+from gateway.ops.metrics import Metrics
+from gateway.settings import Settings, SettingsError
+from gateway.store import Database
+from gateway.store.repositories.lti_registrations import DeploymentRepository
+
+log = logging.getLogger("gateway.lti.dynamic_registration")
+SYSTEM = "lti_registration"
+ACTOR = "lti-dynamic-registration"
+MODES = ("off", "pending", "active")
+MAX_DOCUMENT_BYTES = 256 * 1024
+CLOSE_SUBJECT = "org.imsglobal.lti.close"
+REQUIRED_MEMBERS = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+
+# product_family_code (lti-platform-configuration) -> the gateway's LMS kind.
+PRODUCT_FAMILIES = {
+    "canvas": "canvas",
+    "moodle": "moodle",
+    "desire2learn": "brightspace",
+    "brightspace": "brightspace",
+    "d2l": "brightspace",
+    "blackboard": "blackboard",
+    "blackboardlearn": "blackboard",
+    "schoology": "schoology",
+    "sandbox": "sandbox",
+}
+
+
+@dataclass(frozen=True)
+class DrConfig:
+    mode: str
+    allowed_hosts: tuple[str, ...]
+    timeout_seconds: float
+    require_https: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DrConfig:
+        if settings.lti_dynamic_registration not in MODES:
+            raise SettingsError("GATEWAY_LTI_DYNAMIC_REGISTRATION", f"must be one of {', '.join(MODES)}")
+        if settings.lti_dynamic_registration_timeout_seconds <= 0:
+            raise SettingsError("GATEWAY_LTI_DYNAMIC_REGISTRATION_TIMEOUT_SECONDS", "must be positive")
+        hosts = tuple(h.strip().lower() for h in settings.lti_dynamic_registration_hosts.split(",") if h.strip())
+        return cls(
+            mode=settings.lti_dynamic_registration,
+            allowed_hosts=hosts,
+            timeout_seconds=settings.lti_dynamic_registration_timeout_seconds,
+            require_https=settings.is_production,
+        )
+
+    def host_allowed(self, host: str) -> bool:
+        if not self.allowed_hosts:
+            return True
+        return any(host == h or (h.startswith(".") and host.endswith(h)) for h in self.allowed_hosts)
+
+
+@dataclass(frozen=True)
+class PlatformConfiguration:
+    """The members of the platform's OpenID configuration that the gateway uses, checked."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    registration_endpoint: str
+    authorization_server: str | None
+    product_family_code: str | None
+
+    @property
+    def lms(self) -> str:
+        return PRODUCT_FAMILIES.get((self.product_family_code or "").lower(), "other")
+
+
+@dataclass(frozen=True)
+class Registered:
+    registration: Registration
+    deployment: Deployment | None
+    platform: PlatformConfiguration
+
+
+def _url_problem(url: str, *, require_https: bool) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "is not an absolute http(s) URL"
+    if require_https and parts.scheme != "https":
+        return "must use https"
+    if parts.username or parts.password or parts.fragment:
+        return "must carry no credentials or fragment"
+    return None
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def check_platform_configuration(config_url: str, document: Any, *, require_https: bool) -> PlatformConfiguration:
+    """The platform's OpenID configuration, checked (lti-dr v1p0 §3.4, §3.5), or the refusal."""
+    if not isinstance(document, dict):
+        raise errors.DrConfigInvalid("The LMS configuration is not a JSON object.")
+    missing = [m for m in REQUIRED_MEMBERS if not isinstance(document.get(m), str) or not document[m]]
+    if missing:
+        raise errors.DrConfigInvalid(f"The LMS configuration lacks {', '.join(missing)}.")
+    for member in REQUIRED_MEMBERS:
+        problem = _url_problem(document[member], require_https=require_https)
+        if problem:
+            raise errors.DrConfigInvalid(f"The LMS configuration's {member} {problem}.")
+    issuer_host = (urlsplit(document["issuer"]).hostname or "").lower()
+    config_host = (urlsplit(config_url).hostname or "").lower()
+    if issuer_host != config_host:
+        raise errors.DrIssuerHostMismatch(
+            f"The configuration from {config_host} names the issuer host {issuer_host}."
+        )
+    methods = document.get("token_endpoint_auth_methods_supported")
+    if isinstance(methods, list) and "private_key_jwt" not in methods:
+        raise errors.DrConfigInvalid("The LMS does not accept private_key_jwt client authentication.")
+    lti = document.get(c.PLATFORM_CONFIGURATION)
+    if not isinstance(lti, dict) or not isinstance(lti.get("product_family_code"), str):
+        raise errors.DrConfigInvalid(f"The LMS configuration lacks {c.PLATFORM_CONFIGURATION}.product_family_code.")
+    server = document.get("authorization_server")
+    return PlatformConfiguration(
+        issuer=document["issuer"],
+        authorization_endpoint=document["authorization_endpoint"],
+        token_endpoint=document["token_endpoint"],
+        jwks_uri=document["jwks_uri"],
+        registration_endpoint=document["registration_endpoint"],
+        authorization_server=server if isinstance(server, str) and server else None,
+        product_family_code=lti["product_family_code"],
+    )
+
+
+def deployment_id_from(answer: dict[str, Any]) -> str | None:
+    """The deployment the platform made, from its registration answer (Moodle sends it; Canvas may not)."""
+    lti = answer.get(c.TOOL_CONFIGURATION)
+    found = lti.get("deployment_id") if isinstance(lti, dict) else None
+    found = found if found is not None else answer.get("deployment_id")
+    if isinstance(found, int) and not isinstance(found, bool):
+        found = str(found)  # Moodle's deployment ids are tool type numbers
+    return found if isinstance(found, str) and 0 < len(found) <= 255 else None
+
+
+class DynamicRegistrationService:
+    def __init__(self, db: Database, http: HttpClient, profile: ToolProfile, config: DrConfig,
+                 metrics: Metrics) -> None:
+        self._db = db
+        self._http = http
+        self._profile = profile
+        self._config = config
+        self._outcomes = Counter(
+            "gateway_lti_dynamic_registrations_total", "LTI dynamic registrations by outcome (registered or code)",
+            ["outcome"], registry=metrics.registry,
+        )
+
+    @property
+    def config(self) -> DrConfig:
+        return self._config
+
+    def register(self, openid_configuration: str | None, registration_token: str | None) -> Registered:
+        try:
+            result = self._register(openid_configuration, registration_token or None)
+        except errors.LtiError as e:
+            self._outcomes.labels(outcome=e.code).inc()
+            raise
+        self._outcomes.labels(outcome="registered").inc()
+        return result
+
+    def _register(self, config_url: str | None, token: str | None) -> Registered:
+        if self._config.mode == "off":
+            raise errors.DynamicRegistrationOff()
+        if not config_url:
+            raise errors.DrParamMissing("The registration URL was opened without openid_configuration.")
+        problem = _url_problem(config_url, require_https=self._config.require_https)
+        if problem:
+            raise errors.DrConfigUrlInvalid(f"openid_configuration {problem}.")
+        host = (urlsplit(config_url).hostname or "").lower()
+        if not self._config.host_allowed(host):
+            raise errors.DrHostNotAllowed(f"{host} is not an allowed LMS host.")
+        platform = self.read_platform_configuration(config_url, token)
+        answer = self._post_tool_configuration(platform, token)
+        return self._store(config_url, platform, answer)
+
+    # -- step 2 ----------------------------------------------------------------------------------------
+
+    def _auth_headers(self, token: str | None) -> dict[str, str]:
+        return {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+
+    def _json(self, response: requests.Response) -> Any:
+        with response:
+            body = b""
+            for chunk in response.iter_content(16384):
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise ValueError(f"larger than {MAX_DOCUMENT_BYTES} bytes")
+        return json.loads(body)
+
+    def read_platform_configuration(self, config_url: str, token: str | None) -> PlatformConfiguration:
+        try:
+            response = self._http.get(SYSTEM, config_url, timeout=self._config.timeout_seconds,
+                                      headers=self._auth_headers(token), allow_redirects=False, stream=True)
+        except OutboundError as e:
+            raise errors.DrConfigUnavailable(f"Reading the LMS configuration failed ({e.reason}).") from e
+        if response.status_code != 200:
+            response.close()
+            raise errors.DrConfigUnavailable(f"The LMS answered {response.status_code} to the configuration request.")
+        try:
+            document = self._json(response)
+        except (ValueError, requests.RequestException) as e:
+            raise errors.DrConfigInvalid("The LMS configuration is not a JSON document of a sane size.") from e
+        return check_platform_configuration(config_url, document, require_https=self._config.require_https)
+
+    # -- step 3 ----------------------------------------------------------------------------------------
+
+    def _post_tool_configuration(self, platform: PlatformConfiguration, token: str | None) -> dict[str, Any]:
+        try:
+            response = self._http.post(
+                SYSTEM, platform.registration_endpoint, timeout=self._config.timeout_seconds,
+                json=tool_configuration(self._profile), headers=self._auth_headers(token),
+                allow_redirects=False, stream=True,
+            )
+        except OutboundError as e:
+            raise errors.DrRegistrationRefused(f"Posting the tool configuration failed ({e.reason}).") from e
+        if response.status_code not in (200, 201):
+            response.close()
+            raise errors.DrRegistrationRefused(f"The LMS answered {response.status_code} to the registration.")
+        try:
+            answer = self._json(response)
+        except (ValueError, requests.RequestException) as e:
+            raise errors.DrRegistrationInvalid("The LMS's answer is not JSON.") from e
+        client_id = answer.get("client_id") if isinstance(answer, dict) else None
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 255:
+            raise errors.DrRegistrationInvalid()
+        return dict(answer)
+
+    # -- step 4 ----------------------------------------------------------------------------------------
+
+    def _store(self, config_url: str, platform: PlatformConfiguration, answer: dict[str, Any]) -> Registered:
+        client_id, deployment_id = answer["client_id"], deployment_id_from(answer)
+        audience = platform.authorization_server
+        try:
+            with self._db.transaction() as s:
+                registration = add_registration_in(
+                    s,
+                    issuer=platform.issuer,
+                    client_id=client_id,
+                    auth_login_url=platform.authorization_endpoint,
+                    auth_token_url=platform.token_endpoint,
+                    auth_audience=audience if audience != platform.token_endpoint else None,
+                    jwks_url=platform.jwks_uri,
+                    lms=platform.lms,
+                    deployment_ids=(deployment_id,) if deployment_id else (),
+                    deployment_status=self._config.mode,
+                    actor=ACTOR,
+                    audit={"via": "dynamic_registration", "openid_configuration": _without_query(config_url),
+                           "product_family_code": platform.product_family_code},
+                )
+                row = DeploymentRepository(s).find(registration.id, deployment_id) if deployment_id else None
+                deployment = Deployment.from_row(row) if row is not None else None
+        except (RegistrationExists, IntegrityError) as e:
+            raise errors.DrRegistrationExists(
+                f"The LMS answered with client id {client_id[:80]!r}, already registered for {platform.issuer}."
+            ) from e
+        log_event(log, logging.INFO, "lti dynamic registration stored", registration=registration.id,
+                  lms=registration.lms, deployment_status=deployment.status if deployment else None)
+        return Registered(registration, deployment, platform)
+
+
+def registered_page(result: Registered, tool_name: str) -> str:
+    """Tell the administrator what was registered, then post ``org.imsglobal.lti.close`` to the LMS.
+
+    A pending deployment needs the tool operator's approval: the page says so and waits for the
+    administrator's click; otherwise it closes itself at once.
+    """
+    registration, deployment = result.registration, result.deployment
+    rows = [("LMS", result.platform.product_family_code or registration.lms), ("Issuer", registration.issuer),
+            ("Client id", registration.client_id)]
+    if deployment is not None:
+        rows.append(("Deployment", f"{deployment.deployment_id} ({deployment.status})"))
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    pending = deployment is not None and deployment.status == "pending"
+    note = (
+        f'<p id="approval">The tool\'s operator must approve this deployment before it can be used: '
+        f'<code>gateway deployments approve {escape(deployment.id)}</code>.</p>'
+        if pending and deployment is not None else ""
+    )
+    script = (
+        "<script>function closeRegistration(){var target=window.opener||window.parent;"
+        f"if(target&&target!==window){{target.postMessage({{subject:{json.dumps(CLOSE_SUBJECT)}}},'*');}}}}"
+        "document.getElementById('close').addEventListener('click',closeRegistration);"
+        + ("" if pending else "closeRegistration();")
+        + "</script>"
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tool registered</title>'
+        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
+        "color:#1f2933}th{text-align:left;padding-right:1rem}</style></head><body>"
+        f'<main><h1 id="registered">{escape(tool_name)} is registered</h1><table>{table}</table>{note}'
+        '<p><button id="close" type="button">Return to the LMS</button></p></main>'
+        f"{script}</body></html>"
+    )

@@ -1,0 +1,192 @@
+"""LTI Dynamic Registration end to end against the simulated platform, and every refusal (code, page, no rows)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from gateway.lti.registrations import add_registration
+from gateway.sandbox.lms import SandboxPlatform
+from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
+from tests.integration.lti_admin.conftest import audit, counts
+from tests.support.gateway import GatewayUnderTest, start_gateway
+from tests.support.live import LiveServer, reserve_port
+from tests.support.lti_flow import Browser, launch, parse_page
+from tests.support.lti_sandbox import start_platform
+from tests.unit.lti_admin.dr_spec import assert_valid_tool_configuration
+
+CLOSE = "org.imsglobal.lti.close"
+
+
+@dataclass
+class Pair:
+    gateway: GatewayUnderTest
+    platform: SandboxPlatform
+
+    @property
+    def register_url(self) -> str:
+        return self.gateway.url + "/lti/register"
+
+    def open(self, url: str) -> requests.Response:
+        """What the LMS's registration frame does: GET the tool's URL."""
+        return requests.get(url, timeout=15)
+
+
+@pytest.fixture
+def pair(sqlite_url: str, keys_dir: Path, request: pytest.FixtureRequest) -> Iterator[Pair]:
+    settings: dict[str, Any] = getattr(request, "param", {})
+    gateway = start_gateway(sqlite_url, keys_dir, **settings)
+    platform, server = start_platform()
+    try:
+        yield Pair(gateway, platform)
+    finally:
+        server.stop()
+        gateway.close()
+    gateway.contract.assert_clean()
+
+
+def _refused(pair: Pair, url: str, status: int, code: str) -> requests.Response:
+    before = counts(pair.gateway)
+    response = pair.open(url)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert parse_page(response.text).error_code == code
+    assert CLOSE not in response.text
+    assert counts(pair.gateway) == before
+    return response
+
+
+def test_registration_end_to_end_then_approval_then_launch(pair: Pair) -> None:
+    platform, gateway = pair.platform, pair.gateway
+    page = pair.open(platform.start_registration(pair.register_url))
+    assert page.status_code == 200, page.text
+    assert 'id="registered"' in page.text and CLOSE in page.text and 'id="approval"' in page.text
+
+    # What the platform received: the spec's members, the gateway's URLs, posted with the registration token.
+    (config,) = platform.tool_registrations
+    assert_valid_tool_configuration(config, base_url=gateway.url)
+    (posted,) = platform.requests_of("registration")
+    assert (posted.status, posted.headers["Authorization"]) == (200, "Bearer")
+    assert platform.requests_of("openid_configuration")[0].headers["Authorization"] == "Bearer"
+
+    # What the gateway stored: the registration from the platform's configuration, the deployment from its answer.
+    with gateway.services.db.transaction() as s:
+        (reg,) = RegistrationRepository(s).list()
+        (dep,) = DeploymentRepository(s).for_registration(reg.id)
+        reg_values = (reg.issuer, reg.client_id, reg.auth_login_url, reg.auth_token_url, reg.jwks_url, reg.lms,
+                      reg.auth_audience)
+        dep_values = (dep.id, dep.deployment_id, dep.status)
+    assert reg_values == (platform.issuer, platform.client_id, platform.auth_url, platform.token_url,
+                          platform.jwks_url, "sandbox", None)
+    assert dep_values[1:] == (platform.deployment_id, "pending")
+    actions = [(e["actor"], e["action"]) for e in audit(gateway)]
+    assert actions == [("lti-dynamic-registration", "lti.registration.add"),
+                       ("lti-dynamic-registration", "lti.deployment.add")]
+    assert audit(gateway, reg.id)[0]["details"]["openid_configuration"] == platform.openid_configuration_url
+
+    # The platform launches the tool it registered; the deployment waits for the operator, then works.
+    browser = Browser()
+    assert launch(browser, platform.prepare()).error_code == "LTI_DEPLOYMENT_PENDING"
+    gateway.api("admin").post(f"{gateway.url}/api/v1/admin/lti/deployments/{dep_values[0]}/approve",
+                              timeout=10).raise_for_status()
+    assert launch(browser, platform.prepare()).code
+    browser.close()
+
+
+@pytest.mark.parametrize("pair", [{"lti_dynamic_registration": "active"}], indirect=True)
+def test_in_active_mode_the_deployment_launches_at_once(pair: Pair) -> None:
+    page = pair.open(pair.platform.start_registration(pair.register_url))
+    assert page.status_code == 200 and 'id="approval"' not in page.text
+    assert "closeRegistration();</script>" in page.text  # nothing to read: the page closes itself
+    browser = Browser()
+    assert launch(browser, pair.platform.prepare()).code
+    browser.close()
+
+
+def test_brightspace_style_separate_token_audience_is_kept(pair: Pair) -> None:
+    pair.platform.token_audience_override = "https://api.example.com/auth/token"
+    assert pair.open(pair.platform.start_registration(pair.register_url)).status_code == 200
+    with pair.gateway.services.db.transaction() as s:
+        (reg,) = RegistrationRepository(s).list()
+        assert reg.auth_audience == "https://api.example.com/auth/token"
+
+
+def test_an_issuer_on_another_host_is_refused(pair: Pair) -> None:
+    pair.platform.openid_issuer_override = "https://lms.example.com"
+    _refused(pair, pair.platform.start_registration(pair.register_url), 400, "LTI_DR_ISSUER_HOST_MISMATCH")
+    assert pair.platform.requests_of("registration") == []  # nothing was posted to that platform
+
+
+def test_a_bad_registration_token_is_refused(pair: Pair) -> None:
+    url = pair.platform.start_registration(pair.register_url)
+    forged = url.rsplit("registration_token=", 1)[0] + "registration_token=forged"
+    _refused(pair, forged, 502, "LTI_DR_REGISTRATION_REFUSED")
+    assert [r.status for r in pair.platform.requests_of("registration")] == [401]
+    assert pair.platform.tool_registrations == []
+
+
+def test_a_used_registration_token_is_refused(pair: Pair) -> None:
+    url = pair.platform.start_registration(pair.register_url)
+    assert pair.open(url).status_code == 200
+    _refused(pair, url, 502, "LTI_DR_REGISTRATION_REFUSED")
+
+
+def test_a_client_id_the_gateway_holds_already_is_refused(pair: Pair) -> None:
+    registration = pair.platform.registration()
+    add_registration(pair.gateway.services.db, **{**registration, "client_id": "sandbox-dr-client-1"})
+    _refused(pair, pair.platform.start_registration(pair.register_url), 409, "LTI_DR_REGISTRATION_EXISTS")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ({}, 400, "LTI_DR_PARAM_MISSING"),
+        ({"openid_configuration": "/.well-known/openid-configuration"}, 400, "LTI_DR_CONFIG_URL_INVALID"),
+        ({"openid_configuration": "ftp://lms.example.edu/config"}, 400, "LTI_DR_CONFIG_URL_INVALID"),
+        ({"openid_configuration": "{platform}/no-such-document"}, 502, "LTI_DR_CONFIG_UNAVAILABLE"),
+        ({"openid_configuration": "{platform}/jwks"}, 502, "LTI_DR_CONFIG_INVALID"),  # JSON, not a configuration
+        ({"openid_configuration": "{platform}/storage-frame"}, 502, "LTI_DR_CONFIG_INVALID"),  # HTML
+    ],
+)
+def test_unusable_starts_are_refused(pair: Pair, query: dict[str, str], status: int, code: str) -> None:
+    filled = {k: v.format(platform=pair.platform.base_url) for k, v in query.items()}
+    _refused(pair, f"{pair.register_url}?{urlencode(filled)}", status, code)
+
+
+def test_an_unreachable_platform_is_refused(pair: Pair) -> None:
+    url = f"http://127.0.0.1:{reserve_port()}/.well-known/openid-configuration"  # nothing listens there
+    _refused(pair, f"{pair.register_url}?{urlencode({'openid_configuration': url})}", 502,
+             "LTI_DR_CONFIG_UNAVAILABLE")
+
+
+def _slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    time.sleep(1.5)
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b"{}"]
+
+
+@pytest.mark.parametrize("pair", [{"lti_dynamic_registration_timeout_seconds": 0.3}], indirect=True)
+def test_a_platform_that_does_not_answer_in_time_is_refused(pair: Pair) -> None:
+    with LiveServer(_slow) as slow:
+        query = urlencode({"openid_configuration": slow.url + "/.well-known/openid-configuration"})
+        _refused(pair, f"{pair.register_url}?{query}", 502, "LTI_DR_CONFIG_UNAVAILABLE")
+
+
+@pytest.mark.parametrize(
+    ("pair", "code"),
+    [
+        ({"lti_dynamic_registration": "off"}, "LTI_DR_DISABLED"),
+        ({"lti_dynamic_registration_hosts": "moodle.example.edu,.instructure.com"}, "LTI_DR_HOST_NOT_ALLOWED"),
+    ],
+    indirect=["pair"],
+)
+def test_the_operator_can_switch_it_off_or_allow_some_hosts(pair: Pair, code: str) -> None:
+    _refused(pair, pair.platform.start_registration(pair.register_url), 403, code)
+    assert pair.platform.requests_of("openid_configuration") == []  # refused before any outbound call
