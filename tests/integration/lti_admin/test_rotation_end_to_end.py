@@ -1,5 +1,5 @@
 """Tool key rotation end to end: a platform that caches the gateway's JWKS keeps verifying its client assertions
-(RFC 7523, as the AGS client sends them) and deep-linking responses across ``gateway keys rotate``.
+(RFC 7523, signed by the writeback AGS client's token source) and deep-linking responses across ``gateway keys rotate``.
 
 The timeline, on the key ring's clock (the rest runs in real time over loopback):
 
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from gateway.lti.deep_linking import DeepLinkingService
 from gateway.sandbox.lms import LaunchIntent
 from gateway.sandbox.lms.ags import ASSERTION_TYPE
 from gateway.store.models.base import utcnow
+from gateway.writeback.ags_token import AgsTokens, TokenTarget
 from tests.support.gateway import GatewayUnderTest, make_test_settings
 from tests.support.live import LiveServer
 from tests.support.lti_flow import launch
@@ -94,12 +93,24 @@ def world(sqlite_url: str, keys_dir: Path, clock: Clock, monkeypatch: pytest.Mon
     contract.assert_clean()
 
 
-def _assertion(world: LtiWorld) -> str:
-    """The RFC 7523 client assertion the AGS client signs for the platform's token endpoint (lti-brief §1.7)."""
-    registration, now = world.registration, int(time.time())
-    claims = {"iss": registration.client_id, "sub": registration.client_id, "aud": registration.token_audience,
-              "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}
-    return world.gateway.services.keyring.signing_key().sign(claims)
+def _tokens(world: LtiWorld) -> AgsTokens:
+    """The writeback AGS client's token source (a new one each time: it caches tokens for an hour)."""
+    return AgsTokens(world.gateway.services.http, world.gateway.services.keyring, timeout=10)
+
+
+def _target(world: LtiWorld) -> TokenTarget:
+    registration = world.registration
+    return TokenTarget(registration.id, registration.client_id, registration.auth_token_url,
+                       registration.token_audience, (c.AGS_SCOPE_SCORE,))
+
+
+def _grade_token(world: LtiWorld) -> str:
+    """What writeback does before posting a grade: an RFC 7523 client assertion for an AGS token (lti-brief §1.7)."""
+    return _tokens(world).token(_target(world))
+
+
+def _signing(world: LtiWorld) -> str:
+    return world.gateway.services.keyring.signing_key().kid
 
 
 def _token(world: LtiWorld, assertion: str) -> requests.Response:
@@ -124,7 +135,7 @@ def test_a_platform_with_a_cached_jwks_verifies_across_a_rotation(world: LtiWorl
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     platform = world.platform
     platform.cache_tool_jwks = True
-    old = world.gateway.services.keyring.signing_key().kid
+    old = _signing(world)
 
     # A deep-linking launch now; the vendor answers it only after the switch.
     api = world.gateway.api("launches")
@@ -132,30 +143,28 @@ def test_a_platform_with_a_cached_jwks_verifies_across_a_rotation(world: LtiWorl
     record = api.post(f"{world.gateway.url}/api/v1/launches/redeem", json={"code": code}, timeout=10).json()
 
     # 1. The platform fetches and caches the JWKS at the first grade token request.
-    assert _token(world, _assertion(world)).status_code == 200
+    assert _grade_token(world)
     assert _fetches(world) == [[old]]
 
     # 2. Rotation publishes the next key at once; signing stays with the old key, which the cache holds.
     assert main(["keys", "rotate"]) == 0
     new = capsys.readouterr().out.split("published next key ")[1].split(";")[0]
     assert _published(world) == {old, new}
-    first = _assertion(world)
-    assert _kid(first) == old and _token(world, first).status_code == 200
+    assert _signing(world) == old and _grade_token(world)
     assert len(_fetches(world)) == 1  # verified from the cache
 
     # 3. The platform's own cache lifetime ends within the publish delay: it refetches and holds both keys.
     clock.advance(DELAY / 2)
     platform.expire_tool_jwks()
-    assert _token(world, _assertion(world)).status_code == 200
+    assert _grade_token(world)
     assert sorted(_fetches(world)[-1]) == sorted([old, new])
-    signed_before_switch = _assertion(world)
+    signed_before_switch = _tokens(world).assertion(_target(world))  # sent only after the switch, below
     assert _kid(signed_before_switch) == old
 
     # 4. Past the publish delay the gateway switches; the platform verifies with the JWKS it cached before.
     clock.advance(DELAY / 2 + MINUTE)
-    after_switch = _assertion(world)
-    assert _kid(after_switch) == new
-    assert _token(world, after_switch).status_code == 200
+    assert _signing(world) == new
+    assert _grade_token(world)
     answer = api.post(world.gateway.url + record["deep_linking"]["response_url"], timeout=10, json={
         "content_items": [{"type": "ltiResourceLink", "title": "Fractions quiz"}]}).json()
     assert _kid(answer["jwt"]) == new
@@ -168,7 +177,7 @@ def test_a_platform_with_a_cached_jwks_verifies_across_a_rotation(world: LtiWorl
     #    after a refetch, and the cache keeps verifying new signatures.
     clock.advance(GRACE - MINUTE)  # a minute before the grace period ends
     assert _published(world) == {old, new}
-    assert _token(world, _assertion(world)).status_code == 200
+    assert _grade_token(world)
     platform.expire_tool_jwks()
     assert _token(world, signed_before_switch).status_code == 200
     assert sorted(_fetches(world)[-1]) == sorted([old, new])
@@ -177,7 +186,6 @@ def test_a_platform_with_a_cached_jwks_verifies_across_a_rotation(world: LtiWorl
     clock.advance(2 * MINUTE)  # a minute after
     assert _published(world) == {new}
     platform.expire_tool_jwks()
-    late = _token(world, _assertion(world))
-    assert late.status_code == 200 and _fetches(world)[-1] == [new]
+    assert _grade_token(world) and _fetches(world)[-1] == [new]
     refused = _token(world, signed_before_switch)
     assert refused.status_code == 401 and "kid is not in the tool's JWKS" in refused.json()["error_description"]
