@@ -34,7 +34,7 @@ def test_metrics_show_depth_outcomes_latency_and_attempts(wb_gateway: GatewayUnd
     remote.script("retry", status(503), OK)
     remote.script("refused", status(404))
     ok, retried, refused = (enqueue(gw.services, case=c) for c in ("ok", "retry", "refused"))
-    waiting = enqueue(gw.services, case="later", backend="clever")  # no clever backend on this worker
+    waiting = enqueue(gw.services, case="later", backend="elsewhere")  # no such backend on this worker
     with running(gw.services):
         settle(gw.services, ok, retried, refused)
     samples = _samples(gw)
@@ -44,7 +44,7 @@ def test_metrics_show_depth_outcomes_latency_and_attempts(wb_gateway: GatewayUnd
 
     assert ("gateway_outbox_rows", frozenset({("state", "delivered"), ("backend", "test")})) not in samples
     assert value("gateway_outbox_rows", state="failed", backend="test") == 1
-    assert value("gateway_outbox_rows", state="queued", backend="clever") == 1
+    assert value("gateway_outbox_rows", state="queued", backend="elsewhere") == 1
     assert value("gateway_outbox_oldest_age_seconds", state="queued") > 0
     outcome = "gateway_deliveries_total"
     assert value(outcome, backend="test", kind="grade", outcome="delivered", status="200") == 2
@@ -107,7 +107,7 @@ def test_gateway_worker_runs_and_stops_on_sigterm(db_factory: DatabaseFactory, k
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    assert "no delivery backends are configured" in log.read_text()
+    assert "no delivery backends are configured" not in log.read_text()  # ags and clever are registered
 
 
 def test_gateway_worker_refuses_an_unmigrated_database(db_factory: DatabaseFactory, keys_dir: Path) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from prometheus_client import generate_latest
+
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.outbox import OutboxRepository
 from tests.integration.writeback_api.conftest import AgsWorld
 
 
-def test_assignment_and_grade_arrive_in_the_lms_exactly_as_sent(ags: AgsWorld) -> None:
+def test_assignment_and_grade_arrive_in_the_lms_exactly_as_sent(shared_ags: AgsWorld) -> None:
+    ags = shared_ags
     made = ags.create(vendor_id="quiz-7", tag="quiz", due_date="2026-05-01T15:00:00Z")
     assignment = made["assignment"]
     assert assignment["remote"]["state"] == "pending" and made["delivery"]["kind"] == "assignment.create"
@@ -18,10 +21,10 @@ def test_assignment_and_grade_arrive_in_the_lms_exactly_as_sent(ags: AgsWorld) -
                        occurred_at=occurred, submitted_at="2026-03-01T09:58:00Z")
     ags.api.settle(made["delivery"]["id"], graded["delivery"]["id"])
     assert ags.api.delivery(graded["delivery"]["id"])["state"] == "delivered"
-    item = next(iter(ags.lti.platform.line_items.values()))
+    [item] = [i for i in ags.lti.platform.line_items.values() if i.get("resourceId") == assignment["id"]]
     assert item["label"] == "Fractions quiz" and item["scoreMaximum"] == 10 and item["resourceId"] == assignment["id"]
     assert item["tag"] == "quiz" and item["endDateTime"].startswith("2026-05-01T15:00:00")
-    [score] = ags.scores()
+    [score] = ags.scores(assignment["id"])
     assert score == {
         "userId": "student-1", "scoreGiven": 8.5, "scoreMaximum": 10, "comment": "Well done",
         "activityProgress": "Completed", "gradingProgress": "FullyGraded",
@@ -34,7 +37,8 @@ def test_assignment_and_grade_arrive_in_the_lms_exactly_as_sent(ags: AgsWorld) -
     assert dt.datetime.fromisoformat(graded["event_at"]) == dt.datetime.fromisoformat(occurred)
 
 
-def test_a_batch_has_an_outcome_per_grade_and_a_refused_score_fails_alone(ags: AgsWorld) -> None:
+def test_a_batch_has_an_outcome_per_grade_and_a_refused_score_fails_alone(shared_ags: AgsWorld) -> None:
+    ags = shared_ags
     made = ags.create()
     asg = made["assignment"]["id"]
     body = {"grades": [
@@ -53,31 +57,35 @@ def test_a_batch_has_an_outcome_per_grade_and_a_refused_score_fails_alone(ags: A
     settled = ags.api.settle(*(item["delivery_id"] for item in result["items"][:3]))
     assert [d["state"] for d in settled] == ["delivered", "delivered", "failed"]
     assert settled[2]["remote"]["status"] == 422 and "not a student" in settled[2]["remote"]["body"]
-    assert sorted((s["userId"], s["scoreGiven"]) for s in ags.scores()) == [("student-1", 9), ("student-2", 4)]
+    assert sorted((s["userId"], s["scoreGiven"]) for s in ags.scores(asg)) == [("student-1", 9), ("student-2", 4)]
+    metrics = generate_latest(ags.services.metrics.registry).decode()
+    assert 'gateway_writeback_grade_refusals_total{backend="ags",status="422"}' in metrics
 
 
-def test_update_puts_the_whole_line_item_and_delete_removes_it(ags: AgsWorld) -> None:
+def test_update_puts_the_whole_line_item_and_delete_removes_it(shared_ags: AgsWorld) -> None:
+    ags = shared_ags
     made = ags.create(vendor_id="essay", description="First draft")
     asg = made["assignment"]["id"]
     changed = ags.api.ok("PATCH", f"/api/v1/contexts/{ags.context_id}/assignments/ext:essay",
                          json={"title": "Essay (final)", "points_possible": 25, "due_date": None})
     assert changed["assignment"]["title"] == "Essay (final)" and changed["delivery"]["kind"] == "assignment.update"
     ags.api.settle(changed["delivery"]["id"])
-    [item] = ags.lti.platform.line_items.values()
+    [item] = [i for i in ags.lti.platform.line_items.values() if i.get("resourceId") == asg]
     assert (item["label"], item["scoreMaximum"], item["resourceId"]) == ("Essay (final)", 25, asg)
     puts = [r for r in ags.lti.platform.requests_of("ags") if r.method == "PUT"]
     assert puts[-1].headers["Content-Type"] == "application/vnd.ims.lis.v2.lineitem+json"
     gone = ags.api.ok("DELETE", f"/api/v1/contexts/{ags.context_id}/assignments/{asg}")
     assert gone["assignment"]["deleted_at"] is not None
     ags.api.settle(gone["delivery"]["id"])
-    assert ags.lti.platform.line_items == {}
+    assert asg not in [i.get("resourceId") for i in ags.lti.platform.line_items.values()]
     shown = ags.api.ok("GET", f"/api/v1/contexts/{ags.context_id}/assignments/{asg}", 200)
     assert shown["remote"]["state"] == "deleted" and shown["vendor_id"] == "essay"
     again = ags.create(vendor_id="essay")  # the vendor id is free again
     assert again["assignment"]["id"] != asg
 
 
-def test_grades_for_one_student_go_in_order_and_an_older_grade_is_skipped(ags: AgsWorld) -> None:
+def test_grades_for_one_student_go_in_order_and_an_older_grade_is_skipped(shared_ags: AgsWorld) -> None:
+    ags = shared_ags
     asg = ags.create()["assignment"]["id"]
     first = ags.grade(asg, ags.students[0], score_given=6, occurred_at="2026-03-02T10:00:00Z")
     older = ags.grade(asg, ags.students[0], score_given=3, occurred_at="2026-03-01T10:00:00Z")
@@ -85,11 +93,11 @@ def test_grades_for_one_student_go_in_order_and_an_older_grade_is_skipped(ags: A
     done = ags.api.settle(first["delivery"]["id"], older["delivery"]["id"], newest["delivery"]["id"])
     assert [d["state"] for d in done] == ["delivered", "delivered", "delivered"]
     assert "skipped" in done[1]["detail"]
-    assert [s["scoreGiven"] for s in ags.scores()] == [6, 9]
+    assert [s["scoreGiven"] for s in ags.scores(asg)] == [6, 9]
     # Beyond the outbox: the newest delivered grade is remembered per student, so an older grade is
     # skipped even after the delivered rows were purged.
     with ags.services.db.transaction() as s:
         assert OutboxRepository(s).purge_delivered(utcnow() + dt.timedelta(days=1)) >= 3
     late = ags.grade(asg, ags.students[0], score_given=1, occurred_at="2026-03-02T12:00:00Z")
     assert "skipped" in ags.api.settle(late["delivery"]["id"])[0]["detail"]
-    assert [s["scoreGiven"] for s in ags.scores()] == [6, 9]
+    assert [s["scoreGiven"] for s in ags.scores(asg)] == [6, 9]

@@ -10,7 +10,8 @@ from tests.integration.writeback_api.conftest import CleverWorld, clever_world
 from tests.support.clever_roster import sync_now
 
 
-def test_context_says_what_a_synced_section_allows(cleverw: CleverWorld) -> None:
+def test_context_says_what_a_synced_section_allows(shared_clever: CleverWorld) -> None:
+    cleverw = shared_clever
     context = cleverw.api.ok("GET", f"/api/v1/contexts/{cleverw.context_id}", 200)
     assert (context["kind"], context["backend"], context["lms"], context["title"]) == (
         "clever_section", "clever", "canvas", "Math 4")
@@ -23,7 +24,8 @@ def test_context_says_what_a_synced_section_allows(cleverw: CleverWorld) -> None
                                  "lms_type": "canvas", "lms_state": "success", "synced_in_lms": True}
 
 
-def test_assignment_and_grades_arrive_in_clever_exactly_as_sent(cleverw: CleverWorld) -> None:
+def test_assignment_and_grades_arrive_in_clever_exactly_as_sent(shared_clever: CleverWorld) -> None:
+    cleverw = shared_clever
     kids = cleverw.seeded.students
     made = cleverw.create(description="Words 1-20", due_date="2026-05-01T15:00:00Z", vendor_id="spell-1")
     one = cleverw.grade("ext:spell-1", kids[0], score_given=7, score_maximum=10, comment="Nice")
@@ -33,12 +35,12 @@ def test_assignment_and_grades_arrive_in_clever_exactly_as_sent(cleverw: CleverW
     assert (batch["accepted"], batch["rejected"]) == (3 - 1, 0)
     ids = [made["delivery"]["id"], one["delivery"]["id"], *(i["delivery_id"] for i in batch["items"])]
     assert [d["state"] for d in cleverw.api.settle(*ids)] == ["delivered"] * 4
-    [(_, created)] = cleverw.writes("POST", "/assignments")
+    remote = cleverw.api.ok("GET", f"/api/v1/contexts/{cleverw.context_id}/assignments/ext:spell-1", 200)["remote"]
+    [created] = [body for _, body in cleverw.writes("POST", "/assignments") if body.get("description") == "Words 1-20"]
     assert created == {"title": "Spelling test", "description": "Words 1-20", "points_possible": 20,
                        "grading_type": "points", "due_date": "2026-05-01T15:00:00.000Z"}
-    remote = cleverw.api.ok("GET", f"/api/v1/contexts/{cleverw.context_id}/assignments/ext:spell-1", 200)["remote"]
     assert remote["state"] == "created" and (cleverw.seeded.section, remote["id"]) in cleverw.clever.sim.assignments
-    submissions = {path.rsplit("/", 1)[-1]: body for path, body in cleverw.writes()}
+    submissions = {path.rsplit("/", 1)[-1]: body for path, body in cleverw.writes(contains=remote["id"] + "/sub")}
     assert submissions == {
         kids[0]: {"grade_points": 14.0, "grade": "14", "grade_comment": "Nice"},  # 7/10 of a 20-point assignment
         kids[1]: {"grade_points": 18, "grade": "A-"},
@@ -48,7 +50,8 @@ def test_assignment_and_grades_arrive_in_clever_exactly_as_sent(cleverw: CleverW
     assert (stored["grade_points"], stored["grade_comment"]) == (14.0, "Nice")
 
 
-def test_update_and_delete_reach_clever(cleverw: CleverWorld) -> None:
+def test_update_and_delete_reach_clever(shared_clever: CleverWorld) -> None:
+    cleverw = shared_clever
     made = cleverw.create()
     asg = made["assignment"]["id"]
     changed = cleverw.api.ok("PATCH", f"/api/v1/contexts/{cleverw.context_id}/assignments/{asg}",
@@ -56,12 +59,16 @@ def test_update_and_delete_reach_clever(cleverw: CleverWorld) -> None:
     gone = cleverw.api.ok("DELETE", f"/api/v1/contexts/{cleverw.context_id}/assignments/{asg}")
     done = cleverw.api.settle(made["delivery"]["id"], changed["delivery"]["id"], gone["delivery"]["id"])
     assert [d["state"] for d in done] == ["delivered"] * 3
-    [(_, patched)] = cleverw.writes("PATCH", "/assignments/")
+    remote = cleverw.api.ok("GET", f"/api/v1/contexts/{cleverw.context_id}/assignments/{asg}", 200)["remote"]
+    [(_, patched)] = cleverw.writes("PATCH", f"/assignments/{remote['id']}")
     assert (patched["title"], patched["points_possible"]) == ("Spelling test (retake)", 25)
-    assert len(cleverw.writes("DELETE", "/assignments/")) == 1 and cleverw.clever.sim.assignments == {}
+    assert len(cleverw.writes("DELETE", f"/assignments/{remote['id']}")) == 1
+    assert (cleverw.seeded.section, remote["id"]) not in cleverw.clever.sim.assignments
+    assert remote["state"] == "deleted"
 
 
-def test_an_older_grade_is_skipped_so_a_late_retry_never_overwrites_a_newer_one(cleverw: CleverWorld) -> None:
+def test_an_older_grade_is_skipped_so_a_late_retry_never_overwrites_a_newer_one(shared_clever: CleverWorld) -> None:
+    cleverw = shared_clever
     kid = cleverw.seeded.students[0]
     asg = cleverw.create()["assignment"]["id"]
     newer = cleverw.grade(asg, kid, score_given=9, occurred_at="2026-03-02T10:00:00Z")
@@ -69,7 +76,8 @@ def test_an_older_grade_is_skipped_so_a_late_retry_never_overwrites_a_newer_one(
     older = cleverw.grade(asg, kid, score_given=2, occurred_at="2026-03-01T10:00:00Z")
     [skipped] = cleverw.api.settle(older["delivery"]["id"])
     assert skipped["state"] == "delivered" and skipped["detail"].startswith("skipped")
-    assert [body["grade_points"] for _, body in cleverw.writes()] == [18.0]
+    remote = cleverw.api.ok("GET", f"/api/v1/contexts/{cleverw.context_id}/assignments/{asg}", 200)["remote"]
+    assert [body["grade_points"] for _, body in cleverw.writes(contains=remote["id"] + "/sub")] == [18.0]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +109,8 @@ def test_sections_not_ready_for_writeback_say_why(sqlite_url: str, keys_dir: Pat
     with clever_world(sqlite_url, keys_dir, worker=False) as world:
         sim = world.clever.sim
         sim.update(world.seeded.section, lms_status={"synced_in_lms": False})
-        sim.update(world.seeded.district, lms_state="matching_in_progress")
+        with sim.lock:  # a district record has no `last_modified` for sim.update to set
+            sim.records["districts"][world.seeded.district]["lms_state"] = "matching_in_progress"
         sync_now(world.gateway, world.seeded.district, full=True)
         context = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}", 200)
         reasons = [r["code"] for r in context["capabilities"]["write_grades"]["reasons"]]
