@@ -288,6 +288,8 @@ class DynamicRegistrationService:
                     lms=platform.lms,
                     deployment_ids=(deployment_id,) if deployment_id else (),
                     deployment_status=self._config.mode,
+                    # "active" trusts the platform: its later installs (Canvas makes them after registering) too.
+                    auto_activate_deployments=self._config.mode == "active",
                     actor=ACTOR,
                     audit={"via": "dynamic_registration", "openid_configuration": _without_query(config_url),
                            "product_family_code": platform.product_family_code},
@@ -306,7 +308,7 @@ class DynamicRegistrationService:
 def registered_page(result: Registered, tool_name: str) -> str:
     """Tell the administrator what was registered, then post ``org.imsglobal.lti.close`` to the LMS.
 
-    A pending deployment needs the tool operator's approval: the page says so and waits for the
+    When deployments need the tool operator's approval, the page says so and waits for the
     administrator's click; otherwise it closes itself at once.
     """
     registration, deployment = result.registration, result.deployment
@@ -315,12 +317,14 @@ def registered_page(result: Registered, tool_name: str) -> str:
     if deployment is not None:
         rows.append(("Deployment", f"{deployment.deployment_id} ({deployment.status})"))
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
-    pending = deployment is not None and deployment.status == "pending"
-    note = (
-        f'<p id="approval">The tool\'s operator must approve this deployment before it can be used: '
-        f'<code>gateway deployments approve {escape(deployment.id)}</code>.</p>'
-        if pending and deployment is not None else ""
-    )
+    if deployment is not None and deployment.status == "pending":
+        pending = True
+        note = ('<p id="approval">The tool\'s operator must approve this deployment before it can be used: '
+                f'<code>gateway deployments approve {escape(deployment.id)}</code>.</p>')
+    else:
+        pending = deployment is None and not registration.auto_activate_deployments
+        note = ('<p id="approval">Each deployment of the tool waits for the tool operator\'s approval after its '
+                "first launch (<code>gateway deployments list --status pending</code>).</p>") if pending else ""
     script = (
         "<script>function closeRegistration(){var target=window.opener||window.parent;"
         f"if(target&&target!==window){{target.postMessage({{subject:{json.dumps(CLOSE_SUBJECT)}}},'*');}}}}"

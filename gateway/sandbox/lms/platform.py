@@ -145,6 +145,7 @@ class SandboxPlatform:
         self.tool_registrations: list[dict[str, Any]] = []
         self.openid_issuer_override: str | None = None  # serve a configuration naming another issuer
         self.registrations_made = 0
+        self.answer_with_deployment = True  # False: answer as Canvas may, deployments made only at install
         self.lock = threading.RLock()
 
     # -- URLs -------------------------------------------------------------------------------------------
@@ -243,7 +244,9 @@ class SandboxPlatform:
             self.tool_login_url = config["initiate_login_uri"]
             self.tool_redirect_uris = list(config["redirect_uris"])
             self.tool_jwks_url = config["jwks_uri"]
-            lti = {**config[c.TOOL_CONFIGURATION], "deployment_id": self.deployment_id}
+            lti = dict(config[c.TOOL_CONFIGURATION])
+            if self.answer_with_deployment:
+                lti["deployment_id"] = self.deployment_id
             return {**config, "client_id": self.client_id, c.TOOL_CONFIGURATION: lti}
 
     def prepare(self, intent: LaunchIntent | None = None, *, client_id: bool = True,

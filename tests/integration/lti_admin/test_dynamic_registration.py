@@ -110,6 +110,24 @@ def test_in_active_mode_the_deployment_launches_at_once(pair: Pair) -> None:
     browser.close()
 
 
+@pytest.mark.parametrize(("pair", "first_launch"), [({}, "LTI_DEPLOYMENT_UNKNOWN"),
+                                                   ({"lti_dynamic_registration": "active"}, None)],
+                         indirect=["pair"])
+def test_an_answer_without_a_deployment(pair: Pair, first_launch: str | None) -> None:
+    """Canvas makes deployments when the tool is installed, after registering: the launch brings them."""
+    pair.platform.answer_with_deployment = False
+    page = pair.open(pair.platform.start_registration(pair.register_url))
+    assert page.status_code == 200 and ('id="approval"' in page.text) == (first_launch is not None)
+    with pair.gateway.services.db.transaction() as s:
+        (reg,) = RegistrationRepository(s).list()
+        assert DeploymentRepository(s).for_registration(reg.id) == []
+        assert reg.auto_activate_deployments is (first_launch is None)
+    browser = Browser()
+    result = launch(browser, pair.platform.prepare())
+    assert result.error_code == first_launch and (result.code is None) == (first_launch is not None)
+    browser.close()
+
+
 def test_brightspace_style_separate_token_audience_is_kept(pair: Pair) -> None:
     pair.platform.token_audience_override = "https://api.example.com/auth/token"
     assert pair.open(pair.platform.start_registration(pair.register_url)).status_code == 200
