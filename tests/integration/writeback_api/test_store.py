@@ -25,7 +25,7 @@ from gateway.store.repositories.assignments import (
     ContextMemberRepository,
     GradeStateRepository,
 )
-from tests.integration.writeback_api.conftest import clever_world
+from tests.integration.writeback_api.conftest import ags_world, clever_world
 
 MY_TABLES = ("writeback_assignments", "writeback_grades", "lti_context_members")
 
@@ -156,3 +156,18 @@ def test_assignments_and_grades_reach_clever_on_each_engine(database_url: str, k
         points = [(path.rsplit("/", 1)[-1], body["grade_points"]) for path, body in world.writes()]
         assert sorted(points) == sorted([(k, 10.0) for k in world.seeded.students] + [(kid, 18.0)])
         assert points.index((kid, 10.0)) < points.index((kid, 18.0))  # one student's grades in order
+
+
+def test_assignments_and_grades_reach_the_lms_on_each_engine(database_url: str, keys_dir: Path) -> None:
+    with ags_world(database_url, keys_dir) as world:
+        made = world.create(vendor_id="engines")
+        batch = world.api.ok("POST", f"/api/v1/contexts/{world.context_id}/assignments/ext:engines/grades",
+                             json={"grades": [{"user_id": u, "score_given": 5, "score_maximum": 10}
+                                              for u in world.students]})
+        changed = world.api.ok("PATCH", f"/api/v1/contexts/{world.context_id}/assignments/ext:engines",
+                               json={"points_possible": 20})
+        ids = [made["delivery"]["id"], *(i["delivery_id"] for i in batch["items"]), changed["delivery"]["id"]]
+        assert [d["state"] for d in world.api.settle(*ids)] == ["delivered"] * 4
+        assert sorted((s["userId"], s["scoreGiven"]) for s in world.scores()) == [("student-1", 5), ("student-2", 5)]
+        [item] = world.lti.platform.line_items.values()
+        assert item["scoreMaximum"] == 20
