@@ -152,6 +152,9 @@ class AgsBackend:
             return DeliveryResult.failed("the assignment's LTI course is no longer known to the gateway")
         if registration.status != "active":
             return DeliveryResult.failed("the platform registration is disabled in the gateway")
+        deployment = lookup.deployment(context.deployment_ref)
+        if deployment is None or deployment.status != "active":
+            return DeliveryResult.failed("the course's LTI deployment is disabled in the gateway")
         scopes = frozenset(context.ags_scopes or [])
         if not scopes:
             return DeliveryResult.failed("no launch in the course granted AGS scopes")

@@ -130,8 +130,9 @@ def resolve(session: Session, context_id: str) -> ResolvedContext:
         row = lookup.lti_context(context_id)
         if row is not None:
             registration = lookup.registration(row.registration_id)
-            assert registration is not None  # the foreign key guarantees it
-            return _lti(row, registration, lookup.coupled_links(row.id))
+            deployment = lookup.deployment(row.deployment_ref)
+            assert registration is not None and deployment is not None  # the foreign keys guarantee them
+            return _lti(row, registration, deployment.status, lookup.coupled_links(row.id))
     elif context_id.startswith(CLEVER_PREFIX):
         section = lookup.clever_section(context_id.removeprefix(CLEVER_PREFIX))
         if section is not None:
@@ -144,10 +145,13 @@ def resolve(session: Session, context_id: str) -> ResolvedContext:
 # -- LTI ---------------------------------------------------------------------------------------------
 
 
-def _lti(row: LtiContextRow, registration: LtiRegistrationRow, coupled: int) -> ResolvedContext:
+def _lti(row: LtiContextRow, registration: LtiRegistrationRow, deployment_status: str,
+         coupled: int) -> ResolvedContext:
     scopes = set(row.ags_scopes or [])
-    disabled = registration.status != "active"
-    off = Reason("REGISTRATION_DISABLED", "The platform registration is disabled in the gateway.")
+    disabled = registration.status != "active" or deployment_status != "active"
+    off = (Reason("REGISTRATION_DISABLED", "The platform registration is disabled in the gateway.")
+           if registration.status != "active" else
+           Reason("DEPLOYMENT_DISABLED", f"The course's LTI deployment is {deployment_status}, not active."))
     if disabled:
         create, grades = _cannot(off), _cannot(off)
     else:

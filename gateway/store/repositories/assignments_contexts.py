@@ -17,7 +17,13 @@ from gateway.store.models.clever import (
     CleverSectionRow,
 )
 from gateway.store.models.core import UserRow
-from gateway.store.models.lti import LtiContextRow, LtiIdentityRow, LtiRegistrationRow, LtiResourceLinkRow
+from gateway.store.models.lti import (
+    LtiContextRow,
+    LtiDeploymentRow,
+    LtiIdentityRow,
+    LtiRegistrationRow,
+    LtiResourceLinkRow,
+)
 
 
 class WritebackLookup:
@@ -31,6 +37,9 @@ class WritebackLookup:
 
     def registration(self, registration_id: str) -> LtiRegistrationRow | None:
         return self._s.get(LtiRegistrationRow, registration_id)
+
+    def deployment(self, deployment_ref: str) -> LtiDeploymentRow | None:
+        return self._s.get(LtiDeploymentRow, deployment_ref)
 
     def resource_link(self, link_ref: str) -> LtiResourceLinkRow | None:
         return self._s.get(LtiResourceLinkRow, link_ref)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from gateway.sandbox.clever import create_app
-from tests.integration.writeback_api.conftest import CleverWorld, clever_world, wait_until
+from tests.integration.writeback_api.conftest import CleverWorld, clever_world, running, wait_until
+from tests.support.clever_roster import sync_now
 from tests.support.live import LiveServer
 
 
@@ -128,3 +129,28 @@ def test_a_refused_connection_is_retried_until_clever_is_back(sqlite_url: str, k
         finally:
             back.stop()
         assert _arrived(world, prefix) == [AS_SENT]
+
+
+def test_a_section_or_student_no_longer_ready_at_delivery_fails_with_the_reason(sqlite_url: str,
+                                                                               keys_dir: Path) -> None:
+    with clever_world(sqlite_url, keys_dir, worker=False) as world:
+        sim, kids = world.clever.sim, world.seeded.students
+        made = world.create()
+        with running(world.services):
+            world.api.settle(made["delivery"]["id"])
+        asg = made["assignment"]["id"]
+        ready, unmatched = (world.grade(asg, kid)["delivery"]["id"] for kid in kids[:2])
+        sim.update(kids[1], lms_status={"synced_in_lms": False})  # Clever unmatches the student meanwhile
+        sync_now(world.gateway, world.seeded.district, full=True)
+        with running(world.services):
+            done = world.api.settle(ready, unmatched)
+        assert [d["state"] for d in done] == ["delivered", "failed"]
+        assert "not matched this student to the LMS" in done[1]["detail"]
+        later = world.grade(asg, kids[2])["delivery"]["id"]
+        sim.update(world.seeded.section, lms_status={"synced_in_lms": False})
+        sync_now(world.gateway, world.seeded.district, full=True)
+        with running(world.services):
+            [refused] = world.api.settle(later)
+        assert refused["state"] == "failed" and "not ready for this section" in refused["detail"]
+        assert "synced_in_lms" in refused["detail"]
+        assert len(world.writes()) == 1

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from gateway.store.models.clever import CleverRosterUserRow
-from tests.integration.writeback_api.conftest import AgsWorld, CleverWorld, ags_world, counts, wait_until
+from gateway.store.models.lti import LtiDeploymentRow
+from tests.integration.writeback_api.conftest import AgsWorld, CleverWorld, ags_world, counts, running, wait_until
 from tests.support.clever_roster import job, sync_now
 
 NOW_PLUS_A_DAY = "2999-01-01T00:00:00Z"
@@ -235,3 +237,18 @@ def test_idempotency_keys_return_the_first_answer_and_enqueue_once(shared_ags: A
     world.api.settle(first.json()["delivery"]["id"], graded[0].json()["delivery"]["id"],
                      batches[0].json()["items"][0]["delivery_id"])
     assert sorted(s["scoreGiven"] for s in world.scores(asg)) == [3, 4]
+
+
+def test_a_disabled_deployment_takes_no_writes(sqlite_url: str, keys_dir: Path) -> None:
+    with ags_world(sqlite_url, keys_dir, worker=False) as world:
+        queued = world.create()
+        with world.services.db.transaction() as s:
+            s.execute(update(LtiDeploymentRow).values(status="disabled"))
+        context = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}", 200)
+        assert [r["code"] for r in context["capabilities"]["write_grades"]["reasons"]] == ["DEPLOYMENT_DISABLED"]
+        _refused(world, "PUT", _grade_path(world, queued["assignment"]["id"], world.students[0]), 409,
+                 "CAPABILITY_UNAVAILABLE", json={"score_given": 1, "score_maximum": 2})
+        with running(world.services):
+            [refused] = world.api.settle(queued["delivery"]["id"])
+        assert refused["state"] == "failed" and "deployment is disabled" in refused["detail"]
+        assert world.lti.platform.line_items == {}
