@@ -120,9 +120,8 @@ class IdentityAdmin:
 
     def conflicts(self, s: Session, status: str | None, cursor: str | None, limit: int) -> Page:
         rows = IdentityConflictRepository(s).page(status, after=decode_cursor(cursor), limit=limit + 1)
-        people = IdentityPeopleRepository(s)
-        owners = {r.lti_identity_id: people.identity(r.lti_identity_id) for r in rows[:limit]}
-        views = [conflict_view(r, getattr(owners[r.lti_identity_id], "user_id", None)) for r in rows[:limit]]
+        owners = IdentityPeopleRepository(s).owners([r.lti_identity_id for r in rows[:limit]])
+        views = [conflict_view(r, owners.get(r.lti_identity_id)) for r in rows[:limit]]
         return views, encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
 
     def unmatched(self, s: Session, statuses: Sequence[str], *, district_id: str | None,

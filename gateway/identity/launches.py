@@ -124,6 +124,9 @@ class LaunchIdentity:
                 user = LaunchUser(outcome.user_id, outcome.clever_user_id, user.created)
         if result == UNMATCHED:
             linked_by = None
+            if user.clever_user_id is not None:
+                # Linked, but to a Clever user of another district: the vendor must not receive that id here.
+                user = LaunchUser(user.id, None, user.created)
             conflicted = bool(links.conflicts.open_for(identity.id))
             status = "unlinked" if before is not None and before.status == "unlinked" else (
                 "conflict" if conflicted else "unmatched")

@@ -31,6 +31,8 @@ from gateway.store.repositories.users import UserRepository
 REHOME_NEVER = "never"  # a conflict instead
 REHOME_FRESH = "fresh"  # the identity's user was made by this very launch: fold it in, delete the empty user
 REHOME_ADMIN = "admin"  # an administrator said so: move the identity, keep the old user
+# Conflict kinds a later link does not resolve by itself.
+KEEP_OPEN = ("other_district",)
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ class Links:
         if changed:
             holder = self.people.user_by_clever_id(clever_user_id)
             if holder is None:
-                user.clever_user_id = clever_user_id
-                self._s.flush()
+                if not self.people.set_clever_id(user, clever_user_id):
+                    return self._lost_race(identity, clever_user_id)
             else:
                 moved_from = user.id
                 self.people.move_identity(identity, holder.id)
@@ -118,6 +120,19 @@ class Links:
                               registration_id=identity.registration_id, district_id=district_id)
             self.resolve_open(identity.id, f"linked ({method})")
         return Linked(user.id, clever_user_id, changed, moved_from)
+
+    def _lost_race(self, identity: LtiIdentityRow, clever_user_id: str) -> Refusal:
+        """Another request linked the Clever id between our check and our write: refuse as if it had come first.
+
+        Never a fold or a move here: the winner's user is seconds old and may be handed off right now.
+        """
+        refusal = self.check(identity, clever_user_id, REHOME_NEVER)
+        if refusal is not None:
+            return Refusal(refusal.kind, refusal.clever_user_ids, refusal.reason,
+                           {**refusal.details, "concurrent": True})
+        return Refusal("different_users", (clever_user_id,),
+                       "another request linked the Clever id at the same moment; merging needs an administrator",
+                       {"lti_gateway_user_id": identity.user_id, "concurrent": True})
 
     # -- unlink ---------------------------------------------------------------------------------------------
 
@@ -170,7 +185,9 @@ class Links:
         return row
 
     def resolve_open(self, identity_id: str, resolution: str) -> int:
-        rows = self.conflicts.open_for(identity_id)
+        # A launch that claimed (or a link that pointed at) a Clever user of another district stays open for an
+        # administrator: a later match at home does not explain why the LMS named a stranger.
+        rows = [r for r in self.conflicts.open_for(identity_id) if r.kind not in KEEP_OPEN]
         for row in rows:
             self.resolve(row, resolution)
         return len(rows)

@@ -2,7 +2,8 @@
 
 :func:`resolve` stops at the first strategy that gives exactly one candidate:
 
-1. ``existing``: the launch user's gateway user already has a Clever id.
+1. ``existing``: the launch user's gateway user already has a Clever id, unless the roster places that Clever
+   user in another district than the deployment's (an ``other_district`` conflict, and the id is not handed off).
 2. ``launch_claim``: the launch names a Clever id (a custom parameter, or ``sub`` on Clever-brokered launches)
    and the linked district's roster holds that user. A Clever id of another district is a conflict.
 3. ``sis_id``: the LIS ``person_sourcedid`` (or a configured custom parameter) is held by one user of the
@@ -99,9 +100,17 @@ def _narrow_by_role(holders: list[tuple[str, str]], facts: LaunchFacts) -> list[
 
 
 def resolve(facts: LaunchFacts, rules: MatchRules, roster: Roster) -> Resolution:
-    if facts.linked_clever_user_id:
-        return Resolution("existing", facts.linked_clever_user_id, "the gateway user is linked to this Clever id")
     district = facts.district_id
+    linked = facts.linked_clever_user_id
+    if linked:
+        # The link may come from another deployment (or from before the deployment was relinked): never hand a
+        # district's Clever id to a deployment of another district. Library users are in no roster and pass.
+        home = roster.district_of(linked) if district is not None else None
+        if home is not None and home != district:
+            return Resolution(UNMATCHED, None, "the linked Clever user is of another district", (
+                Conflict("other_district", "existing", (linked,),
+                         "the gateway user is linked to a Clever user of another district"),), ("existing",))
+        return Resolution("existing", linked, "the gateway user is linked to this Clever id")
     if district is None:
         return Resolution(UNMATCHED, None, "the deployment is not linked to a Clever district")
     conflicts: list[Conflict] = []

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from gateway.errors import ValidationFailed
+from gateway.identity import rules as identity_rules
 from gateway.lti import errors
 from gateway.lti.presets import ENDPOINTS, PRESETS, PresetError, apply_preset
 from gateway.lti.registrations import (
@@ -93,6 +94,12 @@ def _check_options(problems: _Problems, value: Any, *, patch: bool) -> None:
         problems.add("options", f"must be at most {MAX_OPTIONS_BYTES} bytes of JSON")
     if not patch and any(v is None for v in value.values()):
         problems.add("options", "values must not be null (null removes a key in an update)")
+    # -- identity (issue 6): matching rules live in options; a wrong type would silently mean the default --
+    for key in sorted(set(value) & set(identity_rules.KEYS)):
+        try:
+            identity_rules.parse_changes({key: value[key]})
+        except identity_rules.RuleInvalid as e:
+            problems.add(f"options.{key}", str(e).removeprefix(f"{key} "))
 
 
 def _check_common(problems: _Problems, fields: Mapping[str, Any], *, require_https: bool) -> None:

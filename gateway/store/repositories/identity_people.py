@@ -31,6 +31,14 @@ class IdentityPeopleRepository:
     def identity(self, lti_identity_id: str) -> LtiIdentityRow | None:
         return self._s.get(LtiIdentityRow, lti_identity_id)
 
+    def owners(self, lti_identity_ids: Sequence[str]) -> dict[str, str]:
+        """The gateway user of each LTI identity, in one query (identities that no longer exist are absent)."""
+        ids = sorted(set(lti_identity_ids))
+        if not ids:
+            return {}
+        rows = self._s.execute(select(LtiIdentityRow.id, LtiIdentityRow.user_id).where(LtiIdentityRow.id.in_(ids)))
+        return {str(identity_id): str(user_id) for identity_id, user_id in rows.all()}
+
     def identities_of(self, user_id: str) -> Sequence[LtiIdentityRow]:
         return self._s.scalars(
             select(LtiIdentityRow).where(LtiIdentityRow.user_id == user_id).order_by(LtiIdentityRow.created_at,
@@ -47,6 +55,30 @@ class IdentityPeopleRepository:
                 LtiIdentityRow.id != except_id,
             )
         ).first()
+
+    def set_clever_id(self, user: UserRow, clever_user_id: str) -> bool:
+        """Give the user this Clever id; False (nothing changed) when another transaction gave it to a user first.
+
+        The caller's check saw no holder, but another request may link the same Clever id between that check and
+        this write. The write itself re-checks (``NOT EXISTS``), and ``uq_users_clever_user_id`` decides between
+        two uncommitted writers on PostgreSQL (the loser waits, then fails inside a savepoint, which keeps the
+        caller's transaction usable). SQLite has one writer at a time, so the guarded write alone decides there;
+        no savepoint, because one opened before the transaction's first write would commit at its release.
+        """
+        self._s.flush()
+        taken = select(UserRow.id).where(UserRow.clever_user_id == clever_user_id).exists()
+        write = (update(UserRow).where(UserRow.id == user.id, ~taken).values(clever_user_id=clever_user_id)
+                 .execution_options(synchronize_session=False))
+        if self._s.get_bind().dialect.name == "sqlite":
+            done = int(getattr(self._s.execute(write), "rowcount", 0) or 0) == 1
+        else:
+            try:
+                with self._s.begin_nested():
+                    done = int(getattr(self._s.execute(write), "rowcount", 0) or 0) == 1
+            except IntegrityError:
+                done = False
+        self._s.refresh(user)
+        return done
 
     def launch_count(self, user_id: str) -> int:
         return int(self._s.scalar(select(func.count()).select_from(LaunchRow).where(LaunchRow.user_id == user_id))

@@ -101,3 +101,14 @@ def test_without_a_district_only_the_existing_link_counts() -> None:
 ])
 def test_clean_identifiers(raw: object, expected: str | None) -> None:
     assert clean(raw) == expected
+
+
+def test_an_existing_link_to_another_districts_user_is_not_handed_off() -> None:
+    found = _r(district_id="d-2", linked_clever_user_id="c-ann", sis_id="S-1")
+    assert (found.result, found.clever_user_id) == (UNMATCHED, None)
+    [conflict] = found.conflicts
+    assert (conflict.kind, conflict.method, conflict.clever_user_ids) == ("other_district", "existing", ("c-ann",))
+    # Linked at home, a Library user (in no roster), or a deployment without a district: the link counts.
+    assert _r(linked_clever_user_id="c-ann").result == "existing"
+    assert _r(district_id="d-2", linked_clever_user_id="c-lib").result == "existing"
+    assert _r(district_id=None, linked_clever_user_id="c-ann").result == "existing"
