@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import getpass
 import hashlib
 import json
 import os
@@ -20,9 +21,21 @@ from jwt.algorithms import RSAAlgorithm
 from gateway.store import Database
 from gateway.store.models.base import utcnow
 from gateway.store.models.core import ToolKeyRow
+from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.tool_keys import ToolKeyRepository
 
 KEY_SIZE = 2048
+
+
+PROMOTE_ACTOR = "gateway-key-schedule"
+
+
+def operator_actor() -> str:
+    """``cli:<OS user>``: who ran a command, for the audit log (the uid when the user has no name)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return f"cli:uid-{os.getuid()}"
 
 
 class NoSigningKey(Exception):
@@ -101,8 +114,11 @@ class KeyRing:
 
     # -- loading -----------------------------------------------------------------------------------
 
-    def load(self) -> None:
-        """Read key files (and the key from settings) and make sure each has its metadata row."""
+    def load(self, *, audit_actor: str | None = None) -> None:
+        """Read key files (and the key from settings) and make sure each has its metadata row.
+
+        With ``audit_actor``, each row added is audited (``keys.add``) in the same transaction.
+        """
         keys: dict[str, ToolKey] = {}
         if self._dir.is_dir():
             for path in sorted(self._dir.glob("*.pem")):
@@ -130,9 +146,11 @@ class KeyRing:
                         )
                     )
                     has_active = has_active or status == "active"
+                    if audit_actor is not None:
+                        AuditRepository(s).record(audit_actor, "keys.add", kid, status=status, dev=tool_key.dev)
         self._keys = keys
 
-    def generate(self, *, dev: bool = False) -> str:
+    def generate(self, *, dev: bool = False, audit_actor: str | None = None) -> str:
         """Make a new RSA key, write it (mode 0600) under the keys dir, and register it."""
         key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
         kid = thumbprint_kid(key)
@@ -144,17 +162,20 @@ class KeyRing:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
-        self.load()
+        self.load(audit_actor=audit_actor)
         return kid
 
-    def rotate(self) -> str:
-        """Publish a new *next* key; it takes over signing after the publish delay."""
+    def rotate(self, *, actor: str | None = None) -> str:
+        """Publish a new *next* key; it takes over signing after the publish delay.
+
+        Audited (``keys.add`` with status ``next``) as ``actor``, by default the OS user who ran it (``cli:<user>``).
+        """
         self.load()
         with self._db.transaction() as s:
             waiting = ToolKeyRepository(s).with_status("next")
         if waiting:
             raise RotationInProgress(f"key {waiting[0].kid} is already waiting to take over signing")
-        return self.generate(dev=False)
+        return self.generate(dev=False, audit_actor=actor or operator_actor())
 
     def advance(self, *, force: bool = False) -> None:
         """Apply the rotation schedule: promote a next key whose time has come, expire old retired keys."""
@@ -172,7 +193,9 @@ class KeyRing:
             for row in repo.with_status("next"):
                 # Only a replica holding the private key may switch signing to it.
                 if row.created_at + self._publish_delay <= now and row.kid in self._keys:
-                    repo.promote(row.kid, now)
+                    previous = [r.kid for r in repo.with_status("active")]
+                    if repo.promote(row.kid, now):  # False: another replica did it (and audited it)
+                        AuditRepository(s).record(PROMOTE_ACTOR, "keys.promote", row.kid, retired=previous)
                     break
             repo.expire_retired(now - self._retire_grace)
         self._advanced_at = now

@@ -1,6 +1,6 @@
 """``gateway registrations add|list|show|update|disable|enable`` and ``gateway deployments list|approve|disable``.
 
-Each command runs :mod:`gateway.lti.management` in one transaction, audited with the actor ``cli``.
+Each command runs :mod:`gateway.lti.management` in one transaction, audited with the actor ``cli:<OS user>``.
 ``add --lms <preset>`` fills the issuer and endpoints the LMS publishes (:mod:`gateway.lti.presets`).
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.bootstrap import Services, bootstrap
 from gateway.errors import GatewayError
+from gateway.keys.ring import operator_actor
 from gateway.lti import management
 from gateway.lti.presets import PRESETS
 from gateway.lti.registrations import DEPLOYMENT_STATUSES, LMS_KINDS, REGISTRATION_STATUSES
@@ -24,7 +25,6 @@ from gateway.settings import Settings
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-ACTOR = "cli"
 LMS_CHOICES = tuple(dict.fromkeys((*PRESETS, *LMS_KINDS)))
 
 
@@ -109,7 +109,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     }
     with _session(settings) as (services, s):
         document = management.create_registration(
-            s, fields, actor=ACTOR, require_https=settings.is_production
+            s, fields, actor=operator_actor(), require_https=settings.is_production
         )
         tool = services.lti.tool
     print(f"added registration {document['id']} ({document['issuer']}, client {document['client_id']})")
@@ -181,7 +181,7 @@ def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     with _session(settings) as (_, s):
         document = management.update_registration(
-            s, args.registration, changes, actor=ACTOR, require_https=settings.is_production
+            s, args.registration, changes, actor=operator_actor(), require_https=settings.is_production
         )
     _emit(document, args.json, lambda: ["updated", *_describe_registration(document)])
     return 0
@@ -190,7 +190,7 @@ def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
 def _set_registration_status(status: str) -> Handler:
     def command(args: argparse.Namespace, settings: Settings) -> int:
         with _session(settings) as (_, s):
-            document = management.set_registration_status(s, args.registration, status, actor=ACTOR)
+            document = management.set_registration_status(s, args.registration, status, actor=operator_actor())
         _emit(document, args.json, lambda: _describe_registration(document))
         return 0
 
@@ -224,10 +224,11 @@ def _set_deployment_status(status: str) -> Handler:
             return 2
         with _session(settings) as (_, s):
             if by_platform_id and status == "active":
-                document = management.approve_by_platform_id(s, args.registration, args.deployment_id, actor=ACTOR)
+                document = management.approve_by_platform_id(s, args.registration, args.deployment_id,
+                                                             actor=operator_actor())
             else:
                 ref = args.deployment or management.find_deployment_ref(s, args.registration, args.deployment_id)
-                document = management.set_deployment_status(s, ref, status, actor=ACTOR)
+                document = management.set_deployment_status(s, ref, status, actor=operator_actor())
         _emit(document, args.json, lambda: [_describe_deployment(document)])
         return 0
 

@@ -5,23 +5,31 @@ The platform opens ``/lti/register?openid_configuration=<url>&registration_token
 1. checks the configuration URL (absolute, https outside dev and test, an allowed host when a list is set);
 2. reads the platform's OpenID configuration through its HTTP client (timeout, no redirects, size cap), with
    the registration token as Bearer (Canvas guards the document with it), and checks it: the members a tool
-   needs, and an ``issuer`` on the host that served the document (so a page cannot register itself as
-   somebody else's LMS);
+   needs, an ``issuer`` and a ``registration_endpoint`` on the host that served the document (so a page
+   cannot register itself as somebody else's LMS, nor send the gateway, token in hand, to a second host);
 3. posts its tool configuration (:func:`gateway.lti.tool_config.tool_configuration`) to the platform's
    ``registration_endpoint`` with the token as Bearer;
 4. stores the registration and the deployment from the answer (``client_id``; ``deployment_id`` in the
    tool-configuration member) with an audit entry, all in one transaction.
 
-The deployment is stored ``pending`` by default, because anyone who can serve an OpenID configuration can
-walk through steps 1-3: an administrator approves it (``gateway deployments approve``) before its launches
-count. Every refusal raises an :class:`~gateway.lti.errors.LtiError` with a stable code and stores nothing.
+``/lti/register`` is public, so the URLs it fetches are chosen by whoever opens it. In production both
+outbound calls go only to hosts whose every resolved address is public (:func:`address_refused`): no
+loopback, private, link-local or reserved targets. A failed call is reported with one code and a fixed
+message (the detail goes to the log only), so the page cannot be used to probe ports.
+
+In ``pending`` mode (the default) the registration is stored ``disabled`` and its deployment ``pending``,
+because anyone who can serve an OpenID configuration can walk through steps 1-3: an administrator enables
+the registration (``gateway registrations enable``) and approves the deployment before its launches count.
+Every refusal raises an :class:`~gateway.lti.errors.LtiError` with a stable code and stores nothing.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.http import HttpClient, OutboundError
 from gateway.lti import claims as c
 from gateway.lti import errors
+from gateway.lti.management import set_registration_status
 from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration_in
 from gateway.lti.tool_config import ToolProfile, tool_configuration
 from gateway.ops.logs import log_event
@@ -69,6 +78,9 @@ class DrConfig:
     allowed_hosts: tuple[str, ...]
     timeout_seconds: float
     require_https: bool
+    # Refuse targets that resolve to loopback/private/link-local/reserved addresses. On in production; off in
+    # dev and test, whose simulated LMSs listen on loopback.
+    public_addresses_only: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DrConfig:
@@ -77,11 +89,18 @@ class DrConfig:
         if settings.lti_dynamic_registration_timeout_seconds <= 0:
             raise SettingsError("GATEWAY_LTI_DYNAMIC_REGISTRATION_TIMEOUT_SECONDS", "must be positive")
         hosts = tuple(h.strip().lower() for h in settings.lti_dynamic_registration_hosts.split(",") if h.strip())
+        if settings.is_production and settings.lti_dynamic_registration == "active" and not hosts:
+            # active trusts every platform that registers; with no host list that is the whole internet.
+            raise SettingsError(
+                "GATEWAY_LTI_DYNAMIC_REGISTRATION",
+                "active needs GATEWAY_LTI_DYNAMIC_REGISTRATION_HOSTS in production (or use pending)",
+            )
         return cls(
             mode=settings.lti_dynamic_registration,
             allowed_hosts=hosts,
             timeout_seconds=settings.lti_dynamic_registration_timeout_seconds,
             require_https=settings.is_production,
+            public_addresses_only=settings.is_production,
         )
 
     def host_allowed(self, host: str) -> bool:
@@ -128,6 +147,40 @@ def _url_problem(url: str, *, require_https: bool) -> str | None:
     return None
 
 
+def address_refused(address: str) -> bool:
+    """Whether an outbound call may not go to this IP address: anything but a global unicast address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
+    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast
+            or ip.is_unspecified or not ip.is_global)
+
+
+def check_public_host(url: str) -> None:
+    """Refuse a URL whose host does not resolve, or resolves to any address :func:`address_refused` refuses.
+
+    Every address counts: a name with one public and one private address could be answered with either.
+    A name that does not resolve gets the same code, so the page does not tell which internal names exist.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError, UnicodeError) as e:
+        log_event(log, logging.WARNING, "lti dynamic registration host does not resolve", host=host[:255])
+        raise errors.DrAddressNotAllowed() from e
+    addresses = {str(info[4][0]) for info in infos}
+    refused = sorted(a for a in addresses if address_refused(a))
+    if not addresses or refused:
+        log_event(log, logging.WARNING, "lti dynamic registration refused an internal address", host=host[:255],
+                  addresses=refused)
+        raise errors.DrAddressNotAllowed()
+
+
 def _without_query(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -149,6 +202,12 @@ def check_platform_configuration(config_url: str, document: Any, *, require_http
     if issuer_host != config_host:
         raise errors.DrIssuerHostMismatch(
             f"The configuration from {config_host} names the issuer host {issuer_host}."
+        )
+    # The registration token goes to registration_endpoint: only to the host that served the configuration.
+    endpoint_host = (urlsplit(document["registration_endpoint"]).hostname or "").lower()
+    if endpoint_host != config_host:
+        raise errors.DrEndpointHostMismatch(
+            f"The configuration from {config_host} names a registration endpoint on {endpoint_host}."
         )
     methods = document.get("token_endpoint_auth_methods_supported")
     if isinstance(methods, list) and "private_key_jwt" not in methods:
@@ -215,6 +274,8 @@ class DynamicRegistrationService:
         if not self._config.host_allowed(host):
             raise errors.DrHostNotAllowed(f"{host} is not an allowed LMS host.")
         platform = self.read_platform_configuration(config_url, token)
+        if self._config.public_addresses_only:
+            check_public_host(platform.registration_endpoint)  # the same host, perhaps resolved differently now
         answer = self._post_tool_configuration(platform, token)
         return self._store(config_url, platform, answer)
 
@@ -232,19 +293,28 @@ class DynamicRegistrationService:
                     raise ValueError(f"larger than {MAX_DOCUMENT_BYTES} bytes")
         return json.loads(body)
 
+    def _unreachable(self, step: str, url: str, detail: str) -> errors.LtiError:
+        """One code and a fixed message whatever went wrong on the wire: the page must not tell a timeout from a
+        refused connection or a status (that would make ``/lti/register`` a port scanner). The log has it."""
+        log_event(log, logging.WARNING, "lti dynamic registration outbound call failed", step=step,
+                  url=_without_query(url)[:500], detail=detail)
+        return errors.DrPlatformUnreachable()
+
     def read_platform_configuration(self, config_url: str, token: str | None) -> PlatformConfiguration:
+        if self._config.public_addresses_only:
+            check_public_host(config_url)
         try:
             response = self._http.get(SYSTEM, config_url, timeout=self._config.timeout_seconds,
                                       headers=self._auth_headers(token), allow_redirects=False, stream=True)
         except OutboundError as e:
-            raise errors.DrConfigUnavailable(f"Reading the LMS configuration failed ({e.reason}).") from e
+            raise self._unreachable("configuration", config_url, e.reason) from e
         if response.status_code != 200:
             response.close()
-            raise errors.DrConfigUnavailable(f"The LMS answered {response.status_code} to the configuration request.")
+            raise self._unreachable("configuration", config_url, f"status {response.status_code}")
         try:
             document = self._json(response)
         except (ValueError, requests.RequestException) as e:
-            raise errors.DrConfigInvalid("The LMS configuration is not a JSON document of a sane size.") from e
+            raise self._unreachable("configuration", config_url, "not JSON of a sane size") from e
         return check_platform_configuration(config_url, document, require_https=self._config.require_https)
 
     # -- step 3 ----------------------------------------------------------------------------------------
@@ -257,10 +327,12 @@ class DynamicRegistrationService:
                 allow_redirects=False, stream=True,
             )
         except OutboundError as e:
-            raise errors.DrRegistrationRefused(f"Posting the tool configuration failed ({e.reason}).") from e
+            raise self._unreachable("registration", platform.registration_endpoint, e.reason) from e
         if response.status_code not in (200, 201):
             response.close()
-            raise errors.DrRegistrationRefused(f"The LMS answered {response.status_code} to the registration.")
+            log_event(log, logging.WARNING, "lti dynamic registration refused by the platform",
+                      url=_without_query(platform.registration_endpoint)[:500], status=response.status_code)
+            raise errors.DrRegistrationRefused()
         try:
             answer = self._json(response)
         except (ValueError, requests.RequestException) as e:
@@ -294,6 +366,11 @@ class DynamicRegistrationService:
                     audit={"via": "dynamic_registration", "openid_configuration": _without_query(config_url),
                            "product_family_code": platform.product_family_code},
                 )
+                if self._config.mode == "pending":
+                    # Not usable until an administrator enables it: an unknown platform must not get a working
+                    # registration just by serving an OpenID configuration.
+                    set_registration_status(s, registration.id, "disabled", actor=ACTOR)
+                    registration = replace(registration, status="disabled")
                 row = DeploymentRepository(s).find(registration.id, deployment_id) if deployment_id else None
                 deployment = Deployment.from_row(row) if row is not None else None
         except (RegistrationExists, IntegrityError) as e:
@@ -317,7 +394,14 @@ def registered_page(result: Registered, tool_name: str) -> str:
     if deployment is not None:
         rows.append(("Deployment", f"{deployment.deployment_id} ({deployment.status})"))
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
-    if deployment is not None and deployment.status == "pending":
+    if not registration.active:
+        pending = True
+        steps = f"<code>gateway registrations enable {escape(registration.id)}</code>"
+        if deployment is not None and deployment.status == "pending":
+            steps += f" and <code>gateway deployments approve {escape(deployment.id)}</code>"
+        note = ('<p id="approval">The tool\'s operator must enable this registration before the LMS can use it: '
+                f"{steps}.</p>")
+    elif deployment is not None and deployment.status == "pending":
         pending = True
         note = ('<p id="approval">The tool\'s operator must approve this deployment before it can be used: '
                 f'<code>gateway deployments approve {escape(deployment.id)}</code>.</p>')

@@ -237,6 +237,8 @@ DrHostNotAllowed = _declare(
     "LTI_DR_HOST_NOT_ALLOWED", 403, "This LMS may not register itself with the gateway",
     "The gateway accepts dynamic registration only from the hosts in GATEWAY_LTI_DYNAMIC_REGISTRATION_HOSTS; "
     "ask the tool's operator to add this LMS.")
+# No longer raised (replaced by LTI_DR_PLATFORM_UNREACHABLE, which does not tell network outcomes apart); kept
+# so the code stays reserved.
 DrConfigUnavailable = _declare(
     "LTI_DR_CONFIG_UNAVAILABLE", 502, "The gateway could not read the LMS's configuration",
     f"{_DR_RETRY} in a minute; the LMS did not answer, or refused the registration token.")
@@ -257,3 +259,15 @@ DrRegistrationExists = _declare(
     "LTI_DR_REGISTRATION_EXISTS", 409, "The gateway has this LMS registration already",
     "The LMS answered with a client id the gateway already holds for this issuer; nothing was changed. "
     "Remove the new duplicate tool in the LMS and keep using the registration there is.")
+DrEndpointHostMismatch = _declare(
+    "LTI_DR_ENDPOINT_HOST_MISMATCH", 400, "The LMS's configuration names a registration address on another host",
+    "The registration endpoint must be on the host that served the configuration; nothing was sent there and "
+    "nothing was registered. Check that the registration was started from the LMS itself.")
+DrPlatformUnreachable = _declare(
+    "LTI_DR_PLATFORM_UNREACHABLE", 502, "The gateway could not read the LMS's configuration",
+    f"{_DR_RETRY} in a minute. If it keeps failing, the tool's operator can find the reason in the gateway's "
+    "log; the LMS's configuration address must answer with its OpenID configuration.")
+DrAddressNotAllowed = _declare(
+    "LTI_DR_ADDRESS_NOT_ALLOWED", 403, "The LMS's address cannot be used for dynamic registration",
+    "The gateway registers only LMSs on public internet addresses. An LMS on a private network can be "
+    "registered by the tool's operator by hand (`gateway registrations add`).")

@@ -11,6 +11,7 @@ from jwt import PyJWK
 
 from gateway.keys.ring import KeyRing, RotationInProgress
 from gateway.store import Database
+from gateway.store.repositories.audit import AuditRepository
 
 DAY = dt.timedelta(hours=24)
 
@@ -122,3 +123,23 @@ def test_a_replica_without_the_new_key_file_does_not_switch(
     assert new.kid != old_kid
     token = lagging.signing_key().sign({"aud": "platform"})
     _verify_with(ring.jwks(), token)
+
+
+def _audit(database: Database) -> list[tuple[str, str, str, dict[str, object]]]:
+    with database.transaction() as s:
+        return [(e.actor, e.action, e.target, dict(e.details or {})) for e in AuditRepository(s).list(limit=50)][::-1]
+
+
+def test_rotation_and_promotion_are_audited(database: Database, keys_dir: Path, ring: KeyRing, clock: Clock,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGNAME", "ada")  # getpass.getuser() reads it first: the OS user who rotated
+    old_kid = ring.signing_key().kid
+    new_kid = ring.rotate()
+    assert _audit(database) == [("cli:ada", "keys.add", new_kid, {"status": "next", "dev": False})]
+
+    other = KeyRing(database, keys_dir, publish_delay=DAY, retire_grace=DAY, clock=clock)  # a second replica
+    other.load()
+    clock.advance(DAY + dt.timedelta(seconds=1))
+    assert ring.signing_key().kid == new_kid and other.signing_key().kid == new_kid
+    # One entry for the switch, however many replicas saw it.
+    assert _audit(database)[1:] == [("gateway-key-schedule", "keys.promote", new_kid, {"retired": [old_kid]})]

@@ -76,7 +76,8 @@ def test_add_refusals_store_nothing(run: Run, argv: tuple[str, ...], expected: s
     assert _json(run, "registrations", "list") == []
 
 
-def test_show_update_disable_and_the_audit_history(run: Run) -> None:
+def test_show_update_disable_and_the_audit_history(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGNAME", "ada")  # getpass.getuser() reads it first
     run("registrations", "add", "--lms", "schoology", "--client-id", "s1")
     (row,) = _json(run, "registrations", "list")
     reg = row["id"]
@@ -93,9 +94,10 @@ def test_show_update_disable_and_the_audit_history(run: Run) -> None:
     assert _json(run, "registrations", "enable", reg)["status"] == "active"
 
     shown = _json(run, "registrations", "show", reg)
+    cli = "cli:ada"  # the audit log says which OS user ran each command
     assert [(h["actor"], h["action"]) for h in shown["history"]] == [
-        ("cli", "lti.registration.status"), ("cli", "lti.registration.status"), ("cli", "lti.registration.update"),
-        ("cli", "lti.registration.update"), ("cli", "lti.registration.update"), ("cli", "lti.registration.add")]
+        (cli, "lti.registration.status"), (cli, "lti.registration.status"), (cli, "lti.registration.update"),
+        (cli, "lti.registration.update"), (cli, "lti.registration.update"), (cli, "lti.registration.add")]
     code, out, _ = run("registrations", "show", reg)
     assert code == 0 and "history (newest first):" in out and "District Schoology" in out
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
 
+from gateway.lti import errors
+from gateway.lti.dynamic_registration import DynamicRegistrationService
 from gateway.lti.registrations import add_registration
+from gateway.ops.metrics import Metrics
 from gateway.sandbox.lms import SandboxPlatform
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
 from tests.integration.lti_admin.conftest import audit, counts
@@ -81,21 +86,29 @@ def test_registration_end_to_end_then_approval_then_launch(pair: Pair) -> None:
         (reg,) = RegistrationRepository(s).list()
         (dep,) = DeploymentRepository(s).for_registration(reg.id)
         reg_values = (reg.issuer, reg.client_id, reg.auth_login_url, reg.auth_token_url, reg.jwks_url, reg.lms,
-                      reg.auth_audience)
-        dep_values = (dep.id, dep.deployment_id, dep.status)
+                      reg.auth_audience, reg.status)
+        reg_id, dep_values = reg.id, (dep.id, dep.deployment_id, dep.status)
+    # pending mode: whoever served the configuration gets no usable registration until the operator says so.
     assert reg_values == (platform.issuer, platform.client_id, platform.auth_url, platform.token_url,
-                          platform.jwks_url, "sandbox", None)
+                          platform.jwks_url, "sandbox", None, "disabled")
     assert dep_values[1:] == (platform.deployment_id, "pending")
+    assert f"gateway registrations enable {reg_id}" in page.text
     actions = [(e["actor"], e["action"]) for e in audit(gateway)]
     assert actions == [("lti-dynamic-registration", "lti.registration.add"),
-                       ("lti-dynamic-registration", "lti.deployment.add")]
+                       ("lti-dynamic-registration", "lti.deployment.add"),
+                       ("lti-dynamic-registration", "lti.registration.status")]
     assert audit(gateway, reg.id)[0]["details"]["openid_configuration"] == platform.openid_configuration_url
 
-    # The platform launches the tool it registered; the deployment waits for the operator, then works.
+    # The platform launches the tool it registered: refused until the operator enables the registration and
+    # approves the deployment, then it works.
     browser = Browser()
+    refused = launch(browser, platform.prepare())
+    assert (refused.error_code, refused.code) == ("LTI_REGISTRATION_DISABLED", None)
+    admin = gateway.api("admin")
+    admin.post(f"{gateway.url}/api/v1/admin/lti/registrations/{reg_id}/enable", timeout=10).raise_for_status()
     assert launch(browser, platform.prepare()).error_code == "LTI_DEPLOYMENT_PENDING"
-    gateway.api("admin").post(f"{gateway.url}/api/v1/admin/lti/deployments/{dep_values[0]}/approve",
-                              timeout=10).raise_for_status()
+    admin.post(f"{gateway.url}/api/v1/admin/lti/deployments/{dep_values[0]}/approve",
+               timeout=10).raise_for_status()
     assert launch(browser, platform.prepare()).code
     browser.close()
 
@@ -122,7 +135,13 @@ def test_an_answer_without_a_deployment(pair: Pair, first_launch: str | None) ->
         (reg,) = RegistrationRepository(s).list()
         assert DeploymentRepository(s).for_registration(reg.id) == []
         assert reg.auto_activate_deployments is (first_launch is None)
+        assert reg.status == ("disabled" if first_launch else "active")
+        reg_id = reg.id
     browser = Browser()
+    if first_launch is not None:
+        assert launch(browser, pair.platform.prepare()).error_code == "LTI_REGISTRATION_DISABLED"
+        pair.gateway.api("admin").post(f"{pair.gateway.url}/api/v1/admin/lti/registrations/{reg_id}/enable",
+                                       timeout=10).raise_for_status()
     result = launch(browser, pair.platform.prepare())
     assert result.error_code == first_launch and (result.code is None) == (first_launch is not None)
     browser.close()
@@ -168,9 +187,9 @@ def test_a_client_id_the_gateway_holds_already_is_refused(pair: Pair) -> None:
         ({}, 400, "LTI_DR_PARAM_MISSING"),
         ({"openid_configuration": "/.well-known/openid-configuration"}, 400, "LTI_DR_CONFIG_URL_INVALID"),
         ({"openid_configuration": "ftp://lms.example.edu/config"}, 400, "LTI_DR_CONFIG_URL_INVALID"),
-        ({"openid_configuration": "{platform}/no-such-document"}, 502, "LTI_DR_CONFIG_UNAVAILABLE"),
+        ({"openid_configuration": "{platform}/no-such-document"}, 502, "LTI_DR_PLATFORM_UNREACHABLE"),
         ({"openid_configuration": "{platform}/jwks"}, 502, "LTI_DR_CONFIG_INVALID"),  # JSON, not a configuration
-        ({"openid_configuration": "{platform}/storage-frame"}, 502, "LTI_DR_CONFIG_INVALID"),  # HTML
+        ({"openid_configuration": "{platform}/storage-frame"}, 502, "LTI_DR_PLATFORM_UNREACHABLE"),  # HTML
     ],
 )
 def test_unusable_starts_are_refused(pair: Pair, query: dict[str, str], status: int, code: str) -> None:
@@ -181,7 +200,7 @@ def test_unusable_starts_are_refused(pair: Pair, query: dict[str, str], status: 
 def test_an_unreachable_platform_is_refused(pair: Pair) -> None:
     url = f"http://127.0.0.1:{reserve_port()}/.well-known/openid-configuration"  # nothing listens there
     _refused(pair, f"{pair.register_url}?{urlencode({'openid_configuration': url})}", 502,
-             "LTI_DR_CONFIG_UNAVAILABLE")
+             "LTI_DR_PLATFORM_UNREACHABLE")
 
 
 def _slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -194,7 +213,7 @@ def _slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 def test_a_platform_that_does_not_answer_in_time_is_refused(pair: Pair) -> None:
     with LiveServer(_slow) as slow:
         query = urlencode({"openid_configuration": slow.url + "/.well-known/openid-configuration"})
-        _refused(pair, f"{pair.register_url}?{query}", 502, "LTI_DR_CONFIG_UNAVAILABLE")
+        _refused(pair, f"{pair.register_url}?{query}", 502, "LTI_DR_PLATFORM_UNREACHABLE")
 
 
 @pytest.mark.parametrize(
@@ -208,3 +227,90 @@ def test_a_platform_that_does_not_answer_in_time_is_refused(pair: Pair) -> None:
 def test_the_operator_can_switch_it_off_or_allow_some_hosts(pair: Pair, code: str) -> None:
     _refused(pair, pair.platform.start_registration(pair.register_url), 403, code)
     assert pair.platform.requests_of("openid_configuration") == []  # refused before any outbound call
+
+
+# -- what a stranger can make the gateway do (the page is public) ------------------------------------------
+
+
+class Recorder:
+    """A second host: records what reaches it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_AUTHORIZATION", "")))
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [b'{"client_id": "stolen"}']
+
+
+def _configuration_pointing_at(registration_endpoint: str) -> Any:
+    """An attacker's OpenID configuration: valid, issuer on its own host, registration_endpoint elsewhere."""
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        base = f"http://{environ['HTTP_HOST']}"
+        document = {
+            "issuer": base, "authorization_endpoint": base + "/auth", "token_endpoint": base + "/token",
+            "jwks_uri": base + "/jwks", "registration_endpoint": registration_endpoint,
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {"product_family_code": "moodle"},
+        }
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(document).encode()]
+    return app
+
+
+def test_a_registration_endpoint_on_another_host_gets_nothing(pair: Pair) -> None:
+    """SSRF: the configuration's host may not send the gateway (with the token as Bearer) to a second host."""
+    recorder = Recorder()
+    with LiveServer(recorder) as second:
+        target = second.url.replace("127.0.0.1", "localhost") + "/internal/admin"
+        with LiveServer(_configuration_pointing_at(target)) as attacker:
+            query = urlencode({"openid_configuration": attacker.url + "/.well-known/openid-configuration",
+                               "registration_token": "attacker-chosen"})
+            _refused(pair, f"{pair.register_url}?{query}", 400, "LTI_DR_ENDPOINT_HOST_MISMATCH")
+    assert recorder.seen == []
+
+
+def _page_text(response: requests.Response) -> str:
+    """What the page says, without the request id."""
+    return re.sub(r'request <span class="code">[^<]*</span>', "", response.text)
+
+
+def _answers(status: int) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(f"{status} Whatever", [("Content-Type", "text/plain")])
+        return [b"internal service banner"]
+    return app
+
+
+@pytest.mark.parametrize("pair", [{"lti_dynamic_registration_timeout_seconds": 0.3}], indirect=True)
+def test_the_page_does_not_tell_network_outcomes_apart(pair: Pair) -> None:
+    """Port probing: a status, a refused connection and a timeout read the same; only the log has the detail."""
+    def opened(config_url: str) -> str:
+        response = _refused(pair, f"{pair.register_url}?{urlencode({'openid_configuration': config_url})}", 502,
+                            "LTI_DR_PLATFORM_UNREACHABLE")
+        return _page_text(response)
+
+    with LiveServer(_answers(418)) as teapot, LiveServer(_answers(200)) as banner, LiveServer(_slow) as slow:
+        pages = {
+            "status": opened(teapot.url + "/x"),
+            "not json": opened(banner.url + "/x"),
+            "refused": opened(f"http://127.0.0.1:{reserve_port()}/x"),
+            "timeout": opened(slow.url + "/x"),
+        }
+    assert len(set(pages.values())) == 1, pages
+    page = pages["status"]
+    assert "418" not in page and "timed out" not in page and "banner" not in page and "connect" not in page
+
+
+def test_in_production_internal_addresses_are_never_called(pair: Pair) -> None:
+    """The production guard (on with GATEWAY_ENV=production): the simulated LMS listens on loopback."""
+    services = pair.gateway.services
+    config = replace(services.lti.registration.config, public_addresses_only=True)
+    guarded = DynamicRegistrationService(services.db, services.http, services.lti.tool, config, Metrics())
+    before = counts(pair.gateway)
+    start = pair.platform.start_registration(pair.register_url)
+    params = {k: v[0] for k, v in parse_qs(urlsplit(start).query).items()}
+    with pytest.raises(errors.DrAddressNotAllowed):
+        guarded.register(params["openid_configuration"], params["registration_token"])
+    assert pair.platform.requests_of("openid_configuration") == [] and pair.platform.requests_of("registration") == []
+    assert counts(pair.gateway) == before

@@ -94,3 +94,20 @@ def test_bad_settings_are_refused(overrides: dict[str, Any], setting: str) -> No
     with pytest.raises(SettingsError) as refused:
         DrConfig.from_settings(load_settings(environ={}, **overrides))
     assert refused.value.setting == setting
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://attacker.example/register", "https://lms.example.edu.attacker.example/register",
+     "https://169.254.169.254/register"],
+)
+def test_a_registration_endpoint_on_another_host_is_refused(endpoint: str) -> None:
+    """The registration token is sent there: only to the host that served the configuration."""
+    with pytest.raises(errors.DrEndpointHostMismatch):
+        check_platform_configuration(URL, _document(registration_endpoint=endpoint), require_https=True)
+
+
+def test_a_registration_endpoint_on_the_configuration_host_is_accepted() -> None:
+    document = _document(registration_endpoint="https://lms.example.edu:8443/lti/register")
+    assert check_platform_configuration(URL, document, require_https=True).registration_endpoint.endswith(
+        "/lti/register")
