@@ -71,6 +71,10 @@ def load(session: Session, assignment_id: str, subject: str | None = None) -> As
     if row is None:
         return None
     create = OutboxRepository(session).get(row.create_delivery_id) if row.create_delivery_id else None
+    # Read the assignment again *after* its creation's delivery: on PostgreSQL each statement sees what was
+    # committed when it began, and the creation's outcome and the remote id commit together, so a creation
+    # seen delivered here is always seen with its remote id.
+    session.refresh(row)
     newest = GradeStateRepository(session).newest_delivered(assignment_id, subject) if subject else None
     return AssignmentState(
         id=row.id, context_id=row.context_id, remote_id=row.remote_id, remote_state=row.remote_state,
