@@ -153,7 +153,7 @@ def render_error(error: GatewayError, extra_html: str = "") -> Response:
     request_id = g.get("request_id")
     services().metrics.errors.labels(code=error.code).inc()
     log_event(log, logging.WARNING if error.status < 500 else logging.ERROR, "refused", error_code=error.code,
-              status_code=error.status, path=request.path)
+              status_code=error.status, endpoint=request.url_rule.rule if request.url_rule else "unmatched")
     if wants_problem_json():
         response = Response(json.dumps(error.problem(request_id)), status=error.status,
                             mimetype="application/problem+json")

@@ -49,7 +49,8 @@ def cmd_districts_list(args: argparse.Namespace, settings: Settings) -> int:
         _emit(rows, True)
     else:
         _emit([{"id": r["id"], "name": r["name"], "status": r["status"], "sync": r["sync"]["status"],
-                "synced_at": r["sync"]["synced_at"]} for r in rows], False)
+                "synced_at": r["sync"]["synced_at"], "failures": r["sync"]["failures"],
+                "retry_at": r["sync"]["retry_at"]} for r in rows], False)
     return 0
 
 

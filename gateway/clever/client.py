@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from gateway.clever.config import CleverConfig
-from gateway.clever.errors import CleverBadRequest, CleverInvalidGrant, CleverNotFound
+from gateway.clever.errors import CleverBadRequest, CleverBadResponse, CleverInvalidGrant
 from gateway.clever.lms import LmsConnectMixin
 from gateway.clever.transport import Basic, Bearer, CleverTransport
 from gateway.clever.types import (
@@ -54,8 +54,9 @@ class CleverClient(LmsConnectMixin):
     def _api(self, path: str) -> str:
         return self._config.api_base_url + path
 
-    def _get(self, path: str, token: str, params: Any = None) -> Any:
-        return self._transport.send("GET", self._api(path), Bearer(token), params=params).body
+    def _get(self, path: str, token: str, params: Any = None, *, interactive: bool = False) -> Any:
+        return self._transport.send("GET", self._api(path), Bearer(token), params=params,
+                                    interactive=interactive).body
 
     # -- OAuth ------------------------------------------------------------------------------------
 
@@ -71,12 +72,14 @@ class CleverClient(LmsConnectMixin):
         return f"{self._config.oauth_base_url}/oauth/authorize?{urlencode(query)}"
 
     def exchange_code(self, code: str) -> TokenGrant:
-        """``POST /oauth/tokens`` with HTTP Basic; a used or expired code is :class:`CleverInvalidGrant`."""
+        """``POST /oauth/tokens`` with HTTP Basic; a used or expired code is :class:`CleverInvalidGrant`.
+
+        Interactive (a person waits in the callback), as are the identity calls below."""
         body = {"code": code, "grant_type": "authorization_code", "redirect_uri": self._config.redirect_uri}
         try:
             response = self._transport.send(
                 "POST", self._config.oauth_base_url + "/oauth/tokens", self._basic(), json_body=body,
-                system="clever_oauth",
+                system="clever_oauth", interactive=True,
             )
         except CleverBadRequest as e:
             raise CleverInvalidGrant() from e
@@ -89,22 +92,26 @@ class CleverClient(LmsConnectMixin):
         params: Any = {"owner_type": "district"}
         while url:
             body = self._transport.send("GET", url, self._basic(), params=params, system="clever_oauth").body
+            # An answer without a data list is not "no districts": reading it so would disconnect them all.
             entries = body.get("data") if isinstance(body, dict) else None
-            tokens.extend(DistrictToken.parse(entry) for entry in (entries if isinstance(entries, list) else []))
-            link = next_link(body) if isinstance(body, dict) else None
+            if not isinstance(entries, list):
+                raise CleverBadResponse("Clever's token list has no data list.")
+            tokens.extend(DistrictToken.parse(entry) for entry in entries)
+            link = next_link(body)
             url, params = (self._config.oauth_base_url + link, None) if link else (None, None)
         return tokens
 
     # -- identity (SSO token) ---------------------------------------------------------------------
 
     def me(self, token: str) -> Me:
-        return Me.parse(self._get(f"/{IDENTITY_VERSION}/me", token))
+        return Me.parse(self._get(f"/{IDENTITY_VERSION}/me", token, interactive=True))
 
     def user(self, token: str, user_id: str, *, version: str = IDENTITY_VERSION) -> CleverUser:
-        return CleverUser.parse(unwrap_one(self._get(f"/{version}/users/{user_id}", token), "a user response"))
+        body = self._get(f"/{version}/users/{user_id}", token, interactive=True)
+        return CleverUser.parse(unwrap_one(body, "a user response"))
 
     def userinfo(self, token: str) -> UserInfo:
-        return UserInfo.parse(self._get("/userinfo", token))
+        return UserInfo.parse(self._get("/userinfo", token, interactive=True))
 
     # -- Data API (district-app token) ------------------------------------------------------------
 
@@ -143,11 +150,11 @@ class CleverClient(LmsConnectMixin):
         return self._pages(token, f"/{DATA_VERSION}/events", Event.parse, "events", params)
 
     def latest_event(self, token: str) -> Event | None:
-        """The newest event, or None: ``ending_before=last&limit=1`` (used by Clever's own clients)."""
-        try:
-            body = self._get(f"/{DATA_VERSION}/events", token, {"ending_before": "last", "limit": "1"})
-        except CleverNotFound:
-            return None
+        """The newest event, or None when there is none: ``ending_before=last&limit=1``.
+
+        ``last`` is not in Clever's spec (its own clients use it), and events are opt-in per district: callers
+        must expect any error here and carry on without a cursor."""
+        body = self._get(f"/{DATA_VERSION}/events", token, {"ending_before": "last", "limit": "1"})
         items = unwrap_list(body, "events")
         return Event.parse(items[-1]) if items else None
 

@@ -72,6 +72,13 @@ class CleverLoginInProgress(GatewayError):
     default_hint = "Wait a moment and reload the page, or sign in again."
 
 
+class CleverBusy(GatewayError):
+    code = "CLEVER_BUSY"
+    status = 503
+    title = "Clever is busy, try again"
+    default_hint = "Wait a few seconds, then go back to Clever and open the app again, or use “Log in with Clever”."
+
+
 class CleverInvalidGrant(GatewayError):
     code = "CLEVER_INVALID_GRANT"
     status = 400

@@ -42,6 +42,12 @@ def integration_of(me: Me, *, district_connected: bool) -> str:
     raise CleverUserIncomplete("Clever did not say who authorized this app (`authorized_by`).")
 
 
+def check_same_user(me: Me, user: CleverUser) -> None:
+    """``/users/{id}`` must describe the person ``/me`` named; checked before anything is stored."""
+    if user.id != me.user_id:
+        raise CleverUserIncomplete("Clever's user record does not match the signed-in user.")
+
+
 def shared_profile(user: CleverUser, integration: str) -> SharedProfile:
     name = user.name
     if integration == "library" and "student" in user.role_names and "teacher" not in user.role_names:
@@ -63,8 +69,7 @@ def launch_record(
     previous_launch_id: str | None,
 ) -> dict[str, Any]:
     """The vendor-facing launch document (``CleverLaunch`` in openapi.yaml), without id/kind/created_at."""
-    if user.id != me.user_id:
-        raise CleverUserIncomplete("Clever's user record does not match the signed-in user.")
+    check_same_user(me, user)
     profile = shared_profile(user, integration)
     return {
         "integration": integration,

@@ -12,6 +12,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# Keys kept before idle ones are forgotten.
+MAX_KEYS = 1024
+
 
 @dataclass
 class _Window:
@@ -49,6 +52,8 @@ class RateLimiter:
                 if window is None or window.start < start:
                     window = _Window(start, 0, window.blocked_until if window else 0.0)
                     self._windows[key] = window
+                    if len(self._windows) > MAX_KEYS:
+                        self._forget_idle(start, now)
                 if window.blocked_until > now:
                     wait = window.blocked_until - now
                 elif window.count < self._limit:
@@ -58,6 +63,17 @@ class RateLimiter:
                     wait = window.start + self._window - now
             self._sleep(wait)
             slept += wait
+
+    @property
+    def tracked(self) -> int:
+        """How many tokens have a window (each login's token gets one; idle ones are forgotten)."""
+        with self._lock:
+            return len(self._windows)
+
+    def _forget_idle(self, start: float, now: float) -> None:
+        # Every login brings a new token: forget keys idle since an earlier window (the lock is held).
+        for key in [k for k, w in self._windows.items() if w.start < start and w.blocked_until <= now]:
+            del self._windows[key]
 
     def block_until(self, key: str, until: float) -> None:
         """Clever said 429: no request for ``key`` until ``until`` (a Unix time)."""

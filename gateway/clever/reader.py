@@ -63,6 +63,10 @@ def district_view(row: CleverDistrictRow) -> dict[str, Any]:
             "last": row.last_sync,
             "synced_at": _iso(row.synced_at),
             "full_synced_at": _iso(row.full_synced_at),
+            "failures": row.sync_failures or 0,
+            "retry_at": _iso(row.sync_retry_at),
+            # Failures with no retry planned: the cap was reached, only an on-demand sync runs now.
+            "retries_exhausted": bool(row.sync_failures) and row.sync_retry_at is None,
         },
     }
 

@@ -3,17 +3,24 @@
 * Full sync: note the newest event first (``ending_before=last``), then page districts, schools, users and
   sections (``links`` ``rel=next``), upserting each page in its own transaction; whatever was not seen is
   archived (deleted or unshared in Clever). Seeing a record again restores it.
+* Noting the newest event is best effort: events are opt-in per district and ``last`` is not in Clever's spec.
+  If that call fails, the full sync goes on without a cursor, its result says why (``events_error``), and the
+  next syncs are full ones (``fallback: events_unavailable``) until a full sync gets a cursor again.
 * Increments: ``/events?starting_after=<last event>`` oldest first, applied idempotently, the cursor saved with
   each page. Clever keeps events 30 days: an unknown cursor (404) or an old last sync falls back to a full sync.
 * One worker per district at a time (a lease on the district row); progress and the last result are written
   to the district row for the API. Token failures ask Clever for the token list again, which marks a district
   that disconnected the app.
+* A failed sync is retried with exponential backoff (``sync_retry_at``), and after ``max_failures`` failures in
+  a row the worker stops trying on its own until someone asks for a sync or the district's token changes.
+  A success resets the count.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +40,17 @@ from gateway.clever.types import CleverUser, District, Event, School, Section
 from gateway.ops.logs import log_event
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
-from gateway.store.models.clever import CleverRosterUserRow, CleverSchoolRow, CleverSectionRow
+from gateway.store.models.clever import CleverDistrictRow, CleverRosterUserRow, CleverSchoolRow, CleverSectionRow
 from gateway.store.repositories.clever_roster import ROSTER_MODELS, CleverDistrictRepository, CleverRosterRepository
 
 log = logging.getLogger("gateway.clever.sync")
 
 LEASE = dt.timedelta(minutes=10)
+# After a failed sync: wait RETRY_BASE, doubling with each failure in a row up to RETRY_MAX; stop after
+# MAX_FAILURES (about a day of tries) until someone asks for a sync.
+RETRY_BASE = dt.timedelta(minutes=1)
+RETRY_MAX = dt.timedelta(hours=6)
+MAX_FAILURES = 12
 
 
 @dataclass
@@ -51,6 +63,7 @@ class SyncRun:
     last_event_id: str | None
     counts: dict[str, int] = field(default_factory=lambda: {"pages": 0, "upserted": 0, "archived": 0})
     fallback: str | None = None
+    events_error: str | None = None  # why a full sync has no event cursor
 
     def progress(self, phase: str) -> dict[str, Any]:
         return {"mode": self.mode, "phase": phase, **self.counts}
@@ -68,7 +81,12 @@ class SyncOutcome:
 class RosterSync:
     def __init__(self, db: Database, client: CleverClient, codec: RosterCodec, tokens: DistrictTokens,
                  metrics: CleverMetrics, *,
-                 interval: dt.timedelta, events_max_age: dt.timedelta, full_interval: dt.timedelta) -> None:
+                 interval: dt.timedelta, events_max_age: dt.timedelta, full_interval: dt.timedelta,
+                 retry_base: dt.timedelta = RETRY_BASE, retry_max: dt.timedelta = RETRY_MAX,
+                 max_failures: int = MAX_FAILURES) -> None:
+        self._retry_base = retry_base
+        self._retry_max = retry_max
+        self.max_failures = max_failures
         self._db = db
         self._client = client
         self._codec = codec
@@ -97,7 +115,7 @@ class RosterSync:
     def run_due(self) -> list[SyncOutcome]:
         now = utcnow()
         with self._db.transaction() as s:
-            due = CleverDistrictRepository(s).due(now, now - self._interval)
+            due = CleverDistrictRepository(s).due(now, now - self._interval, self.max_failures)
         outcomes = []
         for district_id in due:
             outcome = self.sync(district_id)
@@ -143,6 +161,10 @@ class RosterSync:
             stale = row.synced_at is None or row.synced_at < now - self._events_max_age
             old_full = row.full_synced_at is None or row.full_synced_at < now - self._full_interval
             wants_full = full or row.sync_requested_full or stale or old_full
+            fallback = None
+            if row.events_unavailable and not wants_full:
+                # The last full sync got no event cursor: events cannot carry on from it.
+                wants_full, fallback = True, "events_unavailable"
             row.sync_requested_at, row.sync_requested_full = None, False
             row.sync_progress = {"mode": "full" if wants_full else "events", "phase": "starting",
                                  "pages": 0, "upserted": 0, "archived": 0}
@@ -150,10 +172,18 @@ class RosterSync:
             self._release(district_id, run_id)
             return None
         mode = "full" if wants_full else "events"
-        return SyncRun(district_id, run_id, token, mode, now, None if wants_full else row.last_event_id)
+        return SyncRun(district_id, run_id, token, mode, now, None if wants_full else row.last_event_id,
+                       fallback=fallback)
 
     def _full(self, run: SyncRun) -> None:
-        latest = self._client.latest_event(run.token)
+        try:
+            latest = self._client.latest_event(run.token)
+        except CleverApiError as e:
+            # Events are opt-in and `ending_before=last` is undocumented: read the roster anyway. A token Clever
+            # rejects everywhere fails the next call, as it should.
+            latest, run.events_error = None, e.code
+            log_event(log, logging.WARNING, "clever newest event unavailable; full sync without a cursor",
+                      district_id=run.district_id, error_code=e.code)
         self._district(run, next((d for d in self._client.districts(run.token) if d.id == run.district_id), None))
         for page in self._client.schools(run.token):
             with self._db.transaction() as s:
@@ -250,6 +280,8 @@ class RosterSync:
         }
         if run.fallback:
             result["fallback"] = run.fallback
+        if run.events_error:
+            result["events_error"] = run.events_error
         with self._db.transaction() as s:
             row = CleverDistrictRepository(s).get(run.district_id)
             if row is not None and row.sync_run_id == run.run_id:
@@ -258,8 +290,11 @@ class RosterSync:
                 row.sync_status = "succeeded" if error_code is None else "failed"
                 if error_code is None:
                     row.synced_at, row.last_event_id = now, run.last_event_id
+                    row.sync_failures, row.sync_retry_at = 0, None
                     if run.mode == "full":
-                        row.full_synced_at = now
+                        row.full_synced_at, row.events_unavailable = now, run.events_error
+                else:
+                    self._back_off(row, now)
         self._metrics.syncs.labels(mode=run.mode, outcome=error_code or "ok").inc()
         level = logging.INFO if error_code is None else logging.WARNING
         log_event(log, level, "clever roster sync finished", district_id=run.district_id, mode=run.mode,
@@ -277,3 +312,16 @@ class RosterSync:
             row = CleverDistrictRepository(s).get(district_id)
             if row is not None and row.sync_run_id == run_id:
                 row.sync_run_id, row.sync_lease_until, row.sync_status = None, None, "failed"
+                self._back_off(row, utcnow())
+
+    def _back_off(self, row: CleverDistrictRow, now: dt.datetime) -> None:
+        """One more failure in a row: wait twice as long as last time (with jitter), or stop at the cap."""
+        row.sync_failures = (row.sync_failures or 0) + 1
+        if row.sync_failures >= self.max_failures:
+            row.sync_retry_at = None
+            log_event(log, logging.ERROR, "clever roster sync keeps failing; automatic retries stopped",
+                      district_id=row.id, failures=row.sync_failures)
+            return
+        delay = min(self._retry_max, self._retry_base * 2 ** (row.sync_failures - 1))
+        # Jitter, so districts failing together (a Clever outage) do not come back together.
+        row.sync_retry_at = now + delay * random.uniform(0.8, 1.0)  # noqa: S311  # not a secret

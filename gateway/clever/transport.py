@@ -7,6 +7,10 @@ The rules (brief §3.7, https://dev.clever.com/docs/error-messages):
   methods only (a POST may have been applied; its caller owns the retry, for example the writeback outbox).
 * 400 and 401 are never retried; an HTML body on an API call means a token used where it cannot reach.
 
+Clever's 1,200-a-minute limit is per bearer token, so only bearer calls count against the local limiter; the
+HTTP Basic calls (code exchange, token list) are not throttled here. Calls made while a person waits (the login
+callback) use the ``interactive`` policy: few retries, and a 429 waited out only for a few seconds.
+
 Every failure becomes a :class:`~gateway.clever.errors.CleverApiError` with a stable code.
 """
 
@@ -40,6 +44,8 @@ log = logging.getLogger("gateway.clever.transport")
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+# The longest a login waits out a 429 before the person is told Clever is busy.
+INTERACTIVE_RATE_LIMIT_WAIT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,6 @@ class Basic:
         # requests builds the header; HTTPBasicAuth latin-1 encodes like Clever's examples.
         return {}
 
-    @property
-    def limiter_key(self) -> str:
-        return "basic:" + self.client_id
-
     def __repr__(self) -> str:
         return f"Basic({self.client_id!r}, <redacted>)"
 
@@ -84,6 +86,17 @@ class RetryPolicy:
     base_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     max_rate_limit_wait_seconds: float = 90.0
+    max_rate_limit_retries: int = 8
+
+    def interactive(self) -> RetryPolicy:
+        """The policy for calls a person waits on: a Clever code lives a minute, and so does patience."""
+        return RetryPolicy(
+            max_retries=min(self.max_retries, 1),
+            base_seconds=min(self.base_seconds, 0.5),
+            max_backoff_seconds=min(self.max_backoff_seconds, 2.0),
+            max_rate_limit_wait_seconds=min(self.max_rate_limit_wait_seconds, INTERACTIVE_RATE_LIMIT_WAIT_SECONDS),
+            max_rate_limit_retries=1,
+        )
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: a random wait up to base * 2**attempt, capped."""
@@ -134,6 +147,7 @@ class CleverTransport:
         self._http = http
         self._limiter = limiter
         self._policy = policy
+        self._interactive = policy.interactive()
         self._clock = clock
         self._sleep = sleep
         self._timeout = timeout
@@ -148,7 +162,9 @@ class CleverTransport:
         json_body: Any = None,
         timeout: float | None = None,
         system: str = "clever",
+        interactive: bool = False,
     ) -> CleverResponse:
+        policy = self._interactive if interactive else self._policy
         kwargs: dict[str, Any] = {"headers": {"Accept": "application/json", **auth.headers()},
                                   "allow_redirects": False}
         if isinstance(auth, Basic):
@@ -157,27 +173,29 @@ class CleverTransport:
             kwargs["params"] = params
         if json_body is not None:
             kwargs["json"] = json_body
-        attempt = 0
+        attempt = limited = 0
         while True:
-            self._limiter.acquire(auth.limiter_key)
+            if isinstance(auth, Bearer):
+                # Clever counts per bearer token; Basic calls (code exchange, token list) are not throttled here.
+                self._limiter.acquire(auth.limiter_key)
             try:
                 response = self._http.request(system, method, url, timeout=timeout or self._timeout, **kwargs)
             except OutboundError as e:
-                if method in IDEMPOTENT_METHODS and attempt < self._policy.max_retries:
-                    self._wait_backoff(attempt, system, f"no answer ({e.reason})")
+                if method in IDEMPOTENT_METHODS and attempt < policy.max_retries:
+                    self._wait_backoff(policy, attempt, system, f"no answer ({e.reason})")
                     attempt += 1
                     continue
                 raise CleverUnavailable(f"Clever did not answer ({e.reason}).") from e
             status = response.status_code
             if status == 429:
-                if attempt >= self._policy.max_retries + 4:
+                if limited >= policy.max_rate_limit_retries:
                     raise CleverRateLimited(clever_status=429, retry_after=self._reset_wait(response))
-                self._wait_rate_limit(response, auth, system)
-                attempt += 1
+                self._wait_rate_limit(policy, response, auth, system)
+                limited += 1
                 continue
             if status in RETRYABLE_STATUSES:
-                if method in IDEMPOTENT_METHODS and attempt < self._policy.max_retries:
-                    self._wait_backoff(attempt, system, f"status {status}")
+                if method in IDEMPOTENT_METHODS and attempt < policy.max_retries:
+                    self._wait_backoff(policy, attempt, system, f"status {status}")
                     attempt += 1
                     continue
                 raise CleverUnavailable(f"Clever answered {status}.", clever_status=status)
@@ -216,17 +234,21 @@ class CleverTransport:
             return 60.0
         return max(0.0, reset - self._clock())
 
-    def _wait_rate_limit(self, response: requests.Response, auth: Auth, system: str) -> None:
+    def _wait_rate_limit(self, policy: RetryPolicy, response: requests.Response, auth: Auth, system: str) -> None:
         wait = self._reset_wait(response)
-        if wait > self._policy.max_rate_limit_wait_seconds:
+        if wait > policy.max_rate_limit_wait_seconds:
             raise CleverRateLimited(
                 f"Clever's rate-limit window resets in {wait:.0f} s.", clever_status=429, retry_after=wait
             )
         log_event(log, logging.WARNING, "clever rate limited", system=system, wait_seconds=round(wait, 2))
-        self._limiter.block_until(auth.limiter_key, self._clock() + wait)
+        if isinstance(auth, Bearer):
+            # Every call with this token waits, not only this one.
+            self._limiter.block_until(auth.limiter_key, self._clock() + wait)
+        else:
+            self._sleep(wait)
 
-    def _wait_backoff(self, attempt: int, system: str, why: str) -> None:
-        wait = self._policy.backoff(attempt)
+    def _wait_backoff(self, policy: RetryPolicy, attempt: int, system: str, why: str) -> None:
+        wait = policy.backoff(attempt)
         log_event(log, logging.WARNING, "clever call retried", system=system, why=why, attempt=attempt + 1,
                   wait_seconds=round(wait, 2))
         self._sleep(wait)

@@ -56,9 +56,10 @@ def login() -> Response:
 @bp.get("/callback")
 def callback() -> Response:
     previous = request.cookies.get(LAUNCH_COOKIE)
+    bounces = request.cookies.get(BOUNCE_COOKIE, "")
     cookies = BrowserCookies(
         binding=request.cookies.get(BINDING_COOKIE),
-        bounced=request.cookies.get(BOUNCE_COOKIE) == "1",
+        bounces=int(bounces) if re.fullmatch(r"[0-9]{1,2}", bounces) else 0,
         previous_launch_id=previous if previous and _LAUNCH_ID.match(previous) else None,
     )
     params = {k: v for k, v in request.args.items() if k in ("code", "state", "error")}
@@ -75,7 +76,7 @@ def _respond(result: CallbackResult) -> Response:
     response = redirect(result.redirect_url, code=302)
     if result.kind == "bounce" and result.binding:
         _cookie(response, BINDING_COOKIE, result.binding, services().clever.config.login_state_ttl_seconds)
-        _cookie(response, BOUNCE_COOKIE, "1", 120)
+        _cookie(response, BOUNCE_COOKIE, str(result.bounces), 120)
         return response
     response.delete_cookie(BINDING_COOKIE, path="/clever")
     response.delete_cookie(BOUNCE_COOKIE, path="/clever")

@@ -3,8 +3,10 @@
 Tests seed it (:class:`CleverSim`), serve it on loopback, and point ``GATEWAY_CLEVER_OAUTH_BASE_URL`` and
 ``GATEWAY_CLEVER_API_BASE_URL`` at it. Responses follow Clever's published Swagger specs
 (``shared/reference/clever/``); the tests check every response against them. Switches on
-``CleverSim.switches`` make the next API calls fail the ways Clever does: 429 with ``X-RateLimit-Reset``, 5xx,
-HTML bodies; ``revoke_district`` revokes a district-app token. A real per-token fixed window applies too.
+``CleverSim.switches`` make the next calls fail the ways Clever does: 429 with ``X-RateLimit-Reset``, 5xx,
+HTML bodies, or a JSON body of the test's choosing; they match any path by prefix (``/v3``, ``/oauth/tokens``,
+``/v3.0/me``...) and optionally one method. ``revoke_district`` revokes a district-app token. A real per-token
+fixed window applies to the API too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, jsonify, request
 
 from gateway.sandbox.clever.common import caller, error, html, sim
 from gateway.sandbox.clever.state import CleverSim, RequestRecord
@@ -42,11 +44,13 @@ def _record_and_fault() -> Response | None:
     auth = who.kind if who.kind in ("basic", "sso", "district") else "none"
     with state.lock:
         state.requests.append(RequestRecord(request.method, request.path, auth))
-    if not request.path.startswith(_API_PREFIXES):
-        return None
+    if request.path.startswith("/sim/"):
+        return None  # the test's own controls (sign-in, portal clicks) never fail
     forced = _switch(state)
     if forced is not None:
         return forced
+    if not request.path.startswith(_API_PREFIXES):
+        return None
     if who.kind in ("sso", "district"):
         return _window(state, who.token)
     return None
@@ -57,6 +61,8 @@ def _switch(state: CleverSim) -> Response | None:
     with state.lock:
         if not request.path.startswith(switches.prefix):
             return None
+        if switches.method is not None and request.method != switches.method:
+            return None
         if switches.rate_limited > 0:
             switches.rate_limited -= 1
             return _too_many(state.clock() + switches.rate_limit_reset_in)
@@ -66,6 +72,11 @@ def _switch(state: CleverSim) -> Response | None:
         if switches.html > 0:
             switches.html -= 1
             return html(200 if request.method == "GET" else 404, "Clever")
+        if switches.bodies:
+            # Whatever the test wants Clever to have said (a malformed token list, a /me without
+            # authorized_by): off-spec on purpose, so the spec check skips it.
+            g.sim_off_spec = "override"
+            return jsonify(switches.bodies.pop(0))
         hang = switches.hang_seconds if switches.hang > 0 else 0.0
         switches.hang = max(0, switches.hang - 1)
     if hang:

@@ -45,13 +45,15 @@ class DistrictToken:
 
 @dataclass
 class Switches:
-    """Faults the next requests get (matched by path prefix)."""
+    """Faults the next requests get (matched by path prefix, and by method when ``method`` is set)."""
 
     rate_limited: int = 0
     rate_limit_reset_in: float = 1.0
     failures: list[int] = field(default_factory=list)
     html: int = 0
+    bodies: list[Any] = field(default_factory=list)  # the next matching requests answer 200 with these
     prefix: str = "/v3"
+    method: str | None = None
     hang: int = 0  # the next N matching requests wait hang_seconds before answering (past a client's timeout)
     hang_seconds: float = 0.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -37,6 +37,8 @@ class CleverOAuthCodeRow(Base):
 
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(20))  # pending | done | failed
+    # The state the code arrived with (hash; None for a Clever-initiated login): a replay must bring the same one.
+    state_hash: Mapped[str | None] = mapped_column(String(64))
     launch_id: Mapped[str | None] = mapped_column(String(40))
     # The hand-off URL (it carries a one-time code), encrypted; shown again on a refresh until redeemed.
     redirect_encrypted: Mapped[str | None] = mapped_column(Text)
@@ -68,6 +70,11 @@ class CleverDistrictRow(Base):
     sync_progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_sync: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sync_run_id: Mapped[str | None] = mapped_column(String(40))
+    # Consecutive failed syncs (0 after a success) and when the worker may try again on its own.
+    sync_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sync_retry_at: Mapped[dt.datetime | None]
+    # Why the last full sync could not note Clever's newest event (an error code); while set, syncs are full.
+    events_unavailable: Mapped[str | None] = mapped_column(String(60))
     sync_lease_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

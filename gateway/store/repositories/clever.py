@@ -40,12 +40,14 @@ class CleverLoginRepository:
 
     # -- codes ------------------------------------------------------------------------------------
 
-    def claim_code(self, code_hash: str, now: dt.datetime, expires_at: dt.datetime) -> bool:
-        """Record a code as taken. False when it was taken before: never exchange it again."""
+    def claim_code(self, code_hash: str, now: dt.datetime, expires_at: dt.datetime, *,
+                   state_hash: str | None = None) -> bool:
+        """Record a code as taken (with the state it came with). False when it was taken before: never
+        exchange it again."""
         try:
             with self._s.begin_nested():
-                self._s.add(CleverOAuthCodeRow(code_hash=code_hash, status="pending", created_at=now,
-                                               expires_at=expires_at))
+                self._s.add(CleverOAuthCodeRow(code_hash=code_hash, status="pending", state_hash=state_hash,
+                                               created_at=now, expires_at=expires_at))
         except IntegrityError:
             return False
         return True
@@ -66,6 +68,15 @@ class CleverLoginRepository:
             .where(CleverOAuthCodeRow.code_hash == code_hash)
             .values(status="failed", error_code=error_code)
         )
+
+    def fail_pending_code(self, code_hash: str, error_code: str) -> bool:
+        """A login that never finished (its process died): fail its code unless it finished meanwhile."""
+        result = self._s.execute(
+            update(CleverOAuthCodeRow)
+            .where(CleverOAuthCodeRow.code_hash == code_hash, CleverOAuthCodeRow.status == "pending")
+            .values(status="failed", error_code=error_code)
+        )
+        return _rowcount(result) == 1
 
     # -- users and hand-off -------------------------------------------------------------------------
 

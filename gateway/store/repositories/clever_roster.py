@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.clever import (
@@ -53,8 +53,9 @@ class CleverDistrictRepository:
             select(CleverDistrictRow).where(CleverDistrictRow.status == status).order_by(CleverDistrictRow.id)
         ).all()
 
-    def due(self, now: dt.datetime, synced_before: dt.datetime) -> list[str]:
-        """Connected districts that asked for a sync or whose last one is old, and that no worker holds."""
+    def due(self, now: dt.datetime, synced_before: dt.datetime, max_failures: int) -> list[str]:
+        """Connected districts no worker holds that asked for a sync, or whose last one is old and that are not
+        backing off after failures (nor past ``max_failures`` of them in a row)."""
         query = (
             select(CleverDistrictRow.id)
             .where(
@@ -62,8 +63,11 @@ class CleverDistrictRepository:
                 or_(CleverDistrictRow.sync_lease_until.is_(None), CleverDistrictRow.sync_lease_until < now),
                 or_(
                     CleverDistrictRow.sync_requested_at.is_not(None),
-                    CleverDistrictRow.synced_at.is_(None),
-                    CleverDistrictRow.synced_at < synced_before,
+                    and_(
+                        or_(CleverDistrictRow.synced_at.is_(None), CleverDistrictRow.synced_at < synced_before),
+                        or_(CleverDistrictRow.sync_retry_at.is_(None), CleverDistrictRow.sync_retry_at <= now),
+                        CleverDistrictRow.sync_failures < max_failures,
+                    ),
                 ),
             )
             .order_by(CleverDistrictRow.sync_requested_at.is_(None), CleverDistrictRow.id)

@@ -41,10 +41,22 @@ def test_districts_sync_then_roster_sync(cli_env: None, clever: RunningClever,
     assert (code, json.loads(out)[0]["mode"]) == (0, "events")
     code, out = _run(capsys, "clever", "districts", "list")
     assert code == 0 and f"id={seeded.district}" in out and "status=connected" in out and "sync=succeeded" in out
+    assert "failures=0" in out
 
     clever.sim.revoke_district(seeded.district)
     code, out = _run(capsys, "clever", "districts", "sync", "--json")
     assert (code, json.loads(out)["disconnected"]) == (0, 1)
+
+
+def test_a_malformed_token_list_is_reported_and_changes_nothing(cli_env: None, clever: RunningClever,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    seed_district(clever.sim)
+    assert _run(capsys, "clever", "districts", "sync", "--json")[0] == 0
+    clever.sim.switches.prefix, clever.sim.switches.bodies = "/oauth/tokens", [{"data": None}]
+    code = main(["clever", "districts", "sync"])
+    assert (code, "CLEVER_BAD_RESPONSE" in capsys.readouterr().err) == (1, True)
+    code, out = _run(capsys, "clever", "districts", "list")
+    assert code == 0 and "status=connected" in out
 
 
 def test_wrong_client_secret_is_reported(cli_env: None, monkeypatch: pytest.MonkeyPatch,

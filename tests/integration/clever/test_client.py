@@ -6,6 +6,7 @@ import pytest
 
 from gateway.clever.client import CleverClient
 from gateway.clever.errors import (
+    CleverBadResponse,
     CleverInvalidGrant,
     CleverNotFound,
     CleverRateLimited,
@@ -13,9 +14,13 @@ from gateway.clever.errors import (
     CleverUnavailable,
     CleverWrongToken,
 )
+from gateway.clever.service import build_client
+from gateway.http import HttpClient
+from gateway.ops.metrics import Metrics
 from gateway.sandbox.clever import CleverSim
+from gateway.settings import load_settings
 from tests.integration.clever.conftest import FakeClock
-from tests.support.clever_sim import RunningClever
+from tests.support.clever_sim import RunningClever, clever_settings
 
 
 def _district(sim: CleverSim, students: int = 3) -> tuple[str, str, list[str]]:
@@ -118,10 +123,6 @@ def test_html_body_is_a_wrong_token_error(client: CleverClient, clever_on_fake_c
 
 
 def test_no_answer_is_retried_then_unavailable(fake_clock: FakeClock) -> None:
-    from gateway.clever.service import build_client
-    from gateway.http import HttpClient
-    from gateway.ops.metrics import Metrics
-    from gateway.settings import load_settings
     from tests.support.live import reserve_port
 
     url = f"http://127.0.0.1:{reserve_port()}"
@@ -176,3 +177,68 @@ def test_identity_calls_with_a_login_token(client: CleverClient, clever_on_fake_
         client.exchange_code("c0de")  # single use
     with pytest.raises(CleverTokenRejected):
         list(client.users(grant.access_token))  # a login token cannot read the roster
+
+
+def _client_with(clever: RunningClever, fake_clock: FakeClock,
+                 **overrides: object) -> tuple[CleverClient, HttpClient]:
+    settings = load_settings(environ={}, env="test", **clever_settings(clever, **overrides))
+    http = HttpClient(Metrics(), timeout=5)
+    return build_client(settings, http, clock=fake_clock.time, sleep=fake_clock.sleep), http
+
+
+def test_basic_calls_do_not_count_against_the_per_token_limit(clever_on_fake_clock: RunningClever,
+                                                              fake_clock: FakeClock) -> None:
+    """Clever limits bearer tokens; logins (code exchanges) and token lists must never queue behind a window."""
+    _district(clever_on_fake_clock.sim)
+    client, http = _client_with(clever_on_fake_clock, fake_clock, clever_rate_limit_per_minute=2)
+    try:
+        for _ in range(3):
+            assert len(client.district_tokens()) == 1
+            with pytest.raises(CleverInvalidGrant):
+                client.exchange_code("not-a-code")
+    finally:
+        http.close()
+    assert fake_clock.slept == []
+
+
+def test_a_429_on_the_code_exchange_is_waited_out_only_briefly(clever_on_fake_clock: RunningClever,
+                                                               fake_clock: FakeClock) -> None:
+    sim = clever_on_fake_clock.sim
+    # The production default: background calls may wait 90 s for Clever's window.
+    client, http = _client_with(clever_on_fake_clock, fake_clock, clever_max_rate_limit_wait_seconds=90.0)
+    sim.switches.prefix, sim.switches.method = "/oauth/tokens", "POST"
+    try:
+        sim.switches.rate_limited, sim.switches.rate_limit_reset_in = 1, 2.0
+        with pytest.raises(CleverInvalidGrant):  # waited ~2 s, then Clever looked at the (bogus) code
+            client.exchange_code("not-a-code")
+        assert 1.0 <= sum(fake_clock.slept) <= 3.0
+        sim.switches.rate_limited, sim.switches.rate_limit_reset_in = 1, 60.0
+        with pytest.raises(CleverRateLimited) as caught:
+            client.exchange_code("not-a-code")
+    finally:
+        http.close()
+    assert caught.value.retry_after is not None and caught.value.retry_after > 50
+    assert sum(fake_clock.slept) <= 3.0  # no minute-long wait on a person's request
+    assert sim.token_exchanges() == 3
+
+
+def test_background_calls_still_wait_out_a_long_429(client: CleverClient, clever_on_fake_clock: RunningClever,
+                                                    fake_clock: FakeClock) -> None:
+    sim = clever_on_fake_clock.sim
+    _district(sim)
+    sim.switches.prefix, sim.switches.method = "/oauth/tokens", "GET"
+    sim.switches.rate_limited, sim.switches.rate_limit_reset_in = 1, 4.0  # the test settings cap waits at 5 s
+    assert len(client.district_tokens()) == 1
+    assert sum(fake_clock.slept) >= 3.0
+
+
+@pytest.mark.parametrize("body", [{"data": None}, {"data": {}}, {"links": []}, {"data": "[]"}, []])
+def test_a_token_list_without_a_data_list_is_a_bad_response(client: CleverClient,
+                                                            clever_on_fake_clock: RunningClever,
+                                                            body: object) -> None:
+    sim = clever_on_fake_clock.sim
+    _district(sim)
+    sim.switches.prefix, sim.switches.bodies = "/oauth/tokens", [body]
+    with pytest.raises(CleverBadResponse):
+        client.district_tokens()
+

@@ -198,8 +198,13 @@ def test_bounce_mode_sends_a_stateless_arrival_back_through_authorize(
         record = login_record(gw, browser)
         assert record["initiated_by"] == "clever"
         assert clever.sim.token_exchanges() == 1  # the state-less code was never exchanged
-        # A second state-less arrival right after a bounce is refused instead of looping.
+        assert "gw_clever_bounce" not in browser.session.cookies.get_dict()
+        # A bounce that went nowhere (its cookie is left): the next Portal click bounces again and logs in.
         browser.session.cookies.set("gw_clever_bounce", "1", path="/clever")
+        portal_login(gw, clever, browser, teacher)
+        assert login_record(gw, browser)["clever_user_id"] == teacher
+        # Two bounces in a row already: a third state-less arrival is a loop, refused.
+        browser.session.cookies.set("gw_clever_bounce", "2", path="/clever")
         looped = browser.go(f"{clever.url}/sim/portal", stop_at=None)
         assert_refused_page(looped, 403, "CLEVER_STATE_MISSING")
     finally:
@@ -207,23 +212,51 @@ def test_bounce_mode_sends_a_stateless_arrival_back_through_authorize(
     gw.contract.assert_clean()
 
 
-def test_a_double_submit_reaches_clever_once(clever_gateway: GatewayUnderTest, clever: RunningClever,
-                                             browser: Browser) -> None:
-    _, teacher = _district_teacher(clever.sim)
-    sign_in(browser, clever, teacher)
-    browser.go(f"{clever.url}/sim/portal", stop_at=callback_url(clever_gateway))
-    arriving = browser.last_url
+def _at_the_callback(gw: GatewayUnderTest, clever: RunningClever, browser: Browser, user_id: str, *,
+                     with_state: bool) -> str:
+    """Walk a login up to the gateway's callback (not into it); the callback URL with Clever's code."""
+    sign_in(browser, clever, user_id)
+    start = f"{gw.url}/clever/login" if with_state else f"{clever.url}/sim/portal"
+    browser.go(start, stop_at=callback_url(gw))
+    return browser.last_url
+
+
+def _all_at_once(url: str, cookies: dict[str, str], n: int = 3) -> list[requests.Response]:
     answers: list[requests.Response] = []
 
     def hit() -> None:
-        answers.append(requests.get(arriving, allow_redirects=False, timeout=15))
+        with requests.Session() as session:
+            session.cookies.update(cookies)
+            answers.append(session.get(url, allow_redirects=False, timeout=15))
 
-    threads = [threading.Thread(target=hit) for _ in range(3)]
+    threads = [threading.Thread(target=hit) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert [a.status_code for a in answers] == [302, 302, 302]
+    return answers
+
+
+def test_a_double_submit_reaches_clever_once(clever_gateway_on: GatewayUnderTest, clever: RunningClever,
+                                             browser: Browser) -> None:
+    """The same browser sends the callback three times at once (its cookies, before any answer came back)."""
+    _, teacher = _district_teacher(clever.sim)
+    arriving = _at_the_callback(clever_gateway_on, clever, browser, teacher, with_state=True)
+    answers = _all_at_once(arriving, browser.session.cookies.get_dict())
+    assert [a.status_code for a in answers] == [302, 302, 302], [a.text for a in answers]
     assert len({a.headers["Location"] for a in answers}) == 1
     assert clever.sim.token_exchanges() == 1
-    assert stored_counts(clever_gateway) == (1, 1)
+    assert stored_counts(clever_gateway_on) == (1, 1)
+
+
+def test_concurrent_strangers_with_a_portal_code_get_one_login(clever_gateway_on: GatewayUnderTest,
+                                                               clever: RunningClever, browser: Browser) -> None:
+    """A state-less code proves nothing about who holds it: one request logs in, the others are refused."""
+    _, teacher = _district_teacher(clever.sim)
+    arriving = _at_the_callback(clever_gateway_on, clever, browser, teacher, with_state=False)
+    answers = _all_at_once(arriving, {})
+    assert sorted(a.status_code for a in answers) == [302, 409, 409]
+    refused = [a for a in answers if a.status_code == 409]
+    assert all('id="error-code">CLEVER_CODE_ALREADY_USED<' in a.text for a in refused)
+    assert clever.sim.token_exchanges() == 1
+    assert stored_counts(clever_gateway_on) == (1, 1)

@@ -51,15 +51,23 @@ def test_flows_leave_no_secrets_or_personal_data_in_logs(clever_gateway: Gateway
     browser.go(f"{clever.url}/sim/portal", stop_at=callback_url(clever_gateway))
     sim.codes[query(browser.last_url)["code"]].used = True
     browser.go(browser.last_url)
+    # The roster API, found and not found: ids in its paths are Clever's ids of people.
+    missing = "5f0e" + "a1" * 10
+    roster = clever_gateway.api("roster")
+    for path, status in ((f"/users/{seeded.teacher}", 200), (f"/users/{missing}", 404),
+                         (f"/sections/{seeded.section}/users", 200), (f"/sections/{missing}/users", 404)):
+        assert roster.get(f"{clever_gateway.url}/api/v1/clever{path}", timeout=5).status_code == status
     sim.revoke_district(seeded.district)
     sync_now(clever_gateway, seeded.district)
 
     lines = [json.loads(line) for line in gateway_log.getvalue().splitlines()]
     messages = {line["msg"] for line in lines}
-    assert {"clever login", "clever login failed", "clever roster sync finished", "request"} <= messages
+    assert {"clever login", "clever login failed", "clever roster sync finished", "request", "refused"} <= messages
+    refused = [line for line in lines if line["msg"] == "refused" and line.get("error_code") == "CLEVER_USER_NOT_FOUND"]
+    assert refused and refused[0]["endpoint"] == "/api/v1/clever/users/<user_id>"
     text = gateway_log.getvalue()
     secrets = [district_token, sim.client_secret, *sim.sso_tokens, *sim.codes, *handoff_codes, *filter(None, states)]
     personal = ["Grace", "Hopper", "grace@willow.org", "Kid0", "Last1", "kid0@willow.org", "S-0", "T-1",
-                seeded.teacher, *seeded.students]
+                seeded.teacher, *seeded.students, missing]
     for value in secrets + personal:
         assert value not in text, f"{value!r} leaked into the gateway log"

@@ -3,19 +3,75 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.support.clever_flows import login_record, portal_login
 from tests.support.clever_roster import api_get, connect_and_sync, seed_district
 from tests.support.clever_sim import Browser, RunningClever
 from tests.support.gateway import GatewayUnderTest
 
+ROUTES = [
+    ("GET", "/districts", "roster"),
+    ("GET", "/districts/d1", "roster"),
+    ("GET", "/districts/d1/sections", "roster"),
+    ("GET", "/sections/s1/users", "roster"),
+    ("GET", "/users/u1", "roster"),
+    ("POST", "/districts/d1/sync", "admin"),
+]
 
-def test_roster_routes_need_the_roster_scope(clever_gateway: GatewayUnderTest) -> None:
-    response = clever_gateway.api("launches").get(f"{clever_gateway.url}/api/v1/clever/districts", timeout=5)
-    assert (response.status_code, response.json()["required_scope"]) == (403, "roster")
-    anonymous = clever_gateway.api("roster", key="nope").get(f"{clever_gateway.url}/api/v1/clever/districts",
-                                                             timeout=5)
-    assert anonymous.status_code == 401
+
+@pytest.mark.parametrize(("method", "path", "scope"), ROUTES)
+def test_every_roster_route_needs_its_scope(clever_gateway: GatewayUnderTest, method: str, path: str,
+                                           scope: str) -> None:
+    url = f"{clever_gateway.url}/api/v1/clever{path}"
+    other = "admin" if scope == "roster" else "roster"
+    wrong = clever_gateway.api("launches", other).request(method, url, timeout=5)
+    assert (wrong.status_code, wrong.json()["code"], wrong.json()["required_scope"]) == (
+        403, "INSUFFICIENT_SCOPE", scope)
+    for key in ("nope", None):
+        session = clever_gateway.api(scope, key=key) if key else requests.Session()
+        try:
+            anonymous = session.request(method, url, timeout=5)
+        finally:
+            session.close()
+        assert anonymous.status_code == 401, anonymous.text
+        assert anonymous.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_sections_and_their_users_page_with_a_cursor(clever_gateway: GatewayUnderTest,
+                                                    clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim, students=3)
+    extra = [sim.add_section(seeded.district, seeded.school, f"Art {i}", teachers=[seeded.teacher],
+                             students=list(seeded.students[:1])) for i in range(2)]
+    connect_and_sync(clever_gateway)
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = api_get(clever_gateway, f"/districts/{seeded.district}/sections", limit=2,
+                       **({"cursor": cursor} if cursor else {}))
+        seen += [s["id"] for s in page["data"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 2 and seen == sorted([seeded.section, *extra])
+
+    members: list[tuple[str, str]] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = api_get(clever_gateway, f"/sections/{seeded.section}/users", limit=1,
+                       **({"cursor": cursor} if cursor else {}))
+        assert len(page["data"]) == 1
+        members += [(m["id"], m["section_role"]) for m in page["data"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 4 and members == sorted([(seeded.teacher, "teacher"), *((k, "student")
+                                                                              for k in seeded.students)])
 
 
 @pytest.mark.parametrize(

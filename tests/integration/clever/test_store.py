@@ -71,13 +71,44 @@ def test_sync_lease_is_exclusive_until_it_lapses(database: Database) -> None:
     _district(database)
     with database.transaction() as s:
         repo = CleverDistrictRepository(s)
-        assert repo.due(NOW, NOW - dt.timedelta(hours=1)) == ["d1"]
+        assert repo.due(NOW, NOW - dt.timedelta(hours=1), 12) == ["d1"]
         assert repo.claim("d1", "run1", NOW, NOW + dt.timedelta(minutes=10))
     with database.transaction() as s:
         repo = CleverDistrictRepository(s)
         assert not repo.claim("d1", "run2", NOW + dt.timedelta(minutes=1), NOW + dt.timedelta(minutes=11))
-        assert repo.due(NOW + dt.timedelta(minutes=1), NOW) == []
+        assert repo.due(NOW + dt.timedelta(minutes=1), NOW, 12) == []
         assert repo.claim("d1", "run3", NOW + dt.timedelta(minutes=11), NOW + dt.timedelta(minutes=21))
+
+
+def test_due_skips_districts_backing_off_or_past_the_failure_cap(database: Database) -> None:
+    _district(database)
+    old = NOW - dt.timedelta(hours=2)
+    with database.transaction() as s:
+        row = CleverDistrictRepository(s).get("d1")
+        assert row is not None
+        row.synced_at, row.sync_failures, row.sync_retry_at = old, 3, NOW + dt.timedelta(minutes=5)
+    with database.transaction() as s:
+        repo = CleverDistrictRepository(s)
+        assert repo.due(NOW, NOW - dt.timedelta(hours=1), 12) == []
+        assert repo.due(NOW + dt.timedelta(minutes=5), NOW - dt.timedelta(hours=1), 12) == ["d1"]
+        assert repo.due(NOW + dt.timedelta(minutes=5), NOW - dt.timedelta(hours=1), 3) == []  # at the cap
+        row = repo.get("d1")
+        assert row is not None
+        row.sync_requested_at = NOW  # asked for: runs whatever the backoff says
+    with database.transaction() as s:
+        assert CleverDistrictRepository(s).due(NOW, NOW - dt.timedelta(hours=1), 3) == ["d1"]
+
+
+def test_a_code_keeps_its_state_and_a_pending_one_can_be_failed_once(database: Database) -> None:
+    with database.transaction() as s:
+        repo = CleverLoginRepository(s)
+        assert repo.claim_code("p" * 64, NOW, NOW + dt.timedelta(minutes=15), state_hash="s" * 64)
+    with database.transaction() as s:
+        repo = CleverLoginRepository(s)
+        assert repo.fail_pending_code("p" * 64, "CLEVER_LOGIN_INTERRUPTED")
+        assert not repo.fail_pending_code("p" * 64, "CLEVER_LOGIN_INTERRUPTED")
+        row = repo.code("p" * 64)
+        assert row is not None and (row.state_hash, row.status) == ("s" * 64, "failed")
 
 
 def _user(roster: CleverRosterRepository, user_id: str, run_id: str | None, digest: str | None = None) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from gateway.store.models.clever import CleverDistrictRow, CleverRosterUserRow
@@ -221,3 +223,95 @@ def test_an_old_full_sync_is_redone_in_full(clever_gateway: GatewayUnderTest, cl
     with clever_gateway.services.db.transaction() as s:
         s.execute(update(CleverDistrictRow).values(full_synced_at=week_ago))
     assert sync_now(clever_gateway, seeded.district)["sync"]["last"]["mode"] == "full"
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [({"failures": [403]}, "CLEVER_TOKEN_REJECTED"), ({"failures": [400]}, "CLEVER_BAD_REQUEST"),
+     ({"html": 1}, "CLEVER_WRONG_TOKEN"), ({"failures": [404]}, "CLEVER_NOT_FOUND")],
+)
+def test_a_full_sync_goes_on_without_the_newest_event(clever_gateway: GatewayUnderTest, clever: RunningClever,
+                                                      fault: dict[str, Any], code: str) -> None:
+    """Events are opt-in and `ending_before=last` is undocumented: its failure must not stop the roster read."""
+    sim = clever.sim
+    seeded = seed_district(sim)
+    sim.switches.prefix = "/v3.1/events"
+    for name, value in fault.items():
+        setattr(sim.switches, name, value)
+    connect_and_sync(clever_gateway)
+    district = api_get(clever_gateway, f"/districts/{seeded.district}")
+    last = district["sync"]["last"]
+    assert (last["mode"], last["ok"], last["upserted"], last["events_error"]) == ("full", True, 6, code)
+    assert district["status"] == "connected"
+    assert len(api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"]) == 1
+    # With no cursor, events cannot carry on: the next sync is full again, and it gets a cursor this time.
+    sim.update(seeded.students[0], name={"first": "Renamed", "last": "Kid"})
+    last = sync_now(clever_gateway, seeded.district)["sync"]["last"]
+    assert (last["mode"], last["ok"], last.get("fallback"), last.get("events_error")) == (
+        "full", True, "events_unavailable", None)
+    assert api_get(clever_gateway, f"/users/{seeded.students[0]}")["name"]["first"] == "Renamed"
+    assert sync_now(clever_gateway, seeded.district)["sync"]["last"]["mode"] == "events"
+
+
+def _district_row(gw: GatewayUnderTest, district: str) -> CleverDistrictRow:
+    with gw.services.db.transaction() as s:
+        row = s.get(CleverDistrictRow, district)
+        assert row is not None
+        return row
+
+
+def _retry_now(gw: GatewayUnderTest, district: str, **values: Any) -> None:
+    with gw.services.db.transaction() as s:
+        s.execute(update(CleverDistrictRow).where(CleverDistrictRow.id == district)
+                  .values(sync_retry_at=datetime.now(UTC) - timedelta(seconds=1), **values))
+
+
+def test_failing_syncs_back_off_and_stop_at_the_cap(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    sim.switches.html = 1000  # every Data API answer is a web page, for as long as this test runs
+    worker = job(clever_gateway, "clever.roster_sync")
+    connect_and_sync(clever_gateway)
+    sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+    assert (sync["status"], sync["failures"], sync["retries_exhausted"]) == ("failed", 1, False)
+    first_wait = datetime.fromisoformat(sync["retry_at"]) - datetime.now(UTC)
+    assert timedelta(seconds=30) < first_wait <= timedelta(minutes=1)
+
+    calls = len(sim.requests)
+    worker.run()  # the worker's next pass, 30 s later in real life: the district is backing off
+    assert len(sim.requests) == calls
+
+    _retry_now(clever_gateway, seeded.district)
+    worker.run()
+    sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+    assert sync["failures"] == 2
+    assert datetime.fromisoformat(sync["retry_at"]) - datetime.now(UTC) > timedelta(minutes=1)  # doubled
+
+    cap = clever_gateway.services.clever.sync.max_failures
+    _retry_now(clever_gateway, seeded.district, sync_failures=cap - 1)
+    worker.run()
+    sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+    assert (sync["failures"], sync["retry_at"], sync["retries_exhausted"]) == (cap, None, True)
+    calls = len(sim.requests)
+    worker.run()
+    assert len(sim.requests) == calls  # no more automatic tries
+
+    sim.switches.html = 0
+    sync = sync_now(clever_gateway, seeded.district)["sync"]  # someone asks: it runs, and success resets
+    assert (sync["status"], sync["failures"], sync["retry_at"], sync["retries_exhausted"]) == (
+        "succeeded", 0, None, False)
+    assert _district_row(clever_gateway, seeded.district).sync_failures == 0
+
+
+def test_a_new_district_token_ends_the_backoff(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+    sim = clever.sim
+    seeded = seed_district(sim)
+    sim.switches.html = 1000
+    connect_and_sync(clever_gateway)
+    assert _district_row(clever_gateway, seeded.district).sync_failures == 1
+    sim.revoke_district(seeded.district)
+    sim.connect_district(seeded.district)  # the district re-authorized the app: a new token
+    sim.switches.html = 0
+    connect_and_sync(clever_gateway)
+    sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+    assert (sync["status"], sync["failures"]) == ("succeeded", 0)

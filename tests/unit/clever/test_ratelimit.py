@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.ratelimit import MAX_KEYS, RateLimiter
 
 
 @dataclass
@@ -44,3 +44,14 @@ def test_block_until_a_429_reset_instant() -> None:
     limiter.block_until("t", clock.now + 2.5)
     assert limiter.acquire("t") == 2.5
     assert limiter.acquire("t") == 0.0
+
+
+def test_the_limiter_forgets_idle_tokens() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, clock=clock.time, sleep=clock.sleep)
+    for i in range(MAX_KEYS):
+        limiter.acquire(f"login-{i}")
+    clock.now += 60  # a new window: every login token so far is idle
+    limiter.acquire("fresh")
+    limiter.acquire("fresher")
+    assert limiter.tracked <= 2
