@@ -192,7 +192,9 @@ def _generic(error: HTTPException) -> GatewayError:
 
 
 def _handle_unexpected(error: Exception) -> Response:
-    log.error("unexpected error", exc_info=error, extra={"fields": {"path": request.path}})
+    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    # The route template, not the path: paths carry ids of people (Clever user ids, launch ids).
+    log.error("unexpected error", exc_info=error, extra={"fields": {"endpoint": endpoint}})
     return render_error(InternalError())
 
 

@@ -7,7 +7,8 @@ AGS 2.0 https://www.imsglobal.org/spec/lti-ags/v2p0/ ; client-side postMessage s
 
 Modules: ``claims`` (claim URIs, rules as data), ``errors`` (stable codes), ``config``, ``registrations``,
 ``login`` (steps 1-2), ``state`` (server-side state, browser binding), ``jwks`` (platform keys),
-``validator`` (step 3, makes ``VerifiedLaunch``), ``messages`` (claim rules), ``roles``, ``people`` (users),
-``courses`` (contexts, resource links), ``launch`` (record and hand-off), ``record`` (the vendor-facing
-document), ``deep_linking``, ``pages``, ``metrics``, ``service`` (wiring), ``views`` (thin Flask), ``cli``.
+``validator`` (step 3, makes ``VerifiedLaunch``), ``platform_errors`` (the LMS's error posts), ``messages``
+(claim rules), ``roles``, ``people`` (users), ``courses`` (contexts, resource links), ``launch`` (record and
+hand-off), ``record`` (the vendor-facing document), ``deep_linking``, ``pages``, ``metrics``, ``service``
+(wiring), ``views`` (thin Flask), ``cli``.
 """

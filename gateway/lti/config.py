@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from gateway.settings import Settings, SettingsError
 
 LOGIN_PATH = "/lti/login"
 LAUNCH_PATH = "/lti/launch"
 JWKS_PATH = "/.well-known/jwks.json"
+
+
+def recorded_launch_target(uri: str | None) -> str | None:
+    """The target link URI as the launch record shows it: scheme, host and path, never the query.
+
+    The gateway defines no query on its launch URL, yet accepts one (LMS admins add ``?placement=...``), so
+    a query is whatever the placement's author typed. Handing it to the vendor would let ``?next=https://evil``
+    look like a value the gateway checked; per-placement values belong in custom parameters (``custom``).
+    """
+    if uri is None:
+        return None
+    parts = urlsplit(uri)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.lti import claims as c
+from gateway.lti.config import recorded_launch_target
 from gateway.lti.courses import ags_scopes
 from gateway.lti.people import LaunchUser
 from gateway.lti.registrations import Deployment
@@ -187,5 +188,6 @@ def build_record(
         "deep_linking": _deep_linking(launch, launch_id),
         "launch_presentation": _presentation(launch),
         "for_user": _for_user(launch, for_user_id),
-        "target_link_uri": _str(launch.claims.get(c.TARGET_LINK_URI)),
+        # Without its query: the validator checked scheme, host and path only (config.recorded_launch_target).
+        "target_link_uri": recorded_launch_target(_str(launch.claims.get(c.TARGET_LINK_URI))),
     }

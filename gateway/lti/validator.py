@@ -32,6 +32,7 @@ from gateway.lti.config import LtiConfig
 from gateway.lti.jwks import PlatformKeys
 from gateway.lti.login import origin_of, valid_frame_name
 from gateway.lti.messages import check_message
+from gateway.lti.platform_errors import platform_error
 from gateway.lti.registrations import (
     Deployment,
     Registration,
@@ -54,7 +55,7 @@ class LaunchPost:
     id_token: str | None
     state: str | None
     error: str | None = None
-    error_description: str | None = None
+    error_description: str | None = None  # the platform's free text: never shown nor logged (platform_errors)
     storage_target: str | None = None
     storage_check: str | None = None  # set by the gateway's own check page: ok | mismatch | unavailable
     same_origin: bool = False
@@ -218,9 +219,8 @@ class LaunchValidator:
         self, post: LaunchPost, login: LoginState | None, registration: Registration | None
     ) -> VerifiedLaunch | StorageCheck:
         if post.error:
-            error = errors.PlatformLoginRequired if post.error == "login_required" else errors.PlatformError
-            detail = (post.error_description or post.error)[:300]
-            raise error(f"The LMS answered {post.error[:60]!r}: {detail}", extra={"platform_error": post.error[:60]})
+            # Fixed text per known code: error_description is attacker-writable and never shown (platform_errors).
+            raise platform_error(post.error)
         if not post.state:
             raise errors.StateMissing()
         if login is None or registration is None:

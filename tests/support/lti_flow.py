@@ -6,6 +6,8 @@ browsers send to http://127.0.0.1 (a secure context) but Python's cookie jar sen
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -130,3 +132,27 @@ def launch(browser: Browser, login_url: str, *, post_login: bool = False, tamper
         tamper(fields)
     response = browser.post(urljoin(auth_url, form.action), fields)
     return Launch(login, auth_url, form.action, fields, response)
+
+
+_AUTH_URL = re.compile(r"var authUrl = (\"[^\"]*\");")
+
+
+def storage_launch(browser: Browser, login_url: str) -> Launch:
+    """Login with ``lti_storage_target`` → platform auth → launch post, without running the pages' JavaScript.
+
+    The gateway answers the login with its ``lti.put_data`` page (whose script goes on to the platform's auth
+    endpoint) and, when the browser brought no state cookie, the launch post with its ``lti.get_data`` check
+    page. ``response`` is that last answer; ``form_fields`` are the check page's form, which a browser's script
+    posts back with ``lti_storage_check`` set to what the platform's storage said.
+    """
+    login = browser.get(login_url)
+    found = _AUTH_URL.search(login.text) if login.status_code == 200 else None
+    if found is None:
+        return Launch(login, None, None, {}, None)
+    auth_url = urljoin(login_url, json.loads(found.group(1)))
+    form = parse_page(browser.get(auth_url).text)
+    if form.action is None:
+        return Launch(login, auth_url, None, {}, None)
+    response = browser.post(urljoin(auth_url, form.action), dict(form.fields))
+    check = parse_page(response.text)
+    return Launch(login, auth_url, check.action, dict(check.fields), response)

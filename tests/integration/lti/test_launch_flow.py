@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from sqlalchemy import select, update
 
@@ -127,14 +129,20 @@ def test_concurrent_posts_of_one_launch_hand_off_once(world: LtiWorld) -> None:
     assert sorted(statuses).count(303) == 1, statuses
 
 
-def test_state_problems_are_refused(world: LtiWorld) -> None:
-    browser = world.browser()
-    missing = launch(browser, world.platform.prepare(), tamper=lambda f: f.pop("state"))
-    assert parse_page(missing.final.text).error_code == "LTI_STATE_MISSING"
-    unknown = launch(browser, world.platform.prepare(), tamper=lambda f: f.update(state="made-up-state"))
-    assert parse_page(unknown.final.text).error_code == "LTI_STATE_UNKNOWN"
-    no_token = launch(browser, world.platform.prepare(), tamper=lambda f: f.pop("id_token"))
-    assert parse_page(no_token.final.text).error_code == "LTI_ID_TOKEN_MISSING"
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda f: f.pop("state"), "LTI_STATE_MISSING"),
+        (lambda f: f.update(state="made-up-state"), "LTI_STATE_UNKNOWN"),
+        (lambda f: f.pop("id_token"), "LTI_ID_TOKEN_MISSING"),
+    ],
+    ids=["missing", "unknown", "no-id-token"],
+)
+def test_state_problems_are_refused(world: LtiWorld, change: Callable[[dict[str, str]], object], code: str) -> None:
+    before = stored(world.gateway)
+    refused = launch(world.browser(), world.platform.prepare(), tamper=change)
+    assert (refused.final.status_code, refused.error_code) == (400, code)
+    assert stored(world.gateway) == before
 
 
 def test_expired_state_is_refused(world: LtiWorld) -> None:
@@ -142,8 +150,10 @@ def test_expired_state_is_refused(world: LtiWorld) -> None:
         with world.gateway.services.db.transaction() as s:
             s.execute(update(LtiLoginStateRow).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
 
+    before = stored(world.gateway)
     result = launch(world.browser(), world.platform.prepare(), tamper=expire)
     assert parse_page(result.final.text).error_code == "LTI_STATE_EXPIRED"
+    assert stored(world.gateway) == before
 
 
 def test_blocked_cookie_shows_the_new_window_page_and_the_new_window_launches(world: LtiWorld) -> None:
@@ -165,8 +175,10 @@ def test_state_begun_by_another_browser_is_a_mismatch(world: LtiWorld) -> None:
     launch(victim, world.platform.prepare(), tamper=lambda f: f.clear())  # the victim began a login of its own
     stolen: dict[str, str] = {}
     launch(attacker, world.platform.prepare(), tamper=lambda f: (stolen.update(f), f.clear()))
+    before = stored(world.gateway)
     forced = victim.post(f"{world.gateway.url}/lti/launch", stolen)  # login CSRF: attacker's launch, victim's browser
     assert parse_page(forced.text).error_code == "LTI_STATE_MISMATCH"
+    assert stored(world.gateway) == before
 
 
 def test_unknown_deployment_is_recorded_pending_then_approved(world: LtiWorld) -> None:
@@ -203,10 +215,13 @@ def test_disabled_deployment_and_registration_are_refused(world: LtiWorld) -> No
         deployment = find_deployment(s, world.registration.id, world.platform.deployment_id)
     assert deployment is not None
     set_deployment_status(world.gateway.services.db, deployment.id, "disabled")
+    before = stored(world.gateway)
     refused = launch(world.browser(), world.platform.prepare(), )
     assert refused.error_code == "LTI_DEPLOYMENT_DISABLED"  # at login (the platform named the deployment)
+    assert stored(world.gateway) == before
     no_hint = launch(world.browser(), world.platform.prepare(deployment_hint=False))
     assert no_hint.error_code == "LTI_DEPLOYMENT_DISABLED"  # at launch
+    assert stored(world.gateway) == before
     set_deployment_status(world.gateway.services.db, deployment.id, "active")
 
     def disable_registration(fields: dict[str, str]) -> None:
@@ -214,11 +229,14 @@ def test_disabled_deployment_and_registration_are_refused(world: LtiWorld) -> No
 
     between = launch(world.browser(), world.platform.prepare(), tamper=disable_registration)
     assert between.error_code == "LTI_REGISTRATION_DISABLED"
+    assert stored(world.gateway) == before
 
 
 def test_deployment_other_than_the_login_named_is_refused(world: LtiWorld) -> None:
     intent = LaunchIntent(extra_claims={c.DEPLOYMENT_ID: "sandbox-deployment-2"})
+    before = stored(world.gateway)
     assert launch(world.browser(), world.platform.prepare(intent)).error_code == "LTI_DEPLOYMENT_MISMATCH"
+    assert stored(world.gateway) == before  # not even a pending row for the deployment the token names
 
 
 def test_token_for_another_registration_of_the_issuer_is_an_aud_mismatch(world: LtiWorld) -> None:
@@ -236,7 +254,9 @@ def test_token_from_another_registered_platform_is_an_issuer_mismatch(world: Lti
                      auth_login_url="https://other-lms.example.com/auth", auth_token_url="https://o/token",
                      jwks_url="https://other-lms.example.com/jwks")
     intent = LaunchIntent(extra_claims={"iss": "https://other-lms.example.com"})
+    before = stored(world.gateway)
     assert launch(world.browser(), world.platform.prepare(intent)).error_code == "LTI_ISSUER_MISMATCH"
+    assert stored(world.gateway) == before
 
 
 def test_iat_within_the_leeway_is_accepted(world: LtiWorld) -> None:

@@ -6,7 +6,7 @@ invalid cases as against the simulated platform, each checked for its code and f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +14,13 @@ import pytest
 import requests
 
 from gateway.lti import claims as c
-from gateway.lti.registrations import add_registration, find_deployment, find_registration
+from gateway.lti.registrations import add_registration, find_deployment, find_registration, set_deployment_status
 from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from gateway.sandbox.lms.messages import UNKNOWN_ROLE, VALID_VARIANTS
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_cases import EXPECTED
-from tests.support.lti_flow import Browser, launch
+from tests.support.lti_flow import Browser, launch, parse_page
 from tests.support.lti_sandbox import stored
 from tests.support.lti_thirdparty import (
     CLIENT_ID,
@@ -40,12 +40,20 @@ class Pair:
     gateway: GatewayUnderTest
     platform: ThirdPartyPlatform
 
-    def launch(self, intent: Intent) -> Any:
+    def launch(self, intent: Intent, tamper: Callable[[dict[str, str]], object] | None = None) -> Any:
         browser = Browser()
         try:
-            return launch(browser, self.platform.login_url(intent))
+            return launch(browser, self.platform.login_url(intent), tamper=tamper)
         finally:
             browser.close()
+
+    def deployment_ref(self) -> str:
+        registration = find_registration(self.gateway.services.db, self.platform.issuer, CLIENT_ID)
+        assert registration is not None
+        with self.gateway.services.db.transaction() as s:
+            deployment = find_deployment(s, registration.id, DEPLOYMENT_ID)
+        assert deployment is not None
+        return deployment.id
 
     def redeem(self, code: str) -> dict[str, Any]:
         response = self.gateway.api("launches").post(f"{self.gateway.url}/api/v1/launches/redeem",
@@ -157,3 +165,52 @@ def test_replayed_launch_from_lti1p3platform_is_refused(pair: Pair) -> None:
         assert "LTI_ID_TOKEN_REPLAYED" in replay.text and stored(pair.gateway) == before
     finally:
         browser.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda f: f.pop("state"), "LTI_STATE_MISSING"),
+        (lambda f: f.update(state="a-state-the-gateway-never-issued"), "LTI_STATE_UNKNOWN"),
+    ],
+    ids=["missing", "unknown"],
+)
+def test_missing_or_unknown_state_from_lti1p3platform_is_refused(
+    pair: Pair, change: Callable[[dict[str, str]], object], code: str
+) -> None:
+    before = stored(pair.gateway)
+    result = pair.launch(Intent(), tamper=change)
+    assert (result.final.status_code, result.error_code) == (400, code)
+    assert stored(pair.gateway) == before
+
+
+def test_state_begun_in_another_browser_from_lti1p3platform_is_a_mismatch(pair: Pair) -> None:
+    victim, attacker = Browser(), Browser()
+    try:
+        launch(victim, pair.platform.login_url(Intent()), tamper=lambda f: f.clear())  # a login of its own
+        stolen: dict[str, str] = {}
+        launch(attacker, pair.platform.login_url(Intent()), tamper=lambda f: (stolen.update(f), f.clear()))
+        before = stored(pair.gateway)
+        forced = victim.post(f"{pair.gateway.url}/lti/launch", stolen)  # login CSRF with the library's launch
+        page = parse_page(forced.text)
+        assert (forced.status_code, page.error_code) == (400, "LTI_STATE_MISMATCH")
+        assert "open-new-window" in page.links
+        assert stored(pair.gateway) == before
+    finally:
+        victim.close()
+        attacker.close()
+
+
+@pytest.mark.parametrize("hinted", [True, False], ids=["at-login", "at-launch"])
+def test_disabled_deployment_from_lti1p3platform_is_refused(pair: Pair, hinted: bool) -> None:
+    deployment = pair.deployment_ref()
+    set_deployment_status(pair.gateway.services.db, deployment, "disabled")
+    try:
+        before = stored(pair.gateway)
+        result = pair.launch(Intent(send_deployment_hint=hinted))
+        assert (result.final.status_code, result.error_code) == (403, "LTI_DEPLOYMENT_DISABLED")
+        # Named in the login, it is refused before the library is asked; otherwise on the library's launch post.
+        assert (result.auth_url is None) is hinted
+        assert stored(pair.gateway) == before
+    finally:
+        set_deployment_status(pair.gateway.services.db, deployment, "active")

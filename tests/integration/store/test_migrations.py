@@ -39,3 +39,8 @@ def test_sqlite_runs_with_wal_and_foreign_keys(db_factory: DatabaseFactory) -> N
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     finally:
         db.dispose()
+
+
+def test_history_has_one_head(database: Database) -> None:
+    """Feature branches are merged: later migrations have one ordered history to build on."""
+    assert len(database.migration_heads()) == 1
