@@ -24,6 +24,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from gateway.clever.client import CleverClient
 from gateway.clever.districts import DistrictTokens
 from gateway.clever.errors import (
@@ -212,7 +214,7 @@ class RosterSync:
             with self._db.transaction() as s:
                 roster = CleverRosterRepository(s)
                 for event in page.items:
-                    self._apply(roster, run, event)
+                    self._apply(s, roster, run, event)
                     run.last_event_id = event.id
                 self._heartbeat(s, run, "events")
                 # The cursor moves with the changes it covers: a crash resumes after the last whole page.
@@ -220,12 +222,13 @@ class RosterSync:
                 if row is not None:
                     row.last_event_id = run.last_event_id
 
-    def _apply(self, roster: CleverRosterRepository, run: SyncRun, event: Event) -> None:
+    def _apply(self, s: Session, roster: CleverRosterRepository, run: SyncRun, event: Event) -> None:
         """Idempotent: a created/updated event upserts (and restores), a deleted one archives."""
         kind, action = event.record_type, event.action
         if kind == "districts":
             if action == "updated" and event.object.get("id") == run.district_id:
-                self._district(run, District.parse(event.object))
+                # In the page's own transaction: a second one beside it would wait on SQLite's single writer.
+                self._district_in(s, run, District.parse(event.object))
             return
         if kind not in ROSTER_MODELS or event.object.get("district", run.district_id) != run.district_id:
             return
@@ -245,9 +248,13 @@ class RosterSync:
         if district is None:
             return
         with self._db.transaction() as s:
-            row = CleverDistrictRepository(s).get(run.district_id)
-            if row is not None:
-                row.name, row.lms_state, row.lms_type = district.name, district.lms_state, district.lms_type
+            self._district_in(s, run, district)
+
+    @staticmethod
+    def _district_in(s: Session, run: SyncRun, district: District) -> None:
+        row = CleverDistrictRepository(s).get(run.district_id)
+        if row is not None:
+            row.name, row.lms_state, row.lms_type = district.name, district.lms_state, district.lms_type
 
     def _school(self, roster: CleverRosterRepository, run: SyncRun, school: School, run_id: str | None) -> None:
         roster.upsert(CleverSchoolRow, school.id, school_values(school, run.district_id, run_id))

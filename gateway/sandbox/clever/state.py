@@ -166,7 +166,8 @@ class CleverSim:
             record = self.records[kind][record_id]
             previous = {key: record.get(key) for key in changes}
             record.update(changes)
-            record["last_modified"] = records.timestamp()
+            if kind != "districts":  # Clever's District schema has no last_modified
+                record["last_modified"] = records.timestamp()
             if record_id not in self.hidden:
                 self._event(f"{kind}.updated", record, previous)
 

@@ -315,3 +315,21 @@ def test_a_new_district_token_ends_the_backoff(clever_gateway: GatewayUnderTest,
     connect_and_sync(clever_gateway)
     sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
     assert (sync["status"], sync["failures"]) == ("succeeded", 0)
+
+
+def test_a_district_update_after_roster_changes_in_one_event_page(clever_gateway: GatewayUnderTest,
+                                                                 clever: RunningClever) -> None:
+    """A districts.updated event that follows user changes on the same page is applied in the page's transaction
+    (a second transaction beside it would wait on SQLite's one writer and fail as 'database is locked')."""
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    sim.update(seeded.students[0], name={"first": "Kiddo", "last": "Renamed"})
+    sim.update(seeded.district, lms_state="matching_in_progress")
+
+    district = sync_now(clever_gateway, seeded.district)
+    assert (district["sync"]["last"]["mode"], district["sync"]["last"]["ok"]) == ("events", True), district
+    with clever_gateway.services.db.transaction() as s:
+        assert s.scalars(select(CleverDistrictRow.lms_state)).one() == "matching_in_progress"
+    assert api_get(clever_gateway, f"/users/{seeded.students[0]}")["name"] == {"first": "Kiddo",
+                                                                               "last": "Renamed"}
