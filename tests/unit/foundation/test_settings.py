@@ -96,3 +96,16 @@ def test_production_accepts_sqlite_when_explicitly_allowed() -> None:
 
 def test_dev_defaults_are_fine_outside_production() -> None:
     check_production(load_settings(environ={}), signing_key_is_dev=True)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    import dataclasses
+    from pathlib import Path
+
+    from gateway.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    undocumented = [
+        f"GATEWAY_{f.name.upper()}" for f in dataclasses.fields(Settings) if f"`GATEWAY_{f.name.upper()}`" not in readme
+    ]
+    assert not undocumented, f"settings missing from the README: {undocumented}"
