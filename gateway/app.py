@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     check_production(settings, signing_key_is_dev=dev_signing_key_present(settings))
     configure_logging(settings.log_level)
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no static files; every route is in openapi.yaml
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
