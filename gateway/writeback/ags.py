@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -31,6 +30,7 @@ from gateway.store import Database
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.writeback import assignment_state as st
 from gateway.writeback.ags_token import AgsTokens, TokenTarget, TokenUnavailable
+from gateway.writeback.assignment_backend import AssignmentBackend
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import Delivery, DeliveryResult
 from gateway.writeback.classify import classify_outbound_error, classify_response
@@ -114,31 +114,17 @@ class _Target:
         return c.AGS_SCOPE_LINEITEM in self.scopes
 
 
-class AgsBackend:
+class AgsBackend(AssignmentBackend[_Target]):
+    name = "ags"
+
     def __init__(self, db: Database, http: HttpClient, tokens: AgsTokens, metrics: BackendMetrics, *,
                  timeout: float, wait_seconds: float) -> None:
-        self._db = db
+        super().__init__(db)
         self._http = http
         self._tokens = tokens
         self._metrics = metrics
         self._timeout = timeout
         self._wait = wait_seconds
-
-    def deliver(self, delivery: Delivery) -> DeliveryResult:
-        handlers: dict[str, Callable[[Delivery, _Target], DeliveryResult]] = {
-            st.CREATE: self._create, st.UPDATE: self._update, st.DELETE: self._delete, st.GRADE: self._grade,
-        }
-        handler = handlers.get(delivery.kind)
-        if handler is None:
-            return DeliveryResult.failed(f"the ags backend does not deliver {delivery.kind!r}")
-        with self._db.transaction() as s:
-            target = self._target(s, delivery)
-        if isinstance(target, DeliveryResult):
-            return target
-        return handler(delivery, target)
-
-    def on_outcome(self, session: Session, delivery: Delivery, result: DeliveryResult) -> None:
-        st.record_outcome(session, delivery, result)
 
     def _target(self, s: Session, delivery: Delivery) -> _Target | DeliveryResult:
         subject = delivery.payload.get("subject") if delivery.kind == st.GRADE else None

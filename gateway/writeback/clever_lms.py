@@ -37,6 +37,7 @@ from gateway.store import Database
 from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.writeback import assignment_state as st
+from gateway.writeback.assignment_backend import AssignmentBackend
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import Delivery, DeliveryResult
 from gateway.writeback.classify import is_retryable
@@ -87,30 +88,16 @@ def _warnings(lms_type: str | None, *codes: str) -> list[dict[str, str]]:
     return [r.document() for r in CLEVER_NOTES.get(lms_type or "", ()) if r.code in codes]
 
 
-class CleverLmsBackend:
+class CleverLmsBackend(AssignmentBackend[_Target]):
+    name = "clever"
+
     def __init__(self, db: Database, client: CleverClient, token_for: Callable[[str], str | None],
                  metrics: BackendMetrics, *, wait_seconds: float) -> None:
-        self._db = db
+        super().__init__(db)
         self._client = client
         self._token_for = token_for
         self._metrics = metrics
         self._wait = wait_seconds
-
-    def deliver(self, delivery: Delivery) -> DeliveryResult:
-        handlers: dict[str, Callable[[Delivery, _Target], DeliveryResult]] = {
-            st.CREATE: self._create, st.UPDATE: self._update, st.DELETE: self._delete, st.GRADE: self._grade,
-        }
-        handler = handlers.get(delivery.kind)
-        if handler is None:
-            return DeliveryResult.failed(f"the clever backend does not deliver {delivery.kind!r}")
-        with self._db.transaction() as s:
-            target = self._target(s, delivery)
-        if isinstance(target, DeliveryResult):
-            return target
-        return handler(delivery, target)
-
-    def on_outcome(self, session: Session, delivery: Delivery, result: DeliveryResult) -> None:
-        st.record_outcome(session, delivery, result)
 
     def _target(self, s: Session, delivery: Delivery) -> _Target | DeliveryResult:
         subject = delivery.payload.get("subject") if delivery.kind == st.GRADE else None
