@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     for bp in _blueprints():
         app.register_blueprint(bp)
+    if not settings.is_production:
+        _mount_dev_plugins(app)
 
     app.before_request(_before)
     app.after_request(_after)
@@ -95,6 +99,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)
     return app
+
+
+DEV_PLUGIN_GROUP = "gateway.dev_plugins"
+
+
+def _mount_dev_plugins(app: Flask) -> None:
+    """Dev and test only: mount what installed dev plugins offer (the sandbox). Production never looks."""
+    for entry in entry_points(group=DEV_PLUGIN_GROUP):
+        mount: Callable[[Flask], None] = entry.load()
+        mount(app)
 
 
 def _load_keys(built: Services) -> None:
