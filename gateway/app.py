@@ -9,11 +9,11 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from gateway.bootstrap import Services, bootstrap
+from gateway.bootstrap import Services, bootstrap, build_worker
 from gateway.errors import (
     GatewayError,
     InternalError,
@@ -23,46 +23,14 @@ from gateway.errors import (
 )
 from gateway.ops.logs import configure_logging, log_event, new_request_id, request_id_var
 from gateway.ops.pages import error_page
+from gateway.runtime import runs_in_process
+from gateway.runtime.embedded import WORKER_FACTORY
 from gateway.settings import Settings, check_production, load_settings
+from gateway.web import CORE, SERVICES, core
 
 log = logging.getLogger("gateway.app")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
-
-
-def _blueprints() -> list[Blueprint]:
-    """Every blueprint of the gateway. Feature packages add theirs here, one line each."""
-    from gateway.api.views import bp as api_bp
-    from gateway.handoff.views import bp as handoff_bp
-    from gateway.keys.views import bp as keys_bp
-    from gateway.ops.views import bp as ops_bp
-
-    blueprints = [ops_bp, keys_bp, api_bp, handoff_bp]
-    # -- lti blueprints --
-    from gateway.lti.admin_views import bp as lti_admin_bp
-    from gateway.lti.registration_views import bp as lti_registration_bp
-    from gateway.lti.views import api_bp as lti_api_bp
-    from gateway.lti.views import bp as lti_bp
-    from gateway.sandbox.lms.dev import bp as sandbox_lms_bp
-    from gateway.sandbox.vendor import bp as sandbox_vendor_bp
-
-    blueprints += [lti_bp, lti_api_bp, lti_admin_bp, lti_registration_bp, sandbox_lms_bp, sandbox_vendor_bp]
-    # -- clever blueprints --
-    from gateway.clever.api import bp as clever_api_bp
-    from gateway.clever.views import bp as clever_bp
-
-    blueprints += [clever_bp, clever_api_bp]
-    # -- writeback blueprints --
-    from gateway.writeback.api import bp as writeback_api_bp
-    from gateway.writeback.views import bp as deliveries_bp
-
-    blueprints += [deliveries_bp, writeback_api_bp]
-    # -- identity blueprints --
-    from gateway.identity.api import bp as identity_api_bp
-    from gateway.identity.views import bp as identity_bp
-
-    blueprints += [identity_bp, identity_api_bp]
-    return blueprints
 
 
 def dev_signing_key_present(settings: Settings) -> bool:
@@ -86,10 +54,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     built = services or bootstrap(settings)
     app.extensions["gateway"] = built
+    app.extensions[CORE] = built.core
+    app.extensions[SERVICES] = {type(f.services): f.services for f in built.features}
+    if runs_in_process(settings):
+        app.extensions[WORKER_FACTORY] = lambda: build_worker(built)
     _load_keys(built)
 
-    for bp in _blueprints():
-        app.register_blueprint(bp)
+    for feature in built.features:
+        for bp in feature.blueprints():
+            app.register_blueprint(bp)
     if not settings.is_production:
         _mount_dev_plugins(app)
 
@@ -132,13 +105,11 @@ def _before() -> None:
 
 
 def _after(response: Response) -> Response:
-    from gateway.web import services
-
     response.headers["X-Request-Id"] = g.get("request_id", "")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    metrics = services().metrics
+    metrics = core().metrics
     metrics.requests.labels(method=request.method, endpoint=endpoint, status=str(response.status_code)).inc()
     metrics.request_seconds.labels(endpoint=endpoint).observe(elapsed)
     log_event(
@@ -162,10 +133,8 @@ def wants_problem_json() -> bool:
 
 
 def render_error(error: GatewayError, extra_html: str = "") -> Response:
-    from gateway.web import services
-
     request_id = g.get("request_id")
-    services().metrics.errors.labels(code=error.code).inc()
+    core().metrics.errors.labels(code=error.code).inc()
     log_event(log, logging.WARNING if error.status < 500 else logging.ERROR, "refused", error_code=error.code,
               status_code=error.status, endpoint=request.url_rule.rule if request.url_rule else "unmatched")
     if wants_problem_json():
@@ -210,7 +179,3 @@ def _handle_unexpected(error: Exception) -> Response:
     # The route template, not the path: paths carry ids of people (Clever user ids, launch ids).
     log.error("unexpected error", exc_info=error, extra={"fields": {"endpoint": endpoint}})
     return render_error(InternalError())
-
-
-def main_settings() -> Settings:
-    return load_settings()

@@ -1,112 +1,182 @@
-"""The one composition root: builds every service from settings, once, and nothing at import time.
+"""The one composition root: builds every feature from settings, once, and nothing at import time.
 
-Feature packages add their service to :class:`Services` and build it in
-:func:`bootstrap`. Tests call ``bootstrap(settings)`` with test settings (a
-fresh database, loopback base URLs) and may replace a field with
-``dataclasses.replace`` to swap in a fake.
+Features are built in dependency order; each gets the :class:`~gateway.core.Core` and the public services of
+the features it needs, and nothing is patched in afterwards. The app (:mod:`gateway.app`), the CLI
+(:mod:`gateway.cli`) and the workers loop over :attr:`Services.features`. Tests call ``bootstrap(settings)``
+with test settings (a fresh database, loopback base URLs).
+
+To add a feature: write its package (``service.py``, ``feature.py``, views, CLI; see :mod:`gateway.feature`),
+add its class to :data:`FEATURES`, and build it below where its dependencies exist.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from gateway.api.feature import ApiFeature
 from gateway.api.keys import ApiKeyService
-from gateway.clever.service import CleverService, build_clever
+from gateway.clever import CleverFeature, CleverServices
+from gateway.core import Core
 from gateway.crypto import Cipher
-from gateway.handoff.service import HandoffService
+from gateway.feature import Feature
+from gateway.handoff import HandoffFeature, HandoffService
+from gateway.health import HealthFeature
 from gateway.http import HttpClient
-from gateway.identity.service import IdentityService, build_identity
-from gateway.jobs import PeriodicJob
-from gateway.keys.ring import KeyRing
-from gateway.lti.service import LtiServices, build_lti
+from gateway.identity import LINK_ORIGIN, IdentityFeature, IdentityServices
+from gateway.keys import KeyRing, KeysFeature
+from gateway.lti import LtiFeature, LtiServices
 from gateway.ops.metrics import Metrics
+from gateway.runtime import (
+    PeriodicJob,
+    RuntimeMetrics,
+    Worker,
+    WorkerConfig,
+    WorkerGuard,
+    sqlite_lock_path,
+    worker_owner,
+)
 from gateway.settings import Settings
 from gateway.store import Database
+from gateway.writeback import WritebackFeature, WritebackServices
 from gateway.writeback.backends import DeliveryBackend
-from gateway.writeback.housekeeping import writeback_jobs
-from gateway.writeback.outbox import Outbox, build_outbox
-from gateway.writeback.wiring import build_delivery_backends
+from gateway.writeback.outbox import Outbox
+
+F = TypeVar("F")
+
+# Every feature, in the order their routes, commands and jobs are registered.
+FEATURES: tuple[type[Feature], ...] = (
+    HealthFeature, KeysFeature, ApiFeature, HandoffFeature, LtiFeature, CleverFeature, WritebackFeature,
+    IdentityFeature,
+)
 
 
 @dataclass
 class Services:
-    settings: Settings
-    db: Database
-    cipher: Cipher
-    metrics: Metrics
-    http: HttpClient
-    keyring: KeyRing
-    api_keys: ApiKeyService
-    handoff: HandoffService
-    # -- lti services --
-    lti: LtiServices
-    # -- clever services --
-    clever: CleverService
-    # -- writeback services --
-    outbox: Outbox
-    delivery_backends: dict[str, DeliveryBackend]  # by backend name ("ags", "clever"); workers claim only these
-    # -- identity services --
-    identity: IdentityService
-    # Keep defaulted fields last (dataclass order).
+    """Everything built: the core and each feature. The typed shortcuts are for the CLI, tests and benchmarks."""
+
+    core: Core
+    worker_config: WorkerConfig
+    runtime_metrics: RuntimeMetrics
+    features: tuple[Feature, ...]
+    # Every feature's periodic jobs; a list, so a test may add its own before a worker starts.
     periodic_jobs: list[PeriodicJob] = field(default_factory=list)
 
+    def get(self, kind: type[F]) -> F:
+        """The built feature of a class: ``services.get(LtiFeature)``."""
+        return next(f for f in self.features if isinstance(f, kind))
+
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    @property
+    def db(self) -> Database:
+        return self.core.db
+
+    @property
+    def cipher(self) -> Cipher:
+        return self.core.cipher
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.core.metrics
+
+    @property
+    def http(self) -> HttpClient:
+        return self.core.http
+
+    @property
+    def keyring(self) -> KeyRing:
+        return self.get(KeysFeature).services.keyring
+
+    @property
+    def api_keys(self) -> ApiKeyService:
+        return self.get(ApiFeature).services
+
+    @property
+    def handoff(self) -> HandoffService:
+        return self.get(HandoffFeature).services
+
+    @property
+    def lti(self) -> LtiServices:
+        return self.get(LtiFeature).services
+
+    @property
+    def clever(self) -> CleverServices:
+        return self.get(CleverFeature).services
+
+    @property
+    def identity(self) -> IdentityServices:
+        return self.get(IdentityFeature).services
+
+    @property
+    def writeback(self) -> WritebackServices:
+        return self.get(WritebackFeature).services
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.writeback.outbox
+
+    @property
+    def delivery_backends(self) -> dict[str, DeliveryBackend]:
+        return self.writeback.backends
+
     def close(self) -> None:
-        self.http.close()
-        self.db.dispose()
-
-
-def _discard(handoff: HandoffService) -> Callable[[], None]:
-    def purge() -> None:
-        handoff.purge_expired()
-
-    return purge
+        self.core.close()
 
 
 def bootstrap(settings: Settings) -> Services:
-    db = Database(settings.database_url)
-    cipher = Cipher.from_spec(settings.encryption_keys)
-    metrics = Metrics()
-    http = HttpClient(metrics, timeout=settings.http_timeout_seconds)
-    keyring = KeyRing(
-        db,
-        settings.keys_path,
-        settings.signing_key_pem,
-        publish_delay=dt.timedelta(seconds=settings.key_publish_delay_seconds),
-        retire_grace=dt.timedelta(seconds=settings.key_retire_grace_seconds),
+    core = Core.build(settings)
+    worker_config = WorkerConfig.from_settings(settings)  # a bad worker setting stops start-up, not the worker
+    keys = KeysFeature.build(core)
+    api = ApiFeature.build(core)
+    handoff = HandoffFeature.build(core)
+    link_flow = IdentityFeature.link_flow(core, handoff=handoff.services)
+    clever = CleverFeature.build(core, handoff=handoff.services, handbacks={LINK_ORIGIN: link_flow.complete})
+    identity = IdentityFeature.build(core, link_flow=link_flow, clever=clever.services)
+    lti = LtiFeature.build(
+        core, handoff=handoff.services, keyring=keys.services.keyring,
+        launch_steps=(identity.launch_step(), WritebackFeature.launch_step()),
+        option_checks=IdentityFeature.option_checks(),
     )
-    services = Services(
-        settings=settings,
-        db=db,
-        cipher=cipher,
-        metrics=metrics,
-        http=http,
-        keyring=keyring,
-        api_keys=ApiKeyService(db),
-        handoff=HandoffService(db, cipher, settings),
-        # -- lti services --
-        lti=build_lti(settings, db=db, http=http, metrics=metrics, handoff=HandoffService(db, cipher, settings),
-                      keyring=keyring),
-        # -- clever services --
-        clever=build_clever(settings, db, cipher, http, HandoffService(db, cipher, settings), metrics=metrics),
-        # -- writeback services --
-        outbox=build_outbox(db, cipher, settings, metrics.registry),
-        delivery_backends={},
-        # -- identity services --
-        identity=build_identity(settings, db, cipher, HandoffService(db, cipher, settings), metrics=metrics),
+    writeback = WritebackFeature.build(core, keyring=keys.services.keyring,
+                                       clever_token_for=clever.services.tokens.token_for)
+    health = HealthFeature.build(core, signing_key_ready=keys.services.signing_key_ready)
+    built: dict[type[Feature], Feature] = {type(f): f for f in (
+        health, keys, api, handoff, lti, clever, writeback, identity)}
+    features = tuple(built[kind] for kind in FEATURES)
+    return Services(
+        core=core,
+        worker_config=worker_config,
+        runtime_metrics=RuntimeMetrics(core.metrics.registry),
+        features=features,
+        periodic_jobs=[job for f in features for job in f.jobs()],
     )
-    services.identity.attach(services.lti, services.clever)  # hooks into the LTI launch and the Clever callback
-    # -- writeback backends (issue 7): LTI AGS and Clever LMS Connect --
-    services.delivery_backends.update(build_delivery_backends(services))
-    # Periodic jobs, appended by features: services.periodic_jobs.append(PeriodicJob(...))
-    services.periodic_jobs.append(PeriodicJob("handoff.purge-expired-launches", 900, _discard(services.handoff)))
-    # -- lti jobs --
-    services.periodic_jobs.append(PeriodicJob("lti-login-states-purge", 600, services.lti.purge_login_states))
-    # -- clever jobs --
-    services.periodic_jobs.extend(services.clever.jobs(settings))
-    # -- writeback jobs --
-    services.periodic_jobs.extend(writeback_jobs(db, settings))
-    # -- identity jobs --
-    services.periodic_jobs.extend(services.identity.jobs())
-    return services
+
+
+def build_worker(services: Services, *, concurrency: int | None = None, owner: str | None = None) -> Worker:
+    """A worker over this process's services: the outbox of the backends it has, and every periodic job."""
+    owner = owner or worker_owner()
+    config = services.worker_config if concurrency is None else WorkerConfig.from_settings(
+        services.settings, concurrency)
+    writeback = services.get(WritebackFeature)
+    return Worker(
+        config,
+        db=services.db,
+        source=writeback.work_source(owner),
+        jobs=lambda: list(services.periodic_jobs),
+        guard=WorkerGuard(sqlite_lock_path(services.settings.database_url)),
+        metrics=services.runtime_metrics,
+        owner=owner,
+    )
+
+
+def registered_tables(features: Sequence[Feature]) -> set[str]:
+    """The tables the features' model modules declare (a test checks every table belongs to a feature)."""
+    from gateway.store.models import Base
+
+    modules = {m.__name__ for f in features for m in f.models}
+    return {t.name for mapper in Base.registry.mappers if mapper.class_.__module__ in modules
+            for t in mapper.tables}

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from gateway.runtime import embedded
 from gateway.settings import Settings
 
 
@@ -38,8 +39,6 @@ def run_server(
         "timeout": 60,
         "graceful_timeout": 30,
     }
-    # -- writeback: the in-process outbox worker (embedded SQLite default) lives in the gunicorn worker --
-    from gateway.writeback import embedded
-
+    # The in-process worker (embedded SQLite default) lives in each gunicorn worker process.
     options.update(post_worker_init=embedded.post_worker_init, worker_exit=embedded.worker_exit)
     _Server(factory, settings, options).run()

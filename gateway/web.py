@@ -1,18 +1,30 @@
-"""Small Flask helpers shared by every ``views.py``: the services accessor and response shapes."""
+"""Small Flask helpers shared by every ``views.py``: the core and services accessors, and response shapes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, jsonify
 
-from gateway.bootstrap import Services
+from gateway.core import Core
+
+CORE = "gateway.core"
+SERVICES = "gateway.services"
+
+S = TypeVar("S")
 
 
-def services() -> Services:
-    """The app's services, built once by :func:`gateway.bootstrap.bootstrap`."""
-    built: Services = current_app.extensions["gateway"]
+def core() -> Core:
+    """The app's core (settings, database, cipher, metrics, outbound client), built once by the composition root."""
+    built: Core = current_app.extensions[CORE]
     return built
+
+
+def services(kind: type[S]) -> S:
+    """A feature's services, built once by the composition root: ``services(LtiServices).launches``."""
+    found = current_app.extensions[SERVICES][kind]
+    assert isinstance(found, kind)
+    return found
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

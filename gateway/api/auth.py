@@ -8,7 +8,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import g, request
 
-from gateway.api.keys import SCOPES, ApiKey
+from gateway.api.keys import SCOPES, ApiKey, ApiKeyService
 from gateway.errors import InsufficientScope, InvalidApiKey, Unauthenticated
 from gateway.web import services
 
@@ -32,7 +32,7 @@ def _authenticate() -> ApiKey:
         raise Unauthenticated(
             "The Authorization header must use the Bearer scheme.", headers={"WWW-Authenticate": "Bearer"}
         )
-    key = services().api_keys.authenticate(presented.strip())
+    key = services(ApiKeyService).authenticate(presented.strip())
     if key is None:
         raise InvalidApiKey(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return key

@@ -54,7 +54,7 @@ from gateway.errors import GatewayError
 from gateway.store.models.base import utcnow
 from gateway.store.models.writeback import IdempotencyKeyRow
 from gateway.store.repositories.idempotency import IdempotencyRepository
-from gateway.web import services
+from gateway.web import core
 
 P = ParamSpec("P")
 
@@ -125,12 +125,12 @@ class _Pending:
         return IdempotencyKeyRow(
             api_key_id=self.api_key_id, key=self.key, request_hash=self.fingerprint, method=request.method,
             path=request.path[:500], response_status=0, response_headers={}, response_body_encrypted="",
-            created_at=now, expires_at=now + dt.timedelta(hours=services().settings.idempotency_retention_hours),
+            created_at=now, expires_at=now + dt.timedelta(hours=core().settings.idempotency_retention_hours),
         )
 
     def open(self) -> Session:
         """Begin the request's transaction by claiming the key; raises _Duplicate if another request has it."""
-        self.txn = services().db.transaction()
+        self.txn = core().db.transaction()
         self.session = self.txn.__enter__()
         self.row = self.new_row()
         try:
@@ -148,10 +148,10 @@ class _Pending:
     def complete(self, response: Response) -> None:
         """Store the answer and commit it with the view's writes."""
         headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-        sealed = services().cipher.encrypt(response.get_data(as_text=True), _context(self.api_key_id, self.key))
+        sealed = core().cipher.encrypt(response.get_data(as_text=True), _context(self.api_key_id, self.key))
         if self.txn is None:  # the view wrote nothing through unit_of_work: store the answer on its own
             try:
-                with services().db.transaction() as s:
+                with core().db.transaction() as s:
                     row = self.new_row()
                     row.response_status, row.response_headers, row.response_body_encrypted = (
                         response.status_code, headers, sealed,
@@ -173,7 +173,7 @@ def unit_of_work() -> Iterator[Session]:
     """The request's transaction: shared with the idempotency key under :func:`idempotent`, else a new one."""
     pending: _Pending | None = g.get("_idempotency")
     if pending is None:
-        with services().db.transaction() as session:
+        with core().db.transaction() as session:
             yield session
         return
     yield pending.session if pending.session is not None else pending.open()
@@ -181,7 +181,7 @@ def unit_of_work() -> Iterator[Session]:
 
 def _first_answer(pending: _Pending) -> Response | None:
     """The stored answer for this key (raising if it was for another request), or None if there is none."""
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         repo = IdempotencyRepository(s)
         row = repo.get(pending.api_key_id, pending.key)
         if row is None:
@@ -193,7 +193,7 @@ def _first_answer(pending: _Pending) -> Response | None:
             raise IdempotencyKeyReused(
                 f"The key was first used for {row.method} {row.path} with another body.",
             )
-        body = services().cipher.decrypt(row.response_body_encrypted, _context(row.api_key_id, row.key))
+        body = core().cipher.decrypt(row.response_body_encrypted, _context(row.api_key_id, row.key))
         response = Response(body, status=row.response_status)
         for name, value in row.response_headers.items():
             response.headers[name] = value

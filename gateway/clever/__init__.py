@@ -14,4 +14,43 @@ What it implements, and where the facts come from:
 
 Protocol cores (``client``, ``transport``, ``oauth``, ``profile``, ``roster``) take plain values; ``views`` and
 ``api`` are the thin Flask edges.
+
+Public surface: what other packages may import is listed in ``__all__``.
 """
+
+from __future__ import annotations
+
+from gateway.clever.client import CleverClient
+from gateway.clever.config import CleverConfig
+from gateway.clever.errors import CleverApiError, CleverNotFound
+from gateway.clever.feature import CleverFeature
+from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
+from gateway.clever.login import CleverLogin, Handback, LoginStart
+from gateway.clever.privacy import LookupDigest, sha256_hex
+from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.service import CleverServices
+from gateway.clever.transport import CleverTransport, RetryPolicy
+from gateway.clever.types import CleverUser, Me
+from gateway.clever.views import BINDING_COOKIE
+
+__all__ = [
+    "BINDING_COOKIE",
+    "AssignmentDraft",
+    "CleverApiError",
+    "CleverClient",
+    "CleverConfig",
+    "CleverFeature",
+    "CleverLogin",
+    "CleverNotFound",
+    "CleverServices",
+    "CleverTransport",
+    "CleverUser",
+    "Handback",
+    "LoginStart",
+    "LookupDigest",
+    "Me",
+    "RateLimiter",
+    "RetryPolicy",
+    "SubmissionUpdate",
+    "sha256_hex",
+]

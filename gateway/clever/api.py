@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from gateway.api.auth import current_api_key, require_scope
+from gateway.clever.service import CleverServices
 from gateway.errors import BadRequest
 from gateway.store.repositories.audit import AuditRepository
-from gateway.web import json_response, services
+from gateway.web import core, json_response, services
 
 bp = Blueprint("clever_api", __name__, url_prefix="/api/v1/clever")
 
@@ -36,19 +37,19 @@ def _page(data: list[dict[str, object]], next_cursor: str | None) -> Response:
 @bp.get("/districts")
 @require_scope("roster")
 def districts() -> Response:
-    return _page(*services().clever.roster.districts(request.args.get("cursor"), _limit()))
+    return _page(*services(CleverServices).roster.districts(request.args.get("cursor"), _limit()))
 
 
 @bp.get("/districts/<district_id>")
 @require_scope("roster")
 def district(district_id: str) -> Response:
-    return json_response(services().clever.roster.district(district_id))
+    return json_response(services(CleverServices).roster.district(district_id))
 
 
 @bp.get("/districts/<district_id>/sections")
 @require_scope("roster")
 def sections(district_id: str) -> Response:
-    reader = services().clever.roster
+    reader = services(CleverServices).roster
     return _page(*reader.sections(district_id, request.args.get("cursor"), _limit(), _flag("include_archived")))
 
 
@@ -58,7 +59,7 @@ def section_users(section_id: str) -> Response:
     role = request.args.get("role")
     if role not in (None, "teacher", "student"):
         raise BadRequest("`role` must be teacher or student.")
-    reader = services().clever.roster
+    reader = services(CleverServices).roster
     return _page(*reader.section_users(section_id, role, request.args.get("cursor"), _limit(),
                                        _flag("include_archived")))
 
@@ -66,7 +67,7 @@ def section_users(section_id: str) -> Response:
 @bp.get("/users/<user_id>")
 @require_scope("roster")
 def user(user_id: str) -> Response:
-    return json_response(services().clever.roster.user(user_id))
+    return json_response(services(CleverServices).roster.user(user_id))
 
 
 @bp.post("/districts/<district_id>/sync")
@@ -75,9 +76,9 @@ def sync(district_id: str) -> Response:
     body = request.get_json(silent=True) if request.data else {}
     if not isinstance(body, dict) or not isinstance(body.get("full", False), bool) or set(body) - {"full"}:
         raise BadRequest("Send no body, or a JSON object with the boolean `full`.")
-    svc = services()
-    svc.clever.sync.request(district_id, full=bool(body.get("full", False)))
-    with svc.db.transaction() as s:
+    clever = services(CleverServices)
+    clever.sync.request(district_id, full=bool(body.get("full", False)))
+    with core().db.transaction() as s:
         AuditRepository(s).record(f"api_key:{current_api_key().id}", "clever.sync.request",
                                   f"clever_district:{district_id}", full=bool(body.get("full", False)))
-    return json_response(svc.clever.roster.district(district_id), 202)
+    return json_response(clever.roster.district(district_id), 202)

@@ -7,10 +7,9 @@ import json
 import sys
 from typing import Any
 
-from gateway.bootstrap import bootstrap
 from gateway.clever.errors import CleverApiError, CleverNotConfigured
+from gateway.clever.service import CleverServices
 from gateway.errors import GatewayError
-from gateway.settings import Settings
 
 
 def _emit(data: Any, as_json: bool) -> None:
@@ -21,30 +20,23 @@ def _emit(data: Any, as_json: bool) -> None:
         print("  ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict | list)))
 
 
-def cmd_districts_sync(args: argparse.Namespace, settings: Settings) -> int:
-    svc = bootstrap(settings)
+def cmd_districts_sync(args: argparse.Namespace, clever: CleverServices) -> int:
     try:
-        if not svc.clever.config.configured:
+        if not clever.config.configured:
             raise CleverNotConfigured()
-        result = svc.clever.tokens.sync(actor="cli")
+        result = clever.tokens.sync(actor="cli")
     except GatewayError as e:
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
         return 1
-    finally:
-        svc.close()
     _emit(result.summary(), args.json)
     return 0
 
 
-def cmd_districts_list(args: argparse.Namespace, settings: Settings) -> int:
-    svc = bootstrap(settings)
-    try:
-        rows, cursor = svc.clever.roster.districts(None, 500)
-        while cursor:
-            more, cursor = svc.clever.roster.districts(cursor, 500)
-            rows.extend(more)
-    finally:
-        svc.close()
+def cmd_districts_list(args: argparse.Namespace, clever: CleverServices) -> int:
+    rows, cursor = clever.roster.districts(None, 500)
+    while cursor:
+        more, cursor = clever.roster.districts(cursor, 500)
+        rows.extend(more)
     if args.json:
         _emit(rows, True)
     else:
@@ -54,41 +46,38 @@ def cmd_districts_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
-    svc = bootstrap(settings)
+def cmd_roster_sync(args: argparse.Namespace, clever: CleverServices) -> int:
     try:
         if args.district_id:
-            outcome = svc.clever.sync.sync(args.district_id, full=args.full)
+            outcome = clever.sync.sync(args.district_id, full=args.full)
             outcomes = [outcome] if outcome is not None else []
             if outcome is None:
                 print("error: the district is not connected or another worker is syncing it", file=sys.stderr)
                 return 1
         else:
-            outcomes = svc.clever.sync.run_due()
+            outcomes = clever.sync.run_due()
     except CleverApiError as e:
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
         return 1
-    finally:
-        svc.close()
     _emit([{"district_id": o.district_id, "ok": o.ok, "mode": o.mode, "error_code": o.error_code, **o.counts}
            for o in outcomes], args.json)
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, feature: type) -> None:
     clever = sub.add_parser("clever", help="Clever: district tokens and roster sync")
     commands = clever.add_subparsers(dest="clever_command", required=True)
     districts = commands.add_parser("districts", help="Secure Sync districts").add_subparsers(
         dest="districts_command", required=True)
     dsync = districts.add_parser("sync", help="fetch district-app tokens from Clever (connect/disconnect)")
     dsync.add_argument("--json", action="store_true")
-    dsync.set_defaults(handler=cmd_districts_sync)
+    dsync.set_defaults(handler=cmd_districts_sync, feature=feature)
     dlist = districts.add_parser("list", help="list districts and their sync state")
     dlist.add_argument("--json", action="store_true")
-    dlist.set_defaults(handler=cmd_districts_list)
+    dlist.set_defaults(handler=cmd_districts_list, feature=feature)
     roster = commands.add_parser("roster", help="roster sync").add_subparsers(dest="roster_command", required=True)
     rsync = roster.add_parser("sync", help="sync one district now, or every district that is due")
     rsync.add_argument("district_id", nargs="?")
     rsync.add_argument("--full", action="store_true", help="full sync instead of events")
     rsync.add_argument("--json", action="store_true")
-    rsync.set_defaults(handler=cmd_roster_sync)
+    rsync.set_defaults(handler=cmd_roster_sync, feature=feature)

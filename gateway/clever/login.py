@@ -96,15 +96,15 @@ def _context(code_hash: str) -> str:
 
 class CleverLogin:
     def __init__(self, db: Database, cipher: Cipher, handoff: HandoffService, client: CleverClient,
-                 config: CleverConfig, metrics: CleverMetrics) -> None:
+                 config: CleverConfig, metrics: CleverMetrics, *, handbacks: Mapping[str, Handback]) -> None:
         self._metrics = metrics
         self._db = db
         self._cipher = cipher
         self._handoff = handoff
         self._client = client
         self._config = config
-        # Logins another feature started (state ``origin``) finish there: identity links an LTI user (issue 6).
-        self.handbacks: dict[str, Handback] = {}
+        # Logins another feature started (state ``origin``) finish there: identity links an LTI user.
+        self.handbacks: Mapping[str, Handback] = dict(handbacks)
         self.replay_wait_seconds = REPLAY_WAIT_SECONDS
 
     def start(self, *, district_id: str | None, origin: str = "app") -> LoginStart:

@@ -1,24 +1,20 @@
-"""The Clever feature, built once by :func:`gateway.bootstrap.bootstrap` from settings.
+"""The Clever feature's services: the client, the login flow, the token and roster sync, the roster reader.
 
-``CleverService`` holds the client, the login flow, the token and roster sync and the roster reader, and
-names the periodic jobs the worker runs (token discovery, roster sync, housekeeping).
+Built once by the composition root (:class:`gateway.clever.feature.CleverFeature`). Logins that another feature
+starts (a login state's ``origin``) finish in that feature's hand-back, given here at construction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-from prometheus_client import CollectorRegistry
 
 from gateway.clever.client import CleverClient
 from gateway.clever.config import CleverConfig
 from gateway.clever.districts import DistrictTokens
-from gateway.clever.errors import CleverApiError
-from gateway.clever.login import CleverLogin
+from gateway.clever.login import CleverLogin, Handback
 from gateway.clever.metrics import CleverMetrics
 from gateway.clever.privacy import LookupDigest
 from gateway.clever.ratelimit import RateLimiter
@@ -27,17 +23,13 @@ from gateway.clever.roster import RosterCodec
 from gateway.clever.sync import RosterSync
 from gateway.clever.transport import CleverTransport, RetryPolicy
 from gateway.crypto import Cipher
-from gateway.handoff.service import HandoffService
+from gateway.handoff import HandoffService
 from gateway.http import HttpClient
-from gateway.jobs import PeriodicJob
-from gateway.ops.logs import log_event
 from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.clever import CleverLoginRepository
-
-log = logging.getLogger("gateway.clever")
 
 
 def build_client(
@@ -59,14 +51,15 @@ def build_client(
     return CleverClient(config, transport, lms_timeout=settings.clever_lms_timeout_seconds)
 
 
-@dataclass
-class CleverService:
+@dataclass(frozen=True)
+class CleverServices:
     config: CleverConfig
     client: CleverClient
     login: CleverLogin
     tokens: DistrictTokens
     sync: RosterSync
     roster: RosterReader
+    metrics: CleverMetrics
     db: Database
 
     def housekeeping(self) -> int:
@@ -74,33 +67,10 @@ class CleverService:
         with self.db.transaction() as s:
             return CleverLoginRepository(s).purge_expired(utcnow())
 
-    def jobs(self, settings: Settings) -> list[PeriodicJob]:
-        def tokens() -> None:
-            if not self.config.configured:
-                return
-            try:
-                self.tokens.sync()
-            except CleverApiError as e:
-                log_event(log, logging.WARNING, "clever token sync failed", error_code=e.code)
-
-        def roster() -> None:
-            if self.config.configured:
-                self.sync.run_due()
-
-        def purge() -> None:
-            self.housekeeping()
-
-        return [
-            PeriodicJob("clever.district_tokens", float(settings.clever_token_sync_interval_seconds), tokens),
-            # Short interval: it also picks up on-demand syncs; each district syncs at its own interval.
-            PeriodicJob("clever.roster_sync", 30.0, roster),
-            PeriodicJob("clever.housekeeping", 600.0, purge),
-        ]
-
 
 def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpClient, handoff: HandoffService,
-                 *, metrics: Metrics | None = None) -> CleverService:
-    counters = CleverMetrics(metrics.registry if metrics is not None else CollectorRegistry())
+                 *, metrics: Metrics, handbacks: Mapping[str, Handback]) -> CleverServices:
+    counters = CleverMetrics(metrics.registry)
     client = build_client(settings, http)
     digest = LookupDigest(settings.secret_key)
     codec = RosterCodec(cipher, digest)
@@ -111,12 +81,13 @@ def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpCli
         events_max_age=dt.timedelta(days=settings.clever_events_max_age_days),
         full_interval=dt.timedelta(seconds=settings.clever_full_sync_interval_seconds),
     )
-    return CleverService(
+    return CleverServices(
         config=client.config,
         client=client,
-        login=CleverLogin(db, cipher, handoff, client, client.config, counters),
+        login=CleverLogin(db, cipher, handoff, client, client.config, counters, handbacks=handbacks),
         tokens=tokens,
         sync=sync,
         roster=RosterReader(db, codec, digest),
+        metrics=counters,
         db=db,
     )

@@ -13,8 +13,9 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.clever.login import BrowserCookies, CallbackResult
+from gateway.clever.service import CleverServices
 from gateway.errors import BadRequest, GatewayError
-from gateway.web import services
+from gateway.web import core, services
 
 bp = Blueprint("clever", __name__, url_prefix="/clever")
 
@@ -26,7 +27,7 @@ _LAUNCH_ID = re.compile(r"^lch_[0-9a-f]{32}$")
 
 
 def _secure() -> bool:
-    return services().settings.public_base_url.startswith("https://")
+    return core().settings.public_base_url.startswith("https://")
 
 
 def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
@@ -47,9 +48,9 @@ def login() -> Response:
     district_id = request.args.get("district_id") or None
     if district_id is not None and not _DISTRICT_ID.match(district_id):
         raise BadRequest("`district_id` must be a Clever district id.")
-    start = services().clever.login.start(district_id=district_id)
+    start = services(CleverServices).login.start(district_id=district_id)
     response = redirect(start.authorize_url, code=302)
-    _cookie(response, BINDING_COOKIE, start.binding, services().clever.config.login_state_ttl_seconds)
+    _cookie(response, BINDING_COOKIE, start.binding, services(CleverServices).config.login_state_ttl_seconds)
     return _no_store(response)
 
 
@@ -64,7 +65,7 @@ def callback() -> Response:
     )
     params = {k: v for k, v in request.args.items() if k in ("code", "state", "error")}
     try:
-        result = services().clever.login.callback(params, cookies)
+        result = services(CleverServices).login.callback(params, cookies)
     except GatewayError as e:
         from gateway.app import render_error
 
@@ -75,7 +76,7 @@ def callback() -> Response:
 def _respond(result: CallbackResult) -> Response:
     response = redirect(result.redirect_url, code=302)
     if result.kind == "bounce" and result.binding:
-        _cookie(response, BINDING_COOKIE, result.binding, services().clever.config.login_state_ttl_seconds)
+        _cookie(response, BINDING_COOKIE, result.binding, services(CleverServices).config.login_state_ttl_seconds)
         _cookie(response, BOUNCE_COOKIE, str(result.bounces), 120)
         return response
     response.delete_cookie(BINDING_COOKIE, path="/clever")

@@ -6,4 +6,13 @@ scope ``launches``) for the launch record. Codes are single use, short lived,
 bound to one launch, stored only as a hash, and (optionally) bound to one API key.
 Pattern: an OAuth authorization code with a back-channel exchange
 (``shared/reference/vendor-api-anchors.md`` §11.1), not a bearer token in a URL.
+
+Public surface: what other packages may import is listed in ``__all__``.
 """
+
+from __future__ import annotations
+
+from gateway.handoff.feature import HandoffFeature
+from gateway.handoff.service import Handoff, HandoffService
+
+__all__ = ["Handoff", "HandoffFeature", "HandoffService"]

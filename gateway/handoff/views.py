@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request
 
 from gateway.api.auth import current_api_key, require_scope
 from gateway.errors import BadRequest
+from gateway.handoff.service import HandoffService
 from gateway.web import json_response, services
 
 bp = Blueprint("handoff", __name__, url_prefix="/api/v1/launches")
@@ -17,10 +18,10 @@ def redeem() -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
         raise BadRequest("Send a JSON body with the one-time `code` from the launch URL.")
-    return json_response(services().handoff.redeem(body["code"], current_api_key()))
+    return json_response(services(HandoffService).redeem(body["code"], current_api_key()))
 
 
 @bp.get("/<launch_id>")
 @require_scope("launches")
 def get_launch(launch_id: str) -> Response:
-    return json_response(services().handoff.get(launch_id, current_api_key()))
+    return json_response(services(HandoffService).get(launch_id, current_api_key()))

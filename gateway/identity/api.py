@@ -14,7 +14,8 @@ from gateway.api.idempotency import idempotent, unit_of_work
 from gateway.errors import ValidationFailed
 from gateway.identity.admin import CONFLICT_STATUSES, UNMATCHED_STATUSES, IdentityAdmin, require_reason
 from gateway.identity.rules import KEYS, RuleInvalid
-from gateway.web import json_response, services
+from gateway.identity.service import IdentityServices
+from gateway.web import core, json_response, services
 
 bp = Blueprint("identity_api", __name__, url_prefix="/api/v1/admin/identity")
 
@@ -23,7 +24,7 @@ MAX_LIMIT = 500
 
 
 def _admin() -> IdentityAdmin:
-    return services().identity.admin
+    return services(IdentityServices).admin
 
 
 def _actor() -> str:
@@ -58,7 +59,7 @@ def _page(data: list[dict[str, Any]], next_cursor: str | None) -> Response:
 @bp.get("/users/<user_id>")
 @require_scope("admin")
 def user(user_id: str) -> Response:
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         return json_response(_admin().user_view(s, user_id))
 
 
@@ -92,7 +93,7 @@ def conflicts() -> Response:
     status = request.args.get("status", "open")
     if status not in (*CONFLICT_STATUSES, "all"):
         raise _invalid("status", "`status` must be open, resolved or all.")
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         return _page(*_admin().conflicts(s, None if status == "all" else status, request.args.get("cursor"),
                                          _limit()))
 
@@ -113,7 +114,7 @@ def unmatched() -> Response:
     statuses = request.args.getlist("status") or list(UNMATCHED_STATUSES)
     if not set(statuses) <= set(UNMATCHED_STATUSES):
         raise _invalid("status", "`status` must be unmatched, conflict or unlinked.")
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         return _page(*_admin().unmatched(s, statuses, district_id=request.args.get("district_id"),
                                          registration_id=request.args.get("registration"),
                                          cursor=request.args.get("cursor"), limit=_limit()))
@@ -138,7 +139,7 @@ def deployment_district(deployment_ref: str) -> Response:
 @bp.get("/registrations/<registration_id>/rules")
 @require_scope("admin")
 def rules(registration_id: str) -> Response:
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         return json_response(_admin().rules(s, registration_id))
 
 

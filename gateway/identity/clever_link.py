@@ -22,11 +22,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.clever.login import CleverLogin, LoginStart
-from gateway.clever.privacy import sha256_hex
-from gateway.clever.types import CleverUser, Me
+from gateway.clever import CleverLogin, CleverUser, LoginStart, Me, sha256_hex
 from gateway.crypto import Cipher
-from gateway.handoff.service import Handoff, HandoffService
+from gateway.handoff import Handoff, HandoffService
 from gateway.identity import errors
 from gateway.identity.links import REHOME_FRESH, REHOME_NEVER, Linked, Links, Refusal
 from gateway.identity.metrics import IdentityMetrics
@@ -78,14 +76,8 @@ class CleverLinkFlow:
         self._db = db
         self._cipher = cipher
         self._handoff = handoff
-        self._login: CleverLogin | None = None
-        self.available = False
         self._base = public_base_url.rstrip("/")
-        self._metrics = metrics
-
-    def use_clever(self, login: CleverLogin, *, configured: bool) -> None:
-        self._login = login
-        self.available = configured
+        self.metrics = metrics
 
     # -- 1. hold the launch ---------------------------------------------------------------------------------
 
@@ -119,12 +111,11 @@ class CleverLinkFlow:
             row = self._open(PendingLinkRepository(s), token)
             return PendingView(row.district_id, row.expires_at)
 
-    def start(self, token: str) -> LoginStart:
+    def start(self, token: str, login: CleverLogin) -> LoginStart:
+        """Start a Clever login of origin ``identity_link`` (the Clever callback hands back to :meth:`complete`)."""
         with self._db.transaction() as s:
             district_id = self._open(PendingLinkRepository(s), token).district_id
-        if self._login is None:
-            raise errors.IdentityLinkUnknown("Clever login is not available.")
-        started = self._login.start(district_id=district_id, origin=LINK_ORIGIN)
+        started = login.start(district_id=district_id, origin=LINK_ORIGIN)
         with self._db.transaction() as s:
             row = self._open(PendingLinkRepository(s), token)
             # The latest login started from this page is the one that may finish it.
@@ -172,7 +163,7 @@ class CleverLinkFlow:
                                district_id=row.district_id, details=outcome.details)
                 links.matches.upsert(identity.id, identity.registration_id, status="conflict")
                 row.status = "refused"
-                self._metrics.conflicts.labels(kind=outcome.kind).inc()
+                self.metrics.conflicts.labels(kind=outcome.kind).inc()
                 refusal: Refusal | None = outcome
             else:
                 refusal = None
@@ -181,8 +172,8 @@ class CleverLinkFlow:
                 record = with_match(self._record(row), outcome.user_id, user.id, clever_match)
                 row.status = "linked"
                 handoff = self._handoff.issue_in(s, "lti", record, user_id=outcome.user_id, launch_id=row.launch_id)
-                self._metrics.links.labels(method="clever_login").inc()
-                self._metrics.matches.labels(result="clever_login").inc()
+                self.metrics.links.labels(method="clever_login").inc()
+                self.metrics.matches.labels(result="clever_login").inc()
         if refusal is not None:
             raise _REFUSALS[refusal.kind](extra={"conflict_kind": refusal.kind})
         return handoff.redirect_url, handoff.launch_id

@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.bootstrap import bootstrap
 from gateway.errors import GatewayError
 from gateway.identity.admin import CONFLICT_STATUSES, UNMATCHED_STATUSES, IdentityAdmin, require_reason
 from gateway.identity.rules import BOOL_KEYS, KEYS, RuleInvalid
-from gateway.settings import Settings
+from gateway.identity.service import IdentityServices
 
 ACTOR = "cli"
 
@@ -28,20 +27,17 @@ def _emit(data: Any, as_json: bool) -> None:
         print("  ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict | list)))
 
 
-def _run(settings: Settings, work: Callable[[IdentityAdmin, Session], Any]) -> tuple[int, Any]:
+def _run(identity: IdentityServices, work: Callable[[IdentityAdmin, Session], Any]) -> tuple[int, Any]:
     """Run one unit of work; a refusal prints its code and exits 1."""
-    svc = bootstrap(settings)
     try:
-        with svc.db.transaction() as s:
-            return 0, work(svc.identity.admin, s)
+        with identity.db.transaction() as s:
+            return 0, work(identity.admin, s)
     except GatewayError as e:
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
         return 1, None
     except RuleInvalid as e:
         print(f"error: {e}", file=sys.stderr)
         return 1, None
-    finally:
-        svc.close()
 
 
 def _all_pages(fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]]) -> list[dict[str, Any]]:
@@ -52,8 +48,8 @@ def _all_pages(fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | N
     return rows
 
 
-def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    code, view = _run(settings, lambda a, s: a.user_view(s, a.resolve_ref(s, args.ref)))
+def cmd_show(args: argparse.Namespace, identity: IdentityServices) -> int:
+    code, view = _run(identity, lambda a, s: a.user_view(s, a.resolve_ref(s, args.ref)))
     if code == 0:
         if args.json:
             _emit(view, True)
@@ -68,26 +64,26 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
-def cmd_link(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_link(args: argparse.Namespace, identity: IdentityServices) -> int:
     reason = _reason(args.reason)
-    code, view = _run(settings, lambda a, s: a.link(s, args.lti_identity_id, args.clever_user_id, reason=reason,
+    code, view = _run(identity, lambda a, s: a.link(s, args.lti_identity_id, args.clever_user_id, reason=reason,
                                                     actor=ACTOR))
     if code == 0:
         _emit({"user_id": view["user_id"], "clever_user_id": view["clever_user_id"]}, args.json)
     return code
 
 
-def cmd_unlink(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_unlink(args: argparse.Namespace, identity: IdentityServices) -> int:
     reason = _reason(args.reason)
-    code, view = _run(settings, lambda a, s: a.unlink(s, args.lti_identity_id, reason=reason, actor=ACTOR))
+    code, view = _run(identity, lambda a, s: a.unlink(s, args.lti_identity_id, reason=reason, actor=ACTOR))
     if code == 0:
         _emit({"lti_identity_id": args.lti_identity_id, "user_id": view["user_id"]}, args.json)
     return code
 
 
-def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_conflicts(args: argparse.Namespace, identity: IdentityServices) -> int:
     status = None if args.status == "all" else args.status
-    code, rows = _run(settings, lambda a, s: _all_pages(lambda c: a.conflicts(s, status, c, 500)))
+    code, rows = _run(identity, lambda a, s: _all_pages(lambda c: a.conflicts(s, status, c, 500)))
     if code == 0:
         _emit(rows if args.json else [
             {k: (",".join(v) if isinstance(v, list) else v) for k, v in r.items()
@@ -96,34 +92,34 @@ def cmd_conflicts(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
-def cmd_resolve(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_resolve(args: argparse.Namespace, identity: IdentityServices) -> int:
     reason = _reason(args.reason)
-    code, view = _run(settings, lambda a, s: a.resolve_conflict(s, args.conflict_id, reason=reason, actor=ACTOR))
+    code, view = _run(identity, lambda a, s: a.resolve_conflict(s, args.conflict_id, reason=reason, actor=ACTOR))
     if code == 0:
         _emit({"id": view["id"], "status": view["status"]}, args.json)
     return code
 
 
-def cmd_unmatched(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_unmatched(args: argparse.Namespace, identity: IdentityServices) -> int:
     statuses = args.status or list(UNMATCHED_STATUSES)
-    code, rows = _run(settings, lambda a, s: _all_pages(lambda c: a.unmatched(
+    code, rows = _run(identity, lambda a, s: _all_pages(lambda c: a.unmatched(
         s, statuses, district_id=args.district_id, registration_id=args.registration, cursor=c, limit=500)))
     if code == 0:
         _emit(rows, args.json)
     return code
 
 
-def cmd_deployments(args: argparse.Namespace, settings: Settings) -> int:
-    code, rows = _run(settings, lambda a, s: _all_pages(lambda c: a.deployments(s, c, 500)))
+def cmd_deployments(args: argparse.Namespace, identity: IdentityServices) -> int:
+    code, rows = _run(identity, lambda a, s: _all_pages(lambda c: a.deployments(s, c, 500)))
     if code == 0:
         _emit(rows, args.json)
     return code
 
 
-def cmd_link_district(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_link_district(args: argparse.Namespace, identity: IdentityServices) -> int:
     reason = _reason(args.reason)
     district = getattr(args, "district_id", None)
-    code, view = _run(settings, lambda a, s: a.set_deployment_district(s, args.deployment_ref, district,
+    code, view = _run(identity, lambda a, s: a.set_deployment_district(s, args.deployment_ref, district,
                                                                        reason=reason, actor=ACTOR))
     if code == 0:
         _emit(view, args.json)
@@ -139,7 +135,7 @@ def _value(raw: str) -> Any:
     return None if lowered in ("", "none", "null") else raw
 
 
-def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_rules(args: argparse.Namespace, identity: IdentityServices) -> int:
     changes: dict[str, Any] = {}
     for item in args.set or ():
         key, sep, raw = item.partition("=")
@@ -148,7 +144,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         value = _value(raw)
         changes[key] = value if key in BOOL_KEYS or value is None else raw
-    code, view = _run(settings, lambda a, s: a.set_rules(s, args.registration_id, changes, actor=ACTOR)
+    code, view = _run(identity, lambda a, s: a.set_rules(s, args.registration_id, changes, actor=ACTOR)
                       if changes else a.rules(s, args.registration_id))
     if code == 0:
         _emit(view, args.json)
@@ -163,17 +159,17 @@ def _reason(raw: str) -> str:
         raise SystemExit(2) from None
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, feature: type) -> None:
     identity = sub.add_parser("identity", help="LMS user <-> Clever user links, conflicts, deployment districts")
     cmds = identity.add_subparsers(dest="identity_command", required=True)
 
-    def command(name: str, handler: Callable[[argparse.Namespace, Settings], int], help_text: str,
+    def command(name: str, handler: Callable[[argparse.Namespace, IdentityServices], int], help_text: str,
                 *, reason: bool = False) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = cmds.add_parser(name, help=help_text)
         parser.add_argument("--json", action="store_true")
         if reason:
             parser.add_argument("--reason", required=True, help="why (kept in the audit log)")
-        parser.set_defaults(handler=handler)
+        parser.set_defaults(handler=handler, feature=feature)
         return parser
 
     command("show", cmd_show, "a user's Clever id and LTI identities (a usr_ or lid_ id)").add_argument("ref")

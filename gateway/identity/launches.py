@@ -1,4 +1,4 @@
-"""The identity step of every LTI launch, inside the launch's transaction (``gateway.lti.launch`` calls it).
+"""The identity step of every LTI launch, inside the launch's transaction (a ``gateway.lti`` launch step).
 
 It reads the launch's claims into :class:`~gateway.identity.resolver.LaunchFacts`, resolves them against the
 linked district's roster (a local read: no outbound HTTP on the launch path), makes the link or records the
@@ -14,24 +14,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.clever.privacy import LookupDigest
-from gateway.handoff.service import Handoff
+from gateway.clever import LookupDigest
+from gateway.handoff import Handoff
 from gateway.identity.clever_link import CleverLinkFlow
 from gateway.identity.links import REHOME_FRESH, REHOME_NEVER, Links, Refusal
 from gateway.identity.metrics import IdentityMetrics
 from gateway.identity.resolver import UNMATCHED, LaunchFacts, resolve
 from gateway.identity.rules import MatchRules
+from gateway.lti import Deployment, LaunchInProgress, LaunchUser, VerifiedLaunch, normalize_roles
 from gateway.lti import claims as c
-from gateway.lti.people import LaunchUser
-from gateway.lti.registrations import Deployment
-from gateway.lti.roles import normalize
-from gateway.lti.validator import VerifiedLaunch
 from gateway.store.models.base import utcnow
 from gateway.store.models.lti import LtiIdentityRow
 from gateway.store.repositories.identity_people import IdentityPeopleRepository
 from gateway.store.repositories.lti_launches import IdentityRepository
 
 ACTOR = "lti-launch"
+_NOTE = "identity.match"
 
 
 class SessionRoster:
@@ -72,7 +70,7 @@ def launch_facts(launch: VerifiedLaunch, deployment: Deployment, user: LaunchUse
         claim = launch.sub
     sis: object = custom.get(rules.sis_id_param) if rules.sis_id_param else launch.claim(c.LIS).get("person_sourcedid")
     raw_roles = launch.claims.get(c.ROLES)
-    roles = normalize([r for r in raw_roles if isinstance(r, str)] if isinstance(raw_roles, list) else [])
+    roles = normalize_roles([r for r in raw_roles if isinstance(r, str)] if isinstance(raw_roles, list) else [])
     email = launch.claims.get("email")
     return LaunchFacts(
         district_id=deployment.clever_district_id,
@@ -87,10 +85,25 @@ def launch_facts(launch: VerifiedLaunch, deployment: Deployment, user: LaunchUse
 
 
 class LaunchIdentity:
-    def __init__(self, digest: LookupDigest, metrics: IdentityMetrics, link_flow: CleverLinkFlow | None) -> None:
+    def __init__(self, digest: LookupDigest, metrics: IdentityMetrics, link_flow: CleverLinkFlow, *,
+                 clever_available: bool) -> None:
         self._digest = digest
         self._metrics = metrics
         self._link_flow = link_flow
+        self._clever_available = clever_available
+
+    def before_record(self, work: LaunchInProgress) -> None:
+        """The launch step: resolve the user's Clever identity; the record names the match."""
+        match = self.resolve_in(work.session, work.launch, work.deployment, work.user)
+        work.user = match.user
+        work.clever_match = match.clever_match
+        work.notes[_NOTE] = match
+
+    def hand_off(self, work: LaunchInProgress, record: dict[str, Any]) -> Handoff | None:
+        match = work.notes.get(_NOTE)
+        if not isinstance(match, LaunchMatch):
+            return None
+        return self.detour_in(work.session, work.launch, work.deployment, match, record, work.launch_id)
 
     def resolve_in(self, session: Session, launch: VerifiedLaunch, deployment: Deployment,
                    user: LaunchUser) -> LaunchMatch:
@@ -158,8 +171,7 @@ class LaunchIdentity:
         """Hold the hand-off back and send the person to link with Clever, when that applies; else None."""
         flow = self._link_flow
         if (
-            flow is None
-            or not flow.available
+            not self._clever_available
             or not match.unmatched
             or match.clever_match["conflict"]
             or not match.rules.clever_login_linking

@@ -22,7 +22,7 @@ district: the district is the scope of every roster lookup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,3 +95,19 @@ def parse_changes(raw: Mapping[str, Any]) -> dict[str, Any]:
         else:
             changes[key] = value
     return changes
+
+
+def _check_option(key: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        try:
+            parse_changes({key: value})
+        except RuleInvalid as e:
+            return str(e).removeprefix(f"{key} ")
+        return None
+
+    return check
+
+
+def registration_option_checks() -> dict[str, Callable[[Any], str | None]]:
+    """The checks LTI registration management runs on these keys of ``options`` (given to it at construction)."""
+    return {key: _check_option(key) for key in KEYS}

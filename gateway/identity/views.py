@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from gateway.clever.views import BINDING_COOKIE
+from gateway.clever import BINDING_COOKIE, CleverServices
 from gateway.errors import GatewayError
 from gateway.identity.pages import link_page
-from gateway.web import services
+from gateway.identity.service import IdentityServices
+from gateway.web import core, services
 
 bp = Blueprint("identity", __name__, url_prefix="/identity")
 
@@ -29,7 +30,7 @@ def _refused(error: GatewayError) -> BaseResponse:
 @bp.get("/link/<token>")
 def page(token: str) -> BaseResponse:
     try:
-        services().identity.link_flow.view(token)
+        services(IdentityServices).link_flow.view(token)
     except GatewayError as e:
         return _refused(e)
     html = link_page(clever_url=url_for("identity.clever", token=token), skip_url=url_for("identity.skip", token=token))
@@ -38,15 +39,15 @@ def page(token: str) -> BaseResponse:
 
 @bp.get("/link/<token>/clever")
 def clever(token: str) -> BaseResponse:
-    svc = services()
     try:
-        started = svc.identity.link_flow.start(token)
+        started = services(IdentityServices).start_link(token)
     except GatewayError as e:
         return _refused(e)
     response = redirect(started.authorize_url, code=302)
     # The same browser binding "Log in with Clever" sets (gateway.clever.views): the callback checks it.
-    response.set_cookie(BINDING_COOKIE, started.binding, max_age=svc.clever.config.login_state_ttl_seconds,
-                        path="/clever", secure=svc.settings.public_base_url.startswith("https://"), httponly=True,
+    ttl = services(CleverServices).config.login_state_ttl_seconds
+    response.set_cookie(BINDING_COOKIE, started.binding, max_age=ttl,
+                        path="/clever", secure=core().settings.public_base_url.startswith("https://"), httponly=True,
                         samesite="Lax")
     return _no_store(response)
 
@@ -54,7 +55,7 @@ def clever(token: str) -> BaseResponse:
 @bp.get("/link/<token>/skip")
 def skip(token: str) -> BaseResponse:
     try:
-        url = services().identity.link_flow.skip(token)
+        url = services(IdentityServices).link_flow.skip(token)
     except GatewayError as e:
         return _refused(e)
     return _no_store(redirect(url, code=303))

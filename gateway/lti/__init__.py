@@ -9,6 +9,32 @@ Modules: ``claims`` (claim URIs, rules as data), ``errors`` (stable codes), ``co
 ``login`` (steps 1-2), ``state`` (server-side state, browser binding), ``jwks`` (platform keys),
 ``validator`` (step 3, makes ``VerifiedLaunch``), ``platform_errors`` (the LMS's error posts), ``messages``
 (claim rules), ``roles``, ``people`` (users), ``courses`` (contexts, resource links), ``launch`` (record and
-hand-off), ``record`` (the vendor-facing document), ``deep_linking``, ``pages``, ``metrics``, ``service``
-(wiring), ``views`` (thin Flask), ``cli``.
+hand-off, with the launch steps other features give), ``record`` (the vendor-facing document),
+``deep_linking``, ``pages``, ``metrics``, ``service`` (the services container), ``feature`` (how the
+composition root builds and plugs it in), ``views`` (thin Flask), ``cli``.
+
+Public surface: what other packages may import is listed in ``__all__``.
 """
+
+from __future__ import annotations
+
+from gateway.lti import claims
+from gateway.lti.feature import LtiFeature
+from gateway.lti.launch import LaunchInProgress, LaunchStep
+from gateway.lti.people import LaunchUser
+from gateway.lti.registrations import Deployment
+from gateway.lti.roles import normalize as normalize_roles
+from gateway.lti.service import LtiServices
+from gateway.lti.validator import VerifiedLaunch
+
+__all__ = [
+    "Deployment",
+    "LaunchInProgress",
+    "LaunchStep",
+    "LaunchUser",
+    "LtiFeature",
+    "LtiServices",
+    "VerifiedLaunch",
+    "claims",
+    "normalize_roles",
+]

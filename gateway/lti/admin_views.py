@@ -16,7 +16,8 @@ from gateway.api.auth import current_api_key, require_scope
 from gateway.api.idempotency import idempotent, unit_of_work
 from gateway.errors import BadRequest, ValidationFailed
 from gateway.lti import management
-from gateway.web import json_response, services
+from gateway.lti.service import LtiServices
+from gateway.web import core, json_response, services
 
 bp = Blueprint("lti_admin", __name__, url_prefix="/api/v1/admin/lti")
 
@@ -28,7 +29,7 @@ def _actor() -> str:
 
 
 def _https() -> bool:
-    return services().settings.is_production
+    return core().settings.is_production
 
 
 def _body() -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _page(page: management.Page) -> Response:
 @bp.get("/registrations")
 @require_scope("admin")
 def list_registrations() -> Response:
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         page = management.list_registrations(
             s, status=request.args.get("status"), cursor=request.args.get("cursor"), limit=_limit()
         )
@@ -74,14 +75,15 @@ def list_registrations() -> Response:
 def create_registration() -> Response:
     body = _body()
     with unit_of_work() as s:
-        document = management.create_registration(s, body, actor=_actor(), require_https=_https())
+        document = management.create_registration(s, body, actor=_actor(), require_https=_https(),
+                                                   option_checks=services(LtiServices).option_checks)
     return json_response(document, 201, headers={"Location": f"{bp.url_prefix}/registrations/{document['id']}"})
 
 
 @bp.get("/registrations/<registration_id>")
 @require_scope("admin")
 def get_registration(registration_id: str) -> Response:
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         return json_response(management.show_registration(s, registration_id))
 
 
@@ -91,7 +93,8 @@ def get_registration(registration_id: str) -> Response:
 def update_registration(registration_id: str) -> Response:
     body = _body()
     with unit_of_work() as s:
-        document = management.update_registration(s, registration_id, body, actor=_actor(), require_https=_https())
+        document = management.update_registration(s, registration_id, body, actor=_actor(), require_https=_https(),
+                                                   option_checks=services(LtiServices).option_checks)
     return json_response(document)
 
 
@@ -133,7 +136,7 @@ def add_deployment(registration_id: str) -> Response:
 @bp.get("/deployments")
 @require_scope("admin")
 def list_deployments() -> Response:
-    with services().db.transaction() as s:
+    with core().db.transaction() as s:
         page = management.list_deployments(
             s, registration_id=request.args.get("registration_id"), status=request.args.get("status"),
             cursor=request.args.get("cursor"), limit=_limit(),

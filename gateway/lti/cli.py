@@ -15,16 +15,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.bootstrap import Services, bootstrap
 from gateway.errors import GatewayError
-from gateway.keys.ring import operator_actor
+from gateway.keys import operator_actor
 from gateway.lti import management
 from gateway.lti.presets import PRESETS
 from gateway.lti.registrations import DEPLOYMENT_STATUSES, LMS_KINDS, REGISTRATION_STATUSES
-from gateway.settings import Settings
+from gateway.lti.service import LtiServices
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
 
-Handler = Callable[[argparse.Namespace, Settings], int]
+Handler = Callable[[argparse.Namespace, LtiServices], int]
 LMS_CHOICES = tuple(dict.fromkeys((*PRESETS, *LMS_KINDS)))
 
 
@@ -33,25 +32,22 @@ class _Failed(Exception):
 
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[tuple[Services, Session]]:
-    """Services and one transaction; a refusal is printed with its code and the command exits 1."""
-    services = bootstrap(settings)
+def _session(lti: LtiServices) -> Iterator[Session]:
+    """One transaction; a refusal is printed with its code and the command exits 1."""
     try:
-        with services.db.transaction() as s:
-            yield services, s
+        with lti.db.transaction() as s:
+            yield s
     except GatewayError as e:
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
         for problem in e.extra.get("errors", []):
             print(f"  {problem['field']}: {problem['message']}", file=sys.stderr)
         raise _Failed() from e
-    finally:
-        services.close()
 
 
-def _run(command: Callable[[argparse.Namespace, Settings], int]) -> Handler:
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
+def _run(command: Handler) -> Handler:
+    def handler(args: argparse.Namespace, lti: LtiServices) -> int:
         try:
-            return command(args, settings)
+            return command(args, lti)
         except _Failed:
             return 1
 
@@ -98,7 +94,7 @@ def _describe_deployment(d: dict[str, Any]) -> str:
 # -- registrations --------------------------------------------------------------------------------------
 
 
-def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_add(args: argparse.Namespace, lti: LtiServices) -> int:
     preset = args.lms if args.lms in PRESETS else None
     fields: dict[str, Any] = {
         "preset": preset, "site_url": args.site_url, "issuer": args.issuer, "client_id": args.client_id,
@@ -107,11 +103,12 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         "lms": None if preset else args.lms, "auto_activate_deployments": args.auto_activate,
         "options": _options(args.option) or None, "deployment_ids": args.deployment or None,
     }
-    with _session(settings) as (services, s):
+    with _session(lti) as s:
         document = management.create_registration(
-            s, fields, actor=operator_actor(), require_https=settings.is_production
+            s, fields, actor=operator_actor(), require_https=lti.settings.is_production,
+            option_checks=lti.option_checks,
         )
-        tool = services.lti.tool
+    tool = lti.tool
     print(f"added registration {document['id']} ({document['issuer']}, client {document['client_id']})")
     print("\n".join(_describe_registration(document)[1:]))
     print("configure the LMS with:")
@@ -119,13 +116,13 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  redirect URI / target link URI:  {tool.launch_url}")
     print(f"  public JWKS URL:                 {tool.jwks_url}")
     if document["lms"] == "canvas":
-        print(f"  Canvas developer key JSON URL:   {services.lti.config.public_base_url}/lti/canvas.json")
+        print(f"  Canvas developer key JSON URL:   {lti.config.public_base_url}/lti/canvas.json")
     return 0
 
 
-def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_list(args: argparse.Namespace, lti: LtiServices) -> int:
     rows: list[dict[str, Any]] = []
-    with _session(settings) as (_, s):
+    with _session(lti) as s:
         for registration in RegistrationRepository(s).list():
             if args.status and registration.status != args.status:
                 continue
@@ -143,8 +140,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    with _session(settings) as (_, s):
+def cmd_show(args: argparse.Namespace, lti: LtiServices) -> int:
+    with _session(lti) as s:
         document = management.show_registration(s, args.registration)
         deployments = [management.deployment_document(d)
                        for d in DeploymentRepository(s).for_registration(args.registration)]
@@ -163,7 +160,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_update(args: argparse.Namespace, lti: LtiServices) -> int:
     changes: dict[str, Any] = {
         field: getattr(args, field)
         for field in ("name", "lms", "auth_login_url", "auth_token_url", "auth_audience", "jwks_url")
@@ -179,17 +176,18 @@ def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
     if not changes:
         print("error: nothing to change (see `gateway registrations update --help`)", file=sys.stderr)
         return 2
-    with _session(settings) as (_, s):
+    with _session(lti) as s:
         document = management.update_registration(
-            s, args.registration, changes, actor=operator_actor(), require_https=settings.is_production
+            s, args.registration, changes, actor=operator_actor(), require_https=lti.settings.is_production,
+            option_checks=lti.option_checks,
         )
     _emit(document, args.json, lambda: ["updated", *_describe_registration(document)])
     return 0
 
 
 def _set_registration_status(status: str) -> Handler:
-    def command(args: argparse.Namespace, settings: Settings) -> int:
-        with _session(settings) as (_, s):
+    def command(args: argparse.Namespace, lti: LtiServices) -> int:
+        with _session(lti) as s:
             document = management.set_registration_status(s, args.registration, status, actor=operator_actor())
         _emit(document, args.json, lambda: _describe_registration(document))
         return 0
@@ -200,9 +198,9 @@ def _set_registration_status(status: str) -> Handler:
 # -- deployments ----------------------------------------------------------------------------------------
 
 
-def cmd_deployments_list(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_deployments_list(args: argparse.Namespace, lti: LtiServices) -> int:
     found: list[dict[str, Any]] = []
-    with _session(settings) as (_, s):
+    with _session(lti) as s:
         cursor: str | None = None
         while True:
             page = management.list_deployments(s, registration_id=args.registration, status=args.status,
@@ -216,13 +214,13 @@ def cmd_deployments_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _set_deployment_status(status: str) -> Handler:
-    def command(args: argparse.Namespace, settings: Settings) -> int:
+    def command(args: argparse.Namespace, lti: LtiServices) -> int:
         by_platform_id = args.registration is not None and args.deployment_id is not None
         if by_platform_id == (args.deployment is not None):
             print("error: name the deployment by its id (dep_...) or by --registration and --deployment-id",
                   file=sys.stderr)
             return 2
-        with _session(settings) as (_, s):
+        with _session(lti) as s:
             if by_platform_id and status == "active":
                 document = management.approve_by_platform_id(s, args.registration, args.deployment_id,
                                                              actor=operator_actor())
@@ -238,7 +236,7 @@ def _set_deployment_status(status: str) -> Handler:
 # -- parser ---------------------------------------------------------------------------------------------
 
 
-def _registration_commands(sub: Any) -> None:
+def _registration_commands(sub: Any, feature: type) -> None:
     registrations = sub.add_parser("registrations", help="LTI platform registrations").add_subparsers(
         dest="registrations_command", required=True
     )
@@ -259,17 +257,17 @@ def _registration_commands(sub: Any) -> None:
     add.add_argument("--deployment", action="append", help="a deployment id to accept (repeatable)")
     add.add_argument("--auto-activate", action="store_true", help="accept new deployments without approval")
     add.add_argument("--option", action="append", metavar="KEY=VALUE", help="a registration option (repeatable)")
-    add.set_defaults(handler=_run(cmd_add))
+    add.set_defaults(handler=_run(cmd_add), feature=feature)
 
     listing = registrations.add_parser("list", help="list registrations and their deployments")
     listing.add_argument("--status", choices=REGISTRATION_STATUSES)
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=_run(cmd_list))
+    listing.set_defaults(handler=_run(cmd_list), feature=feature)
 
     show = registrations.add_parser("show", help="one registration, its deployments and its audit history")
     show.add_argument("registration", help="the registration id (reg_...)")
     show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=_run(cmd_show))
+    show.set_defaults(handler=_run(cmd_show), feature=feature)
 
     update = registrations.add_parser("update", help="change a registration (issuer and client id stay)")
     update.add_argument("registration", help="the registration id (reg_...)")
@@ -285,17 +283,17 @@ def _registration_commands(sub: Any) -> None:
     update.add_argument("--option", action="append", metavar="KEY=VALUE", help="set an option (repeatable)")
     update.add_argument("--unset-option", action="append", metavar="KEY", help="remove an option (repeatable)")
     update.add_argument("--json", action="store_true")
-    update.set_defaults(handler=_run(cmd_update))
+    update.set_defaults(handler=_run(cmd_update), feature=feature)
 
     for verb, status, text in (("disable", "disabled", "refuse every launch of a registration"),
                                ("enable", "active", "accept launches of a disabled registration again")):
         command = registrations.add_parser(verb, help=text)
         command.add_argument("registration", help="the registration id (reg_...)")
         command.add_argument("--json", action="store_true")
-        command.set_defaults(handler=_set_registration_status(status))
+        command.set_defaults(handler=_set_registration_status(status), feature=feature)
 
 
-def _deployment_commands(sub: Any) -> None:
+def _deployment_commands(sub: Any, feature: type) -> None:
     deployments = sub.add_parser("deployments", help="LTI deployments (installs) of registrations").add_subparsers(
         dest="deployments_command", required=True
     )
@@ -303,7 +301,7 @@ def _deployment_commands(sub: Any) -> None:
     listing.add_argument("--registration", help="only this registration's (reg_...)")
     listing.add_argument("--status", choices=DEPLOYMENT_STATUSES)
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=_run(cmd_deployments_list))
+    listing.set_defaults(handler=_run(cmd_deployments_list), feature=feature)
     for verb, status, text in (
         ("approve", "active", "accept a deployment's launches (with --registration/--deployment-id: even unseen)"),
         ("disable", "disabled", "refuse a deployment's launches"),
@@ -313,9 +311,9 @@ def _deployment_commands(sub: Any) -> None:
         command.add_argument("--registration", help="with --deployment-id: the registration (reg_...)")
         command.add_argument("--deployment-id", help="the platform's deployment id")
         command.add_argument("--json", action="store_true")
-        command.set_defaults(handler=_set_deployment_status(status))
+        command.set_defaults(handler=_set_deployment_status(status), feature=feature)
 
 
-def register(sub: Any) -> None:
-    _registration_commands(sub)
-    _deployment_commands(sub)
+def register(sub: Any, feature: type) -> None:
+    _registration_commands(sub, feature)
+    _deployment_commands(sub, feature)

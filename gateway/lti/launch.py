@@ -5,21 +5,28 @@ finds or makes the user, records the course and placement, stores the launch rec
 and for deep linking keeps what the response will need. A refused launch writes nothing, except
 that a never-seen deployment of a registration is recorded ``pending`` for an administrator to
 approve (unless the registration auto-activates new deployments).
+
+Other features take part through :class:`LaunchStep` s given at construction (identity resolution, course
+membership): each runs inside the same transaction, in the order given, so the launch still commits or
+refuses as one. This package knows nothing of the features that give the steps.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.handoff.service import Handoff, HandoffService
 from gateway.lti import claims as c
 from gateway.lti import errors
 from gateway.lti.courses import upsert_context, upsert_resource_link
 from gateway.lti.metrics import LtiMetrics
-from gateway.lti.people import known_user_id, resolve_user
+from gateway.lti.people import LaunchUser, known_user_id, resolve_user
 from gateway.lti.record import build_record, deep_linking_settings
 from gateway.lti.registrations import Deployment, add_deployment_in
 from gateway.lti.state import LoginStates
@@ -27,15 +34,37 @@ from gateway.lti.validator import LaunchPost, LaunchValidator, StorageCheck, Ver
 from gateway.ops.logs import log_event
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
-from gateway.store.models.lti import LtiDeepLinkRequestRow
+from gateway.store.models.lti import LtiContextRow, LtiDeepLinkRequestRow
 from gateway.store.repositories.lti_launches import DeepLinkRequestRepository
-from gateway.writeback.members import record_member
-
-if TYPE_CHECKING:
-    from gateway.identity.launches import LaunchIdentity
 
 log = logging.getLogger("gateway.lti.launch")
 ACTOR = "lti-launch"
+
+
+@dataclass
+class LaunchInProgress:
+    """One launch inside its transaction, as the steps see it. A step may replace ``user`` and ``clever_match``."""
+
+    session: Session
+    launch: VerifiedLaunch
+    launch_id: str
+    deployment: Deployment
+    user: LaunchUser
+    context: LtiContextRow | None
+    clever_match: dict[str, Any] | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # what a step keeps between its two calls
+
+
+class LaunchStep(Protocol):
+    """A feature's part of the launch transaction."""
+
+    def before_record(self, work: LaunchInProgress) -> None:
+        """After the user, course and placement are known, before the launch record is built."""
+        ...
+
+    def hand_off(self, work: LaunchInProgress, record: dict[str, Any]) -> Handoff | None:
+        """Send the browser elsewhere instead of to the vendor app (the first step to answer wins); or None."""
+        ...
 
 
 class LaunchService:
@@ -46,14 +75,14 @@ class LaunchService:
         states: LoginStates,
         handoff: HandoffService,
         metrics: LtiMetrics,
+        steps: Sequence[LaunchStep] = (),
     ) -> None:
         self._db = db
         self._validator = validator
         self._states = states
         self._handoff = handoff
         self._metrics = metrics
-        # -- identity (issue 6): set by bootstrap; matches the launch user to a Clever identity --
-        self.identity: LaunchIdentity | None = None
+        self._steps = tuple(steps)
 
     def launch(self, post: LaunchPost) -> Handoff | StorageCheck:
         result = self._validator.validate(post)
@@ -90,29 +119,24 @@ class LaunchService:
                 s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
             )
             user = resolve_user(s, launch.registration.id, launch.sub)
-            # -- identity (issue 6): resolve the Clever identity in this transaction --
-            match = self.identity.resolve_in(s, launch, deployment, user) if self.identity else None
-            user = match.user if match else user
             context = upsert_context(s, launch, deployment.id)
             link = upsert_resource_link(s, launch, context) if context is not None else None
-            # -- writeback (issue 7): who is in the course, so grades are accepted only for its members --
-            if context is not None:
-                record_member(s, context.id, user.id, launch.claims.get(c.ROLES))
+            work = LaunchInProgress(s, launch, launch_id, deployment, user, context)
+            for step in self._steps:
+                step.before_record(work)
             for_user = launch.claim(c.FOR_USER).get("user_id")
             record = build_record(
                 launch,
                 launch_id=launch_id,
-                user=user,
+                user=work.user,
                 deployment=deployment,
                 context=context,
                 link=link,
                 for_user_id=known_user_id(s, launch.registration.id, str(for_user)) if for_user else None,
-                clever_match=match.clever_match if match else None,
+                clever_match=work.clever_match,
             )
-            # -- identity (issue 6): an unmatched person may first link by logging in with Clever --
-            detour = self.identity.detour_in(s, launch, deployment, match, record, launch_id) if (
-                self.identity and match) else None
-            handoff = detour or self._handoff.issue_in(s, "lti", record, user_id=user.id, launch_id=launch_id)
+            handoff = self._detour(work, record) or self._handoff.issue_in(
+                s, "lti", record, user_id=work.user.id, launch_id=launch_id)
             if launch.message_type == c.DEEP_LINKING_REQUEST:
                 DeepLinkRequestRepository(s).add(
                     LtiDeepLinkRequestRow(
@@ -124,3 +148,10 @@ class LaunchService:
                     )
                 )
             return handoff
+
+    def _detour(self, work: LaunchInProgress, record: dict[str, Any]) -> Handoff | None:
+        for step in self._steps:
+            handoff = step.hand_off(work, record)
+            if handoff is not None:
+                return handoff
+        return None

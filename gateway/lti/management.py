@@ -13,7 +13,7 @@ so they cannot be changed: register anew instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from gateway.errors import ValidationFailed
-from gateway.identity import rules as identity_rules
 from gateway.lti import errors
 from gateway.lti.presets import ENDPOINTS, PRESETS, PresetError, apply_preset
 from gateway.lti.registrations import (
@@ -86,7 +85,12 @@ def _check_text(problems: _Problems, field: str, value: Any, limit: int) -> None
         problems.add(field, f"must be a non-empty string of at most {limit} characters")
 
 
-def _check_options(problems: _Problems, value: Any, *, patch: bool) -> None:
+# Checks of option keys that other features give meaning to (identity's matching rules): key -> check, which
+# returns what is wrong with a value, or None. A wrong type would otherwise silently mean the default.
+OptionChecks = Mapping[str, Callable[[Any], str | None]]
+
+
+def _check_options(problems: _Problems, value: Any, checks: OptionChecks, *, patch: bool) -> None:
     if not isinstance(value, dict) or not all(isinstance(k, str) and 0 < len(k) <= 100 for k in value):
         problems.add("options", "must be an object with keys of 1 to 100 characters")
         return
@@ -94,12 +98,10 @@ def _check_options(problems: _Problems, value: Any, *, patch: bool) -> None:
         problems.add("options", f"must be at most {MAX_OPTIONS_BYTES} bytes of JSON")
     if not patch and any(v is None for v in value.values()):
         problems.add("options", "values must not be null (null removes a key in an update)")
-    # -- identity (issue 6): matching rules live in options; a wrong type would silently mean the default --
-    for key in sorted(set(value) & set(identity_rules.KEYS)):
-        try:
-            identity_rules.parse_changes({key: value[key]})
-        except identity_rules.RuleInvalid as e:
-            problems.add(f"options.{key}", str(e).removeprefix(f"{key} "))
+    for key in sorted(set(value) & set(checks)):
+        problem = checks[key](value[key])
+        if problem is not None:
+            problems.add(f"options.{key}", problem)
 
 
 def _check_common(problems: _Problems, fields: Mapping[str, Any], *, require_https: bool) -> None:
@@ -116,7 +118,8 @@ def _check_common(problems: _Problems, fields: Mapping[str, Any], *, require_htt
         problems.add("auto_activate_deployments", "must be true or false")
 
 
-def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool) -> dict[str, Any]:
+def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool,
+                             option_checks: OptionChecks) -> dict[str, Any]:
     """What to store for a new registration: the preset's endpoints under the explicit values, checked."""
     problems = _Problems()
     for unknown in sorted(set(fields) - set(CREATE_FIELDS)):
@@ -150,7 +153,7 @@ def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool) 
         _check_url(problems, "issuer", values["issuer"], require_https=require_https)
     _check_common(problems, values, require_https=require_https)
     if "options" in values:
-        _check_options(problems, values["options"], patch=False)
+        _check_options(problems, values["options"], option_checks, patch=False)
     deployment_ids = values.get("deployment_ids", [])
     if not isinstance(deployment_ids, list | tuple) or len(deployment_ids) > MAX_DEPLOYMENTS_AT_ONCE or not all(
         isinstance(d, str) and 0 < len(d) <= MAX_ID for d in deployment_ids
@@ -241,8 +244,8 @@ def show_registration(session: Session, registration_id: str) -> dict[str, Any]:
 
 
 def create_registration(session: Session, fields: Mapping[str, Any], *, actor: str,
-                        require_https: bool) -> dict[str, Any]:
-    values = resolve_new_registration(fields, require_https=require_https)
+                        require_https: bool, option_checks: OptionChecks) -> dict[str, Any]:
+    values = resolve_new_registration(fields, require_https=require_https, option_checks=option_checks)
     repo = RegistrationRepository(session)
     if repo.by_issuer_and_client(values["issuer"], values["client_id"]) is not None:
         raise errors.RegistrationDuplicate(
@@ -264,7 +267,7 @@ def create_registration(session: Session, fields: Mapping[str, Any], *, actor: s
 
 
 def update_registration(session: Session, registration_id: str, changes: Mapping[str, Any], *, actor: str,
-                        require_https: bool) -> dict[str, Any]:
+                        require_https: bool, option_checks: OptionChecks) -> dict[str, Any]:
     """Change the fields given; ``options`` is a merge patch (RFC 7396: a null value removes that key)."""
     problems = _Problems()
     for field in sorted(set(changes) - set(UPDATABLE)):
@@ -278,7 +281,7 @@ def update_registration(session: Session, registration_id: str, changes: Mapping
             problems.add(field, "must not be null")
     _check_common(problems, {k: v for k, v in changes.items() if v is not None}, require_https=require_https)
     if "options" in changes:
-        _check_options(problems, changes["options"], patch=True)
+        _check_options(problems, changes["options"], option_checks, patch=True)
     problems.raise_if_any()
     row = _registration(session, registration_id)
     changed: dict[str, Any] = {}

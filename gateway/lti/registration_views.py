@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from gateway.app import render_error
 from gateway.lti.dynamic_registration import registered_page
 from gateway.lti.errors import LtiError
+from gateway.lti.service import LtiServices
 from gateway.lti.tool_config import LOGO_SVG, canvas_configuration, tool_configuration
 from gateway.web import json_response, services
 
@@ -21,7 +22,7 @@ _CONFIG_CACHE = "public, max-age=300"
 
 @bp.get("/register")
 def register() -> Response:
-    lti = services().lti
+    lti = services(LtiServices)
     try:
         result = lti.registration.register(
             request.args.get("openid_configuration"), request.args.get("registration_token")
@@ -35,12 +36,12 @@ def register() -> Response:
 
 @bp.get("/canvas.json")
 def canvas_json() -> Response:
-    return json_response(canvas_configuration(services().lti.tool), headers={"Cache-Control": _CONFIG_CACHE})
+    return json_response(canvas_configuration(services(LtiServices).tool), headers={"Cache-Control": _CONFIG_CACHE})
 
 
 @bp.get("/tool-configuration.json")
 def tool_configuration_json() -> Response:
-    return json_response(tool_configuration(services().lti.tool), headers={"Cache-Control": _CONFIG_CACHE})
+    return json_response(tool_configuration(services(LtiServices).tool), headers={"Cache-Control": _CONFIG_CACHE})
 
 
 @bp.get("/logo.svg")

@@ -1,18 +1,20 @@
-"""The LTI feature's services, built once by :func:`gateway.bootstrap.bootstrap`."""
+"""The LTI feature's services: what its views, commands and the features that use LTI call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.handoff.service import HandoffService
+from gateway.handoff import HandoffService
 from gateway.http import HttpClient
-from gateway.keys.ring import KeyRing
+from gateway.keys import KeyRing
 from gateway.lti.config import LtiConfig
 from gateway.lti.deep_linking import DeepLinkingService
 from gateway.lti.dynamic_registration import DrConfig, DynamicRegistrationService
 from gateway.lti.jwks import PlatformKeys
-from gateway.lti.launch import LaunchService
+from gateway.lti.launch import LaunchService, LaunchStep
 from gateway.lti.login import LoginService
+from gateway.lti.management import OptionChecks
 from gateway.lti.metrics import LtiMetrics
 from gateway.lti.state import LoginStates
 from gateway.lti.tool_config import ToolProfile
@@ -22,8 +24,10 @@ from gateway.settings import Settings
 from gateway.store import Database
 
 
-@dataclass
+@dataclass(frozen=True)
 class LtiServices:
+    settings: Settings
+    db: Database
     config: LtiConfig
     metrics: LtiMetrics
     states: LoginStates
@@ -34,13 +38,19 @@ class LtiServices:
     deep_linking: DeepLinkingService
     tool: ToolProfile
     registration: DynamicRegistrationService
-
-    def purge_login_states(self) -> None:
-        self.states.purge_expired()
+    option_checks: OptionChecks
 
 
 def build_lti(
-    settings: Settings, *, db: Database, http: HttpClient, metrics: Metrics, handoff: HandoffService, keyring: KeyRing
+    settings: Settings,
+    *,
+    db: Database,
+    http: HttpClient,
+    metrics: Metrics,
+    handoff: HandoffService,
+    keyring: KeyRing,
+    launch_steps: Sequence[LaunchStep] = (),
+    option_checks: OptionChecks | None = None,
 ) -> LtiServices:
     config = LtiConfig.from_settings(settings)
     lti_metrics = LtiMetrics(metrics)
@@ -55,14 +65,17 @@ def build_lti(
     validator = LaunchValidator(db, states, keys, config)
     tool = ToolProfile.from_settings(settings, config)
     return LtiServices(
+        settings=settings,
+        db=db,
         config=config,
         metrics=lti_metrics,
         states=states,
         keys=keys,
         login=LoginService(db, states, config),
         validator=validator,
-        launches=LaunchService(db, validator, states, handoff, lti_metrics),
+        launches=LaunchService(db, validator, states, handoff, lti_metrics, launch_steps),
         deep_linking=DeepLinkingService(db, handoff, keyring, config),
         tool=tool,
         registration=DynamicRegistrationService(db, http, tool, DrConfig.from_settings(settings), metrics),
+        option_checks=option_checks or {},
     )

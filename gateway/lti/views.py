@@ -22,7 +22,7 @@ COOKIE_PATH = "/lti/"
 
 
 def _lti() -> LtiServices:
-    return services().lti
+    return services(LtiServices)
 
 
 def _refused(error: LtiError) -> Response:

@@ -16,7 +16,9 @@ from flask import Blueprint, Response, request
 
 from gateway.api.keys import ApiKey
 from gateway.errors import GatewayError, NotFound
-from gateway.web import services
+from gateway.handoff import HandoffService
+from gateway.lti import LtiServices
+from gateway.web import core, services
 
 bp = Blueprint("sandbox_vendor", __name__, url_prefix="/sandbox/vendor")
 DEV_CALLER = ApiKey(id="sandbox-vendor-page", name="dev vendor page", scopes=frozenset({"launches"}))
@@ -36,7 +38,7 @@ border-radius:6px;overflow:auto}} .badge{{background:#e3f2e6;padding:.1rem .5rem
 
 @bp.before_request
 def _dev_only() -> None:
-    if not services().settings.is_dev:
+    if not core().settings.is_dev:
         raise NotFound("The sandbox exists in dev mode only.")
 
 
@@ -59,7 +61,7 @@ def _deep_link_form(record: dict[str, Any]) -> str:
 @bp.get("/launch")
 def launch() -> Response:
     try:
-        record = services().handoff.redeem(request.args.get("code", ""), DEV_CALLER)
+        record = services(HandoffService).redeem(request.args.get("code", ""), DEV_CALLER)
     except GatewayError as e:
         return _html("Launch not redeemed", f"<p>{escape(e.code)}: {escape(e.message)}</p>", e.status)
     user, roles = record.get("user") or {}, record.get("roles") or {}
@@ -76,7 +78,7 @@ def launch() -> Response:
 def deep_link(launch_id: str) -> Response:
     items = [SAMPLE_ITEMS[key] for key in request.form.getlist("item") if key in SAMPLE_ITEMS]
     try:
-        answer = services().lti.deep_linking.respond(launch_id, DEV_CALLER, {"content_items": items})
+        answer = services(LtiServices).deep_linking.respond(launch_id, DEV_CALLER, {"content_items": items})
     except GatewayError as e:
         return _html("Deep link refused", f"<p>{escape(e.code)}: {escape(e.message)}</p>", e.status)
     return Response(answer["form_html"], mimetype="text/html")

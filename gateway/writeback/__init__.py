@@ -1,13 +1,22 @@
 """Writeback: the durable outbox, its workers, and the seam that delivery backends plug into.
 
-Semantics are those of DESIGN.md "Writeback" and issue 7: an accepted grade or
+Semantics are those of DESIGN.md "Writeback": an accepted grade or
 assignment change is an outbox row written in the caller's transaction
-(:mod:`gateway.writeback.outbox`); workers claim rows under a lease
-(:mod:`gateway.writeback.worker`), deliver them through a
+(:mod:`gateway.writeback.outbox`); workers (:mod:`gateway.runtime`) claim rows under a lease
+(:mod:`gateway.writeback.source`), deliver them through a
 :class:`~gateway.writeback.backends.DeliveryBackend` (LTI AGS, Clever LMS Connect),
 and record the outcome. Retries follow RFC 9110 §10.2.3 ``Retry-After`` and
 Clever's ``X-RateLimit-Reset`` with exponential backoff and full jitter
 (:mod:`gateway.writeback.retry`); 4xx other than 408/429 fail at once
 (:mod:`gateway.writeback.classify`); a row out of attempts is ``dead`` until an
 operator replays it (``/api/v1/deliveries``).
+
+Public surface: what other packages may import is listed in ``__all__``.
 """
+
+from __future__ import annotations
+
+from gateway.writeback.feature import WritebackFeature
+from gateway.writeback.service import WritebackServices
+
+__all__ = ["WritebackFeature", "WritebackServices"]

@@ -16,7 +16,7 @@ from gateway.api.auth import current_api_key, require_scope
 from gateway.api.idempotency import idempotent, unit_of_work
 from gateway.store.models.base import utcnow
 from gateway.web import json_response, services
-from gateway.writeback.service import WritebackService
+from gateway.writeback.service import WritebackService, WritebackServices
 from gateway.writeback.validation import invalid
 
 bp = Blueprint("writeback_api", __name__, url_prefix="/api/v1/contexts")
@@ -26,7 +26,7 @@ _ASSIGNMENT = "/<context_id>/assignments/<assignment_id>"
 
 
 def _service() -> WritebackService:
-    return WritebackService(services().outbox)
+    return services(WritebackServices).service
 
 
 def _body() -> Any:

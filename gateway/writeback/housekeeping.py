@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from gateway.jobs import PeriodicJob
 from gateway.ops.logs import log_event
+from gateway.runtime import PeriodicJob
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import utcnow

@@ -96,8 +96,4 @@ class WritebackMetrics:
             buckets=_ATTEMPT_BUCKETS,
             registry=registry,
         )
-        self.jobs = Counter(
-            "gateway_periodic_job_runs_total", "Periodic job runs by job and outcome", ["job", "outcome"],
-            registry=registry,
-        )
         registry.register(QueueCollector(db))

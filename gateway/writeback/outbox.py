@@ -26,7 +26,6 @@ from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.writeback import QUEUED, REPLAYABLE, OutboxRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.outbox import OutboxRepository
-from gateway.writeback.config import WorkerConfig
 from gateway.writeback.errors import DeliveryNotFound, DeliveryNotReplayable, InvalidCursor
 from gateway.writeback.metrics import WritebackMetrics
 from gateway.writeback.retry import RetryPolicy
@@ -263,6 +262,5 @@ class Outbox:
 
 
 def build_outbox(db: Database, cipher: Cipher, settings: Settings, registry: CollectorRegistry) -> Outbox:
-    """The composition root's one call; checks every writeback setting so a bad value stops start-up."""
-    WorkerConfig.from_settings(settings)
+    """The composition root's one call."""
     return Outbox(db, cipher, RetryPolicy.from_settings(settings), WritebackMetrics(registry, db))

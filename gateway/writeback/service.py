@@ -14,12 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError, ValidationFailed
+from gateway.store import Database
 from gateway.store.models.base import new_id
 from gateway.store.models.writeback_assignments import FAILED, WritebackAssignmentRow
 from gateway.store.repositories.assignments import AssignmentRepository
@@ -27,6 +29,7 @@ from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.store.repositories.audit import AuditRepository
 from gateway.writeback import ags, clever_lms, validation
 from gateway.writeback import assignment_state as st
+from gateway.writeback.backends import DeliveryBackend
 from gateway.writeback.contexts import AGS, ResolvedContext, resolve
 from gateway.writeback.errors import InvalidCursor
 from gateway.writeback.outbox import Enqueued, Outbox, OutboxItem
@@ -331,3 +334,14 @@ class WritebackService:
             "items": outcomes,
             "warnings": [*self._assignment_warnings(row), *(n.document() for n in context.notes)],
         }
+
+
+@dataclass(frozen=True)
+class WritebackServices:
+    """The writeback feature's services: the outbox, the delivery backends by name, and the vendor API's service."""
+
+    db: Database
+    outbox: Outbox
+    # By backend name ("ags", "clever"); a worker claims only rows of the backends it has.
+    backends: dict[str, DeliveryBackend]
+    service: WritebackService

@@ -16,6 +16,7 @@ from gateway.api.idempotency import idempotent, unit_of_work
 from gateway.errors import ValidationFailed
 from gateway.store.models.writeback import REPLAYABLE, STATES
 from gateway.web import json_response, services
+from gateway.writeback.service import WritebackServices
 
 bp = Blueprint("deliveries", __name__, url_prefix="/api/v1")
 
@@ -51,7 +52,7 @@ def list_deliveries() -> Response:
     if state is not None and state not in STATES:
         raise _invalid("state", f"`state` must be one of {', '.join(STATES)}.")
     limit = _limit(request.args.get("limit"), 50, MAX_PAGE)
-    documents, next_cursor = services().outbox.page(
+    documents, next_cursor = services(WritebackServices).outbox.page(
         scope=_scope(), state=state, backend=request.args.get("backend") or None,
         kind=request.args.get("kind") or None, cursor=request.args.get("cursor"), limit=limit,
     )
@@ -66,7 +67,7 @@ def list_deliveries() -> Response:
 @bp.get("/deliveries/<delivery_id>")
 @require_scope("writeback")
 def get_delivery(delivery_id: str) -> Response:
-    return json_response(services().outbox.get(delivery_id, scope=_scope()))
+    return json_response(services(WritebackServices).outbox.get(delivery_id, scope=_scope()))
 
 
 @bp.post("/deliveries/<delivery_id>/replay")
@@ -74,7 +75,8 @@ def get_delivery(delivery_id: str) -> Response:
 @idempotent
 def replay_delivery(delivery_id: str) -> Response:
     with unit_of_work() as session:
-        document = services().outbox.replay_one_in(session, delivery_id, scope=_scope(), actor=_actor())
+        outbox = services(WritebackServices).outbox
+        document = outbox.replay_one_in(session, delivery_id, scope=_scope(), actor=_actor())
     return json_response(document, 202)
 
 
@@ -106,7 +108,7 @@ def _replay_body() -> dict[str, Any]:
 @idempotent
 def replay_deliveries() -> Response:
     body = _replay_body()
-    outbox = services().outbox
+    outbox = services(WritebackServices).outbox
     with unit_of_work() as session:
         if body["ids"] is not None:
             report = outbox.replay_in(session, body["ids"], scope=_scope(), actor=_actor())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.jobs import PeriodicJob
+from gateway.runtime import PeriodicJob
 from gateway.sandbox.clever import CleverSim
 from tests.support.gateway import GatewayUnderTest
 

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if args.mode == "serve":
         return _serve(settings, args.remote, args.port)
-    from gateway.writeback.cli import run_worker
+    from gateway.cli import run_worker
 
     services = with_test_backend(bootstrap(settings), args.remote)
     try:

@@ -22,7 +22,7 @@ from gateway.ops.logs import log_event
 from gateway.sandbox.lms import SandboxPlatform, create_lms_app
 from gateway.store import Database
 from gateway.store.repositories.lti_registrations import DeploymentRepository
-from gateway.web import services
+from gateway.web import core
 
 log = logging.getLogger("gateway.sandbox.lms")
 MOUNT = "/sandbox/lms"
@@ -65,7 +65,7 @@ bp.record_once(_mount)
 
 @bp.before_request
 def _dev_only() -> None:
-    if not services().settings.is_dev:
+    if not core().settings.is_dev:
         raise NotFound("The sandbox exists in dev mode only.")
 
 

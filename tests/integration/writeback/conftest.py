@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from gateway.bootstrap import Services, bootstrap
+from gateway.bootstrap import Services, bootstrap, build_worker
+from gateway.runtime import Worker
 from gateway.store.models.base import utcnow
 from gateway.store.models.writeback import OutboxRow
 from gateway.store.repositories.outbox import OutboxRepository
 from gateway.writeback.outbox import OutboxItem
-from gateway.writeback.worker import Worker
 from tests.support.flaky_remote import FlakyRemote, start_flaky_remote, stop_flaky_remote
 from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.http_backend import BACKEND, with_test_backend
@@ -80,7 +80,7 @@ def settle(services: Services, *ids: str, states: tuple[str, ...] = ("delivered"
 
 @contextlib.contextmanager
 def running(services: Services, concurrency: int = 2) -> Iterator[Worker]:
-    worker = Worker(services, concurrency=concurrency)
+    worker = build_worker(services, concurrency=concurrency)
     thread = worker.start_thread()
     try:
         yield worker

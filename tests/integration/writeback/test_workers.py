@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from gateway.bootstrap import Services
-from gateway.jobs import PeriodicJob
+from gateway.runtime import PeriodicJob
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.outbox_jobs import JobLeaseRepository
 from tests.integration.writeback.conftest import enqueue, make_services, running, settle, wait_until

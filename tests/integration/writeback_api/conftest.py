@@ -19,12 +19,12 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from gateway.bootstrap import Services
+from gateway.bootstrap import Services, build_worker
+from gateway.runtime import Worker
 from gateway.sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent, User
 from gateway.store.models.writeback import OutboxRow
 from gateway.store.models.writeback_assignments import WritebackAssignmentRow
 from gateway.store.repositories.outbox import OutboxRepository
-from gateway.writeback.worker import Worker
 from tests.support.clever_roster import SeededDistrict, connect_and_sync, seed_district
 from tests.support.clever_sim import RunningClever, start_clever, start_gateway_with_clever
 from tests.support.databases import DatabaseFactory
@@ -60,7 +60,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str =
 
 @contextlib.contextmanager
 def running(services: Services, concurrency: int = 4) -> Iterator[Worker]:
-    worker = Worker(services, concurrency=concurrency)
+    worker = build_worker(services, concurrency=concurrency)
     thread = worker.start_thread()
     try:
         yield worker

@@ -1,4 +1,4 @@
-"""Run ``Services.periodic_jobs`` from workers, each job once per interval however many workers run.
+"""Run the features' periodic jobs from workers, each job once per interval however many workers run.
 
 A row per job in ``job_leases`` says who runs it and when it last started. A worker
 takes a due job with one compare-and-set UPDATE (no live lease, last start an interval
@@ -18,14 +18,14 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.jobs import PeriodicJob
 from gateway.ops.logs import log_event
+from gateway.runtime.jobs import PeriodicJob
+from gateway.runtime.metrics import RuntimeMetrics
 from gateway.store import Database
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.outbox_jobs import JobLeaseRepository
-from gateway.writeback.metrics import WritebackMetrics
 
-log = logging.getLogger("gateway.writeback.scheduler")
+log = logging.getLogger("gateway.runtime.scheduler")
 
 
 class JobScheduler:
@@ -36,7 +36,7 @@ class JobScheduler:
         *,
         owner: str,
         lease_seconds: float,
-        metrics: WritebackMetrics,
+        metrics: RuntimeMetrics,
     ) -> None:
         self._db = db
         self._jobs = jobs

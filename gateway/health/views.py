@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import GatewayError
-from gateway.keys.ring import NoSigningKey
+from gateway.health.service import HealthServices
 from gateway.web import json_response, services
 
 bp = Blueprint("ops", __name__)
@@ -31,33 +31,31 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response:
     """Ready to serve: database reachable, migrations current, a signing key loaded."""
-    svc = services()
+    health = services(HealthServices)
+    db = health.core.db
     checks: dict[str, str] = {}
     try:
-        svc.db.ping()
+        db.ping()
         checks["database"] = "ok"
-        checks["migrations"] = "ok" if svc.db.migrations_current() else "pending: run `gateway db upgrade`"
+        checks["migrations"] = "ok" if db.migrations_current() else "pending: run `gateway db upgrade`"
     except SQLAlchemyError:
         checks["database"] = "unreachable"
         checks["migrations"] = "unknown"
-    try:
-        if checks["database"] == "ok" and checks["migrations"] == "ok":
-            svc.keyring.load()
-            svc.keyring.signing_key()
-            checks["signing_key"] = "ok"
-        else:
-            checks["signing_key"] = "unknown"
-    except (NoSigningKey, SQLAlchemyError):
-        checks["signing_key"] = "missing: run `gateway keys generate`"
+    if checks["database"] == "ok" and checks["migrations"] == "ok":
+        ready = health.signing_key_ready()
+        checks["signing_key"] = "ok" if ready else "missing: run `gateway keys generate`"
+    else:
+        checks["signing_key"] = "unknown"
     ready = all(v == "ok" for v in checks.values())
     return json_response({"status": "ready" if ready else "not_ready", "checks": checks}, 200 if ready else 503)
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    token = services().settings.metrics_token
+    core = services(HealthServices).core
+    token = core.settings.metrics_token
     if token:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), token.encode()):
             raise MetricsUnauthorized(headers={"WWW-Authenticate": "Bearer"})
-    return Response(generate_latest(services().metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(core.metrics.registry), mimetype=CONTENT_TYPE_LATEST)

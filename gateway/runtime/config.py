@@ -1,4 +1,4 @@
-"""Worker settings, checked once at start-up (``bootstrap``) and read by every worker."""
+"""Worker settings, checked once at start-up by the composition root and read by every worker."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""The outbox worker: claim due rows under a lease, deliver them on N threads, run periodic jobs.
+"""The worker: claim due work under a lease, run it on N threads, run periodic jobs.
 
-Loop: renew the leases of in-flight rows (every third of a lease), claim as many rows
-as there are free delivery threads, start due periodic jobs, then sleep until a
-delivery finishes or the poll interval passes. :meth:`Worker.stop` stops claiming;
-``run`` returns once every in-flight delivery has been recorded (that is what SIGTERM
-does, see :mod:`gateway.writeback.cli`). A worker killed outright loses nothing: its
-leases expire and any worker claims the rows again, counting the attempt.
+Loop: renew the leases of in-flight work (every third of a lease), claim as much work as there
+are free threads, start due periodic jobs, then sleep until an item finishes or the poll
+interval passes. :meth:`Worker.stop` stops claiming; ``run`` returns once every in-flight item
+has been recorded (that is what SIGTERM does). A worker killed outright loses nothing: its
+leases expire and any worker claims the work again. What is claimed, and how it is run, is the
+:class:`WorkSource`'s business (writeback's outbox is one); the worker knows no feature.
 """
 
 from __future__ import annotations
@@ -17,20 +17,40 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
-from gateway.bootstrap import Services
 from gateway.ops.logs import log_event
+from gateway.runtime.config import WorkerConfig
+from gateway.runtime.guard import WorkerGuard
+from gateway.runtime.jobs import PeriodicJob
+from gateway.runtime.metrics import RuntimeMetrics
+from gateway.runtime.scheduler import JobScheduler
+from gateway.store import Database
 from gateway.store.models.base import utcnow
-from gateway.store.repositories.outbox import OutboxRepository
-from gateway.writeback.attempt import Attempter, Claim
-from gateway.writeback.config import WorkerConfig
-from gateway.writeback.guard import WorkerGuard, sqlite_lock_path
-from gateway.writeback.scheduler import JobScheduler
 
-log = logging.getLogger("gateway.writeback.worker")
+log = logging.getLogger("gateway.runtime.worker")
 
-BURIED_DETAIL = "the worker holding it stopped during its last attempt (lease expired)"
+
+class WorkSource(Protocol):
+    """Work that workers claim under a lease (writeback's outbox). Items are opaque to the worker."""
+
+    def claim(self, owner: str, limit: int, lease_until: dt.datetime) -> Sequence[Any]:
+        """Claim up to ``limit`` due items for ``owner``, leased until ``lease_until``; commit the claim."""
+        ...
+
+    def key(self, item: Any) -> Hashable:
+        """What identifies one claimed attempt of an item (for the in-flight table)."""
+        ...
+
+    def run(self, item: Any) -> None:
+        """Run one claimed item and record its outcome; must not raise for the item's own failures."""
+        ...
+
+    def heartbeat(self, owner: str, live: Sequence[Any], lease_until: dt.datetime) -> None:
+        """Renew the leases of ``live`` items and reclaim what dead workers left behind."""
+        ...
 
 
 def worker_owner() -> str:
@@ -39,22 +59,27 @@ def worker_owner() -> str:
 
 
 class Worker:
-    def __init__(self, services: Services, *, concurrency: int | None = None, owner: str | None = None) -> None:
-        self._svc = services
-        self.config = WorkerConfig.from_settings(services.settings, concurrency)
-        self.owner = owner or worker_owner()
-        self._metrics = services.outbox.metrics
-        self._attempter = Attempter(services.db, services.outbox, services.delivery_backends, self._metrics, self.owner)
-        self._scheduler = JobScheduler(
-            services.db, lambda: list(services.periodic_jobs), owner=self.owner,
-            lease_seconds=self.config.lease_seconds, metrics=self._metrics,
-        )
-        self._guard = WorkerGuard(sqlite_lock_path(services.settings.database_url))
+    def __init__(
+        self,
+        config: WorkerConfig,
+        *,
+        db: Database,
+        source: WorkSource | None,
+        jobs: Callable[[], Sequence[PeriodicJob]],
+        guard: WorkerGuard,
+        metrics: RuntimeMetrics,
+        owner: str,
+    ) -> None:
+        self.config = config
+        self.owner = owner
+        self.source = source
+        self._scheduler = JobScheduler(db, jobs, owner=owner, lease_seconds=config.lease_seconds, metrics=metrics)
+        self._guard = guard
         self._stopping = threading.Event()
         self._active = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._inflight: dict[tuple[int, int], float] = {}  # (seq, attempt) -> monotonic start
+        self._inflight: dict[Hashable, tuple[Any, float]] = {}  # source key -> (item, monotonic start)
         self._last_heartbeat = 0.0
 
     # -- control ---------------------------------------------------------------------------------
@@ -123,36 +148,34 @@ class Worker:
         try:
             if time.monotonic() - self._last_heartbeat >= self.config.lease_seconds / 3:
                 self._heartbeat()
-            claims = self._claim(self.config.concurrency - self._inflight_count())
-            for claim in claims:
+            items = self._claim(self.config.concurrency - self._inflight_count())
+            for item in items:
                 with self._lock:
-                    self._inflight[(claim.seq, claim.attempts)] = time.monotonic()
-                pool.submit(self._deliver, claim)
+                    self._inflight[self._key(item)] = (item, time.monotonic())
+                pool.submit(self._run_item, item)
             self._scheduler.tick()
-            return len(claims), self.config.concurrency - self._inflight_count()
+            return len(items), self.config.concurrency - self._inflight_count()
         except Exception as e:  # the database may be away for a while; keep the worker alive and say so
             log.error("worker cycle failed", exc_info=e)
             self._sleep(max(self.config.poll_seconds, 1.0))
             return 0, 0
 
-    def _claim(self, free: int) -> list[Claim]:
-        backends = sorted(self._svc.delivery_backends)
-        if free <= 0 or not backends:
-            return []
-        now = utcnow()
-        with self._svc.db.transaction() as s:
-            rows = OutboxRepository(s).claim(
-                owner=self.owner, backends=backends, now=now,
-                lease_until=now + dt.timedelta(seconds=self.config.lease_seconds), limit=free,
-            )
-            return [Claim.of(row) for row in rows]
+    def _key(self, item: Any) -> Hashable:
+        assert self.source is not None
+        return self.source.key(item)
 
-    def _deliver(self, claim: Claim) -> None:
+    def _claim(self, free: int) -> Sequence[Any]:
+        if free <= 0 or self.source is None:
+            return []
+        return self.source.claim(self.owner, free, utcnow() + dt.timedelta(seconds=self.config.lease_seconds))
+
+    def _run_item(self, item: Any) -> None:
         try:
-            self._attempter.run(claim)
+            assert self.source is not None
+            self.source.run(item)
         finally:
             with self._lock:
-                self._inflight.pop((claim.seq, claim.attempts), None)
+                self._inflight.pop(self._key(item), None)
             self._wake.set()
 
     def _inflight_count(self) -> int:
@@ -160,23 +183,16 @@ class Worker:
             return len(self._inflight)
 
     def _heartbeat(self) -> None:
-        """Renew in-flight leases (not for deliveries stuck past the limit), job leases; bury orphans."""
+        """Renew in-flight leases (not for items stuck past the limit) and job leases; reclaim orphans."""
         self._last_heartbeat = time.monotonic()
         clock = time.monotonic()
         with self._lock:
-            live = [seq for (seq, _), started in self._inflight.items()
+            live = [item for item, started in self._inflight.values()
                     if clock - started < self.config.max_delivery_seconds]
-        now = utcnow()
-        try:
-            with self._svc.db.transaction() as s:
-                repo = OutboxRepository(s)
-                until = now + dt.timedelta(seconds=self.config.lease_seconds)
-                repo.renew(owner=self.owner, seqs=live, lease_until=until)
-                buried = repo.bury_exhausted(now, BURIED_DETAIL)
-        except Exception as e:
-            log.error("lease renewal failed", exc_info=e)
-            return
-        for delivery_id, backend, kind in buried:
-            log_event(log, logging.WARNING, "delivery dead after its worker stopped", delivery_id=delivery_id)
-            self._metrics.outcomes.labels(backend=backend, kind=kind, outcome="dead", status="none").inc()
+        if self.source is not None:
+            try:
+                self.source.heartbeat(self.owner, live, utcnow() + dt.timedelta(seconds=self.config.lease_seconds))
+            except Exception as e:  # the database may be away; the next heartbeat tries again
+                log.error("lease renewal failed", exc_info=e)
+                return
         self._scheduler.renew()

@@ -1,0 +1,39 @@
+"""The API's own feature: vendor API keys (``gateway api-keys``) and the routes of ``/api/v1`` no feature owns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, ClassVar
+
+from flask import Blueprint
+
+from gateway.api import cli, views
+from gateway.api.keys import ApiKeyService
+from gateway.core import Core
+from gateway.runtime import PeriodicJob
+from gateway.store.models import core as core_models
+
+
+@dataclass(frozen=True)
+class ApiFeature:
+    name: ClassVar[str] = "api"
+    models: ClassVar[tuple[ModuleType, ...]] = (core_models,)
+
+    services: ApiKeyService
+
+    @classmethod
+    def build(cls, core: Core) -> ApiFeature:
+        return cls(ApiKeyService(core.db))
+
+    @classmethod
+    def blueprints(cls) -> Sequence[Blueprint]:
+        return [views.bp]
+
+    @classmethod
+    def register_commands(cls, commands: Any) -> None:
+        cli.register(commands, cls)
+
+    def jobs(self) -> Sequence[PeriodicJob]:
+        return []

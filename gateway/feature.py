@@ -1,0 +1,60 @@
+"""What a feature package gives the composition root.
+
+Each feature package (``lti``, ``clever``, ``identity``, ``writeback``, ...) has the same two modules:
+``service.py`` holds its services container (what its views, CLI commands and other features use), and
+``feature.py`` one class that satisfies :class:`Feature`: a ``build`` classmethod that makes the services from
+the :class:`~gateway.core.Core` and the public services of the features it needs (the composition root,
+:mod:`gateway.bootstrap`, calls it in dependency order), and what the app, the CLI and the workers loop over:
+blueprints, CLI commands, periodic jobs, and the store modules that hold its tables. Views find the services
+with ``gateway.web.services(LtiServices)``; they never import ``feature.py``, which imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any, ClassVar, Protocol
+
+from flask import Blueprint
+
+from gateway.runtime import PeriodicJob
+
+# ``gateway <command>`` handlers of a feature get the parsed arguments and the feature's built services.
+CommandHandler = Callable[[argparse.Namespace, Any], int]
+
+
+class Feature(Protocol):
+    name: ClassVar[str]
+    models: ClassVar[tuple[ModuleType, ...]]
+
+    @property
+    def services(self) -> object:
+        """The services container views and commands use (looked up by its type)."""
+        ...
+
+    @classmethod
+    def blueprints(cls) -> Sequence[Blueprint]:
+        """The Flask blueprints to register (empty when the feature serves no route)."""
+        ...
+
+    @classmethod
+    def register_commands(cls, commands: Any) -> None:
+        """Add sub-commands to ``gateway`` (``commands`` is argparse's sub-parsers action).
+
+        Each sub-command sets ``handler`` (a :data:`CommandHandler`) and ``feature`` (this class) as defaults
+        (:func:`add_command`); the handler gets the built feature's services.
+        """
+        ...
+
+    def jobs(self) -> Sequence[PeriodicJob]:
+        """Periodic jobs the workers run (empty when none)."""
+        ...
+
+
+def add_command(commands: Any, name: str, feature: type, handler: CommandHandler,
+                **kwargs: Any) -> argparse.ArgumentParser:
+    """A sub-command whose handler gets the built ``feature``'s services."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, **kwargs)
+    parser.set_defaults(handler=handler, feature=feature)
+    return parser

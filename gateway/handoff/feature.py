@@ -1,0 +1,44 @@
+"""The hand-off feature: one :class:`HandoffService` for every arrival, its redeem routes and its purge job."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, ClassVar
+
+from flask import Blueprint
+
+from gateway.core import Core
+from gateway.handoff import views
+from gateway.handoff.service import HandoffService
+from gateway.runtime import PeriodicJob
+from gateway.store.models import core as core_models
+
+PURGE_INTERVAL_SECONDS = 900.0
+
+
+@dataclass(frozen=True)
+class HandoffFeature:
+    name: ClassVar[str] = "handoff"
+    models: ClassVar[tuple[ModuleType, ...]] = (core_models,)
+
+    services: HandoffService
+
+    @classmethod
+    def build(cls, core: Core) -> HandoffFeature:
+        return cls(HandoffService(core.db, core.cipher, core.settings))
+
+    @classmethod
+    def blueprints(cls) -> Sequence[Blueprint]:
+        return [views.bp]
+
+    @classmethod
+    def register_commands(cls, commands: Any) -> None:
+        return None
+
+    def jobs(self) -> Sequence[PeriodicJob]:
+        def purge() -> None:
+            self.services.purge_expired()
+
+        return [PeriodicJob("handoff.purge-expired-launches", PURGE_INTERVAL_SECONDS, purge)]

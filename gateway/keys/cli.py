@@ -1,0 +1,52 @@
+"""``gateway keys generate | rotate | list``: the tool's signing keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from gateway.feature import add_command
+from gateway.keys.ring import RotationInProgress
+from gateway.keys.service import KeysServices
+
+
+def cmd_generate(args: argparse.Namespace, keys: KeysServices) -> int:
+    kid = keys.keyring.generate(dev=False)
+    row = next(k for k in keys.keyring.describe() if k["kid"] == kid)
+    print(f"generated key {kid} ({row['status']}) under {keys.settings.keys_path}/")
+    return 0
+
+
+def cmd_rotate(args: argparse.Namespace, keys: KeysServices) -> int:
+    try:
+        kid = keys.keyring.rotate()
+    except RotationInProgress as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    settings = keys.settings
+    hours = settings.key_publish_delay_seconds / 3600
+    print(f"published next key {kid}; signing switches to it in {hours:g} h (GATEWAY_KEY_PUBLISH_DELAY_SECONDS)")
+    print(f"copy {settings.keys_path}/{kid}.pem to every replica before then")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, keys: KeysServices) -> int:
+    keys.keyring.load()
+    rows = keys.keyring.describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print("  ".join(f"{k}={v}" for k, v in row.items()))
+    return 0
+
+
+def register(commands: Any, feature: type) -> None:
+    keys = commands.add_parser("keys", help="tool signing keys").add_subparsers(dest="keys_command", required=True)
+    add_command(keys, "generate", feature, cmd_generate, help="make a new signing key")
+    add_command(keys, "rotate", feature, cmd_rotate,
+                help="publish the next key; signing switches after the publish delay")
+    listing = add_command(keys, "list", feature, cmd_list, help="list signing keys")
+    listing.add_argument("--json", action="store_true")

@@ -1,0 +1,49 @@
+"""The signing-keys feature: the key ring, the public JWKS route and the ``gateway keys`` commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, ClassVar
+
+from flask import Blueprint
+
+from gateway.core import Core
+from gateway.keys import cli, views
+from gateway.keys.ring import KeyRing
+from gateway.keys.service import KeysServices
+from gateway.runtime import PeriodicJob
+from gateway.store.models import core as core_models
+
+
+@dataclass(frozen=True)
+class KeysFeature:
+    name: ClassVar[str] = "keys"
+    models: ClassVar[tuple[ModuleType, ...]] = (core_models,)
+
+    services: KeysServices
+
+    @classmethod
+    def build(cls, core: Core) -> KeysFeature:
+        settings = core.settings
+        keyring = KeyRing(
+            core.db,
+            settings.keys_path,
+            settings.signing_key_pem,
+            publish_delay=dt.timedelta(seconds=settings.key_publish_delay_seconds),
+            retire_grace=dt.timedelta(seconds=settings.key_retire_grace_seconds),
+        )
+        return cls(KeysServices(settings, keyring))
+
+    @classmethod
+    def blueprints(cls) -> Sequence[Blueprint]:
+        return [views.bp]
+
+    @classmethod
+    def register_commands(cls, commands: Any) -> None:
+        cli.register(commands, cls)
+
+    def jobs(self) -> Sequence[PeriodicJob]:
+        return []
