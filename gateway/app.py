@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
 
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
-from gateway.bootstrap import Services, bootstrap, build_worker
-from gateway.errors import (
-    GatewayError,
-    InternalError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
+from gateway.api.problems import (
+    MAX_BODY_BYTES,
+    handle_gateway_error,
+    handle_http_exception,
+    handle_unexpected,
 )
+from gateway.bootstrap import Services, bootstrap, build_worker
+from gateway.errors import GatewayError, PayloadTooLarge
 from gateway.ops.logs import configure_logging, log_event, new_request_id, request_id_var
-from gateway.ops.pages import error_page
 from gateway.runtime import runs_in_process
 from gateway.runtime.embedded import WORKER_FACTORY
 from gateway.settings import Settings, check_production, load_settings
 from gateway.web import CORE, SERVICES, core
 
 log = logging.getLogger("gateway.app")
-
-MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def dev_signing_key_present(settings: Settings) -> bool:
@@ -68,9 +63,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.before_request(_before)
     app.after_request(_after)
-    app.register_error_handler(GatewayError, _handle_gateway_error)
-    app.register_error_handler(HTTPException, _handle_http_exception)
-    app.register_error_handler(Exception, _handle_unexpected)
+    app.register_error_handler(GatewayError, handle_gateway_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
     return app
 
 
@@ -122,60 +117,3 @@ def _after(response: Response) -> Response:
         ms=round(elapsed * 1000, 1),
     )
     return response
-
-
-def wants_problem_json() -> bool:
-    """API routes always get problem+json; browser routes get HTML unless they ask for JSON."""
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
-    return best in ("application/json", "application/problem+json")
-
-
-def render_error(error: GatewayError, extra_html: str = "") -> Response:
-    request_id = g.get("request_id")
-    core().metrics.errors.labels(code=error.code).inc()
-    log_event(log, logging.WARNING if error.status < 500 else logging.ERROR, "refused", error_code=error.code,
-              status_code=error.status, endpoint=request.url_rule.rule if request.url_rule else "unmatched")
-    if wants_problem_json():
-        response = Response(json.dumps(error.problem(request_id)), status=error.status,
-                            mimetype="application/problem+json")
-    else:
-        html = error_page(title=error.title, message=error.message, hint=error.hint, code=error.code,
-                          request_id=request_id, extra_html=extra_html)
-        response = Response(html, status=error.status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    for name, value in error.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def _handle_gateway_error(error: GatewayError) -> Response:
-    return render_error(error)
-
-
-def _handle_http_exception(error: HTTPException) -> Response:
-    mapped: GatewayError
-    if isinstance(error, RequestEntityTooLarge):
-        mapped = PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
-    elif error.code == 404:
-        mapped = NotFound(f"There is nothing at {request.path}.")
-    elif error.code == 405:
-        mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.path}.")
-    else:
-        mapped = _generic(error)
-    return render_error(mapped)
-
-
-def _generic(error: HTTPException) -> GatewayError:
-    status = error.code or 500
-    attrs: dict[str, Any] = {"code": f"HTTP_{status}", "status": status, "title": error.name}
-    made: GatewayError = type("HttpError", (GatewayError,), attrs)(error.description)
-    return made
-
-
-def _handle_unexpected(error: Exception) -> Response:
-    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-    # The route template, not the path: paths carry ids of people (Clever user ids, launch ids).
-    log.error("unexpected error", exc_info=error, extra={"fields": {"endpoint": endpoint}})
-    return render_error(InternalError())

@@ -25,13 +25,12 @@ from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverApiError, CleverNotFound
 from gateway.clever.feature import CleverFeature
 from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
-from gateway.clever.login import CleverLogin, Handback, LoginStart
+from gateway.clever.login import BINDING_COOKIE, CleverLogin, Handback, LoginStart
 from gateway.clever.privacy import LookupDigest, sha256_hex
 from gateway.clever.ratelimit import RateLimiter
 from gateway.clever.service import CleverServices
 from gateway.clever.transport import CleverTransport, RetryPolicy
 from gateway.clever.types import CleverUser, Me
-from gateway.clever.views import BINDING_COOKIE
 
 __all__ = [
     "BINDING_COOKIE",

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
-from gateway.api.auth import current_api_key, require_scope
+from gateway.api.auth import require_scope
+from gateway.api.params import actor, choice, cursor, flag, invalid, json_object, limit
+from gateway.api.responses import page_response
 from gateway.clever.service import CleverServices
-from gateway.errors import BadRequest
 from gateway.store.repositories.audit import AuditRepository
 from gateway.web import core, json_response, services
 
 bp = Blueprint("clever_api", __name__, url_prefix="/api/v1/clever")
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"`limit` must be an integer from 1 to {MAX_LIMIT}.")
-    return int(raw)
-
-
-def _flag(name: str) -> bool:
-    raw = request.args.get(name, "false").lower()
-    if raw not in ("true", "false"):
-        raise BadRequest(f"`{name}` must be true or false.")
-    return raw == "true"
-
-
-def _page(data: list[dict[str, object]], next_cursor: str | None) -> Response:
-    return json_response({"data": data, "next_cursor": next_cursor})
-
 
 @bp.get("/districts")
 @require_scope("roster")
 def districts() -> Response:
-    return _page(*services(CleverServices).roster.districts(request.args.get("cursor"), _limit()))
+    return page_response(services(CleverServices).roster.districts(cursor(), limit()))
 
 
 @bp.get("/districts/<district_id>")
@@ -50,18 +30,15 @@ def district(district_id: str) -> Response:
 @require_scope("roster")
 def sections(district_id: str) -> Response:
     reader = services(CleverServices).roster
-    return _page(*reader.sections(district_id, request.args.get("cursor"), _limit(), _flag("include_archived")))
+    return page_response(reader.sections(district_id, cursor(), limit(), flag("include_archived")))
 
 
 @bp.get("/sections/<section_id>/users")
 @require_scope("roster")
 def section_users(section_id: str) -> Response:
-    role = request.args.get("role")
-    if role not in (None, "teacher", "student"):
-        raise BadRequest("`role` must be teacher or student.")
+    role = choice("role", ("teacher", "student"))
     reader = services(CleverServices).roster
-    return _page(*reader.section_users(section_id, role, request.args.get("cursor"), _limit(),
-                                       _flag("include_archived")))
+    return page_response(reader.section_users(section_id, role, cursor(), limit(), flag("include_archived")))
 
 
 @bp.get("/users/<user_id>")
@@ -73,12 +50,11 @@ def user(user_id: str) -> Response:
 @bp.post("/districts/<district_id>/sync")
 @require_scope("admin")
 def sync(district_id: str) -> Response:
-    body = request.get_json(silent=True) if request.data else {}
-    if not isinstance(body, dict) or not isinstance(body.get("full", False), bool) or set(body) - {"full"}:
-        raise BadRequest("Send no body, or a JSON object with the boolean `full`.")
+    full = json_object({"full"}, required=False).get("full", False)
+    if not isinstance(full, bool):
+        raise invalid("full", "`full` must be true or false.")
     clever = services(CleverServices)
-    clever.sync.request(district_id, full=bool(body.get("full", False)))
+    clever.sync.request(district_id, full=full)
     with core().db.transaction() as s:
-        AuditRepository(s).record(f"api_key:{current_api_key().id}", "clever.sync.request",
-                                  f"clever_district:{district_id}", full=bool(body.get("full", False)))
+        AuditRepository(s).record(actor(), "clever.sync.request", f"clever_district:{district_id}", full=full)
     return json_response(clever.roster.district(district_id), 202)

@@ -185,10 +185,3 @@ class CleverRosterUserNotFound(GatewayError):
     code = "CLEVER_USER_NOT_FOUND"
     status = 404
     title = "No such Clever user in the roster"
-
-
-class InvalidCursor(GatewayError):
-    code = "INVALID_CURSOR"
-    status = 400
-    title = "The paging cursor is not valid"
-    default_hint = "Pass back the `next_cursor` of the previous page unchanged."

@@ -16,12 +16,9 @@ from typing import Any
 from gateway.clever.config import CleverConfig
 from gateway.clever.transport import Bearer, CleverTransport
 from gateway.clever.types import District, Page, Section, next_link, unwrap_one
+from gateway.store.models.base import iso
 
 LMS_VERSION = "v3.1"
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _json_fields(obj: Any) -> dict[str, Any]:
@@ -32,7 +29,7 @@ def _json_fields(obj: Any) -> dict[str, Any]:
         if value is None:
             continue
         if isinstance(value, dt.datetime):
-            value = _iso(value)
+            value = iso(value, millis_z=True)
         elif isinstance(value, tuple):
             value = [item.to_json() if hasattr(item, "to_json") else item for item in value]
         body[f.name] = value

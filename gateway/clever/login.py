@@ -53,6 +53,10 @@ from gateway.store.repositories.clever_roster import CleverDistrictRepository
 
 log = logging.getLogger("gateway.clever.login")
 
+# The browser's half of a state (see ``start``). Set by every view that starts a Clever login, Clever's own and
+# identity's link page alike, and read by the callback.
+BINDING_COOKIE = "gw_clever_login"
+
 # Codes live a minute at Clever (brief §1.11); we remember them longer to recognise late refreshes.
 CODE_MEMORY = dt.timedelta(minutes=15)
 REPLAY_WAIT_SECONDS = 5.0

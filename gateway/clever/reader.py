@@ -1,50 +1,26 @@
 """Read side of the roster for the vendor API (``/api/v1/clever/...``) and for identity matching.
 
-Lists page with an opaque cursor (the last key seen, base64url JSON). Archived records are hidden unless asked
-for; a single user is shown even when archived, with ``archived: true``, so historical links still resolve.
+Lists page with an opaque cursor (:mod:`gateway.api.cursor`) that carries the last key seen. Archived records are
+hidden unless asked for; a single user is shown even when archived, with ``archived: true``, so historical links
+still resolve.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import json
 from typing import Any
 
-from gateway.clever.errors import (
-    CleverDistrictNotFound,
-    CleverRosterUserNotFound,
-    CleverSectionNotFound,
-    InvalidCursor,
-)
+from gateway.api.cursor import Cursor, Page
+from gateway.clever.errors import CleverDistrictNotFound, CleverRosterUserNotFound, CleverSectionNotFound
 from gateway.clever.privacy import LookupDigest
 from gateway.clever.roster import RosterCodec
 from gateway.store import Database
+from gateway.store.models.base import iso
 from gateway.store.models.clever import CleverDistrictRow, CleverRosterUserRow, CleverSectionRow
 from gateway.store.repositories.clever_roster import CleverDistrictRepository, CleverRosterRepository
 
-Page = tuple[list[dict[str, Any]], str | None]
-
-
-def encode_cursor(key: list[str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, size: int) -> list[str] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as e:
-        raise InvalidCursor() from e
-    if not isinstance(key, list) or len(key) != size or not all(isinstance(k, str) for k in key):
-        raise InvalidCursor()
-    return key
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+DISTRICTS = Cursor("clever.districts")
+SECTIONS = Cursor("clever.sections")
+SECTION_USERS = Cursor("clever.section_users", (str, str))  # (user id, section role)
 
 
 def district_view(row: CleverDistrictRow) -> dict[str, Any]:
@@ -54,17 +30,17 @@ def district_view(row: CleverDistrictRow) -> dict[str, Any]:
         "status": row.status,
         "lms_state": row.lms_state,
         "lms_type": row.lms_type,
-        "connected_at": _iso(row.connected_at),
-        "disconnected_at": _iso(row.disconnected_at),
+        "connected_at": iso(row.connected_at),
+        "disconnected_at": iso(row.disconnected_at),
         "sync": {
             "status": row.sync_status,
-            "requested_at": _iso(row.sync_requested_at),
+            "requested_at": iso(row.sync_requested_at),
             "progress": row.sync_progress,
             "last": row.last_sync,
-            "synced_at": _iso(row.synced_at),
-            "full_synced_at": _iso(row.full_synced_at),
+            "synced_at": iso(row.synced_at),
+            "full_synced_at": iso(row.full_synced_at),
             "failures": row.sync_failures or 0,
-            "retry_at": _iso(row.sync_retry_at),
+            "retry_at": iso(row.sync_retry_at),
             # Failures with no retry planned: the cap was reached, only an on-demand sync runs now.
             "retries_exhausted": bool(row.sync_failures) and row.sync_retry_at is None,
         },
@@ -78,11 +54,11 @@ class RosterReader:
         self._digest = digest
 
     def districts(self, cursor: str | None, limit: int) -> Page:
-        after = decode_cursor(cursor, 1)
+        after = DISTRICTS.decode(cursor)
         with self._db.transaction() as s:
             rows = CleverDistrictRepository(s).page(after[0] if after else None, limit + 1)
             views = [district_view(r) for r in rows[:limit]]
-        return views, encode_cursor([views[-1]["id"]]) if len(rows) > limit else None
+        return Page(views, DISTRICTS.encode(views[-1]["id"]) if len(rows) > limit else None)
 
     def district(self, district_id: str) -> dict[str, Any]:
         with self._db.transaction() as s:
@@ -92,18 +68,18 @@ class RosterReader:
             return district_view(row)
 
     def sections(self, district_id: str, cursor: str | None, limit: int, include_archived: bool) -> Page:
-        after = decode_cursor(cursor, 1)
+        after = SECTIONS.decode(cursor)
         with self._db.transaction() as s:
             if CleverDistrictRepository(s).get(district_id) is None:
                 raise CleverDistrictNotFound()
             roster = CleverRosterRepository(s)
             rows = roster.sections(district_id, after[0] if after else None, limit + 1, include_archived)
             views = [self._section(roster, row) for row in rows[:limit]]
-        return views, encode_cursor([views[-1]["id"]]) if len(rows) > limit else None
+        return Page(views, SECTIONS.encode(views[-1]["id"]) if len(rows) > limit else None)
 
     def section_users(self, section_id: str, role: str | None, cursor: str | None, limit: int,
                       include_archived: bool) -> Page:
-        after = decode_cursor(cursor, 2)
+        after = SECTION_USERS.decode(cursor)
         with self._db.transaction() as s:
             roster = CleverRosterRepository(s)
             if roster.section(section_id) is None:
@@ -116,7 +92,7 @@ class RosterReader:
             views = [{**self._user(row, sis[row.id], gateway_ids.get(row.id)), "section_role": member_role}
                      for row, member_role in shown]
         more = len(pairs) > limit
-        return views, encode_cursor([views[-1]["id"], views[-1]["section_role"]]) if more else None
+        return Page(views, SECTION_USERS.encode(views[-1]["id"], views[-1]["section_role"]) if more else None)
 
     def user(self, user_id: str) -> dict[str, Any]:
         with self._db.transaction() as s:

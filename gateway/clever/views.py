@@ -12,14 +12,18 @@ from html import escape
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from gateway.clever.login import BrowserCookies, CallbackResult
+from gateway.api.problems import render_error
+from gateway.api.responses import no_referrer, no_store
+from gateway.clever.login import BINDING_COOKIE, BrowserCookies, CallbackResult
 from gateway.clever.service import CleverServices
 from gateway.errors import BadRequest, GatewayError
 from gateway.web import core, services
 
 bp = Blueprint("clever", __name__, url_prefix="/clever")
+# Every answer here carries a state, a code or a cookie for one browser; the callback URL carries the code.
+bp.after_request(no_store)
+bp.after_request(no_referrer)
 
-BINDING_COOKIE = "gw_clever_login"
 BOUNCE_COOKIE = "gw_clever_bounce"
 LAUNCH_COOKIE = "gw_clever_launch"
 _DISTRICT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -36,13 +40,6 @@ def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
                         samesite="Lax")
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    # The callback URL carries the code; keep it out of Referer headers.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.get("/login")
 def login() -> Response:
     district_id = request.args.get("district_id") or None
@@ -51,7 +48,7 @@ def login() -> Response:
     start = services(CleverServices).login.start(district_id=district_id)
     response = redirect(start.authorize_url, code=302)
     _cookie(response, BINDING_COOKIE, start.binding, services(CleverServices).config.login_state_ttl_seconds)
-    return _no_store(response)
+    return response
 
 
 @bp.get("/callback")
@@ -64,13 +61,13 @@ def callback() -> Response:
         previous_launch_id=previous if previous and _LAUNCH_ID.match(previous) else None,
     )
     params = {k: v for k, v in request.args.items() if k in ("code", "state", "error")}
-    try:
-        result = services(CleverServices).login.callback(params, cookies)
-    except GatewayError as e:
-        from gateway.app import render_error
+    return _respond(services(CleverServices).login.callback(params, cookies))
 
-        return _no_store(render_error(e, _log_in_again()))
-    return _no_store(_respond(result))
+
+@bp.errorhandler(GatewayError)
+def _refused(error: GatewayError) -> Response:
+    """A refused callback offers a fresh login; other refusals here render as everywhere else."""
+    return render_error(error, _log_in_again() if request.endpoint == "clever.callback" else "")
 
 
 def _respond(result: CallbackResult) -> Response:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from gateway.api.auth import current_api_key, require_scope
-from gateway.errors import BadRequest
+from gateway.api.params import invalid, json_object
 from gateway.handoff.service import HandoffService
 from gateway.web import json_response, services
 
@@ -15,10 +15,10 @@ bp = Blueprint("handoff", __name__, url_prefix="/api/v1/launches")
 @bp.post("/redeem")
 @require_scope("launches")
 def redeem() -> Response:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
-        raise BadRequest("Send a JSON body with the one-time `code` from the launch URL.")
-    return json_response(services(HandoffService).redeem(body["code"], current_api_key()))
+    code = json_object().get("code")
+    if not isinstance(code, str):
+        raise invalid("code", "Send the one-time `code` from the launch URL.")
+    return json_response(services(HandoffService).redeem(code, current_api_key()))
 
 
 @bp.get("/<launch_id>")

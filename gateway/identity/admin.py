@@ -4,47 +4,34 @@ API's Idempotency-Key and the change commit together; each change is audited wit
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.api.cursor import Cursor, Page
 from gateway.identity import errors
 from gateway.identity.links import REHOME_ADMIN, Links, Refusal
 from gateway.identity.rules import MatchRules, parse_changes
+from gateway.store.models.base import iso
 from gateway.store.models.identity import IdentityConflictRow, IdentityMatchRow
 from gateway.store.models.lti import LtiDeploymentRow, LtiIdentityRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.identity import IdentityConflictRepository, IdentityMatchRepository
 from gateway.store.repositories.identity_people import IdentityPeopleRepository
 
-Page = tuple[list[dict[str, Any]], str | None]
 UNMATCHED_STATUSES = ("unmatched", "conflict", "unlinked")
 CONFLICT_STATUSES = ("open", "resolved")
 
 
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([last_id]).encode()).decode().rstrip("=")
+CONFLICTS = Cursor("identity.conflicts")
+UNMATCHED = Cursor("identity.unmatched")
+DEPLOYMENTS = Cursor("identity.deployments")
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as e:
-        raise errors.IdentityCursorInvalid() from e
-    if not isinstance(key, list) or len(key) != 1 or not isinstance(key[0], str):
-        raise errors.IdentityCursorInvalid()
-    return key[0]
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _after(cursor: Cursor, token: str | None) -> str | None:
+    key = cursor.decode(token)
+    return None if key is None else str(key[0])
 
 
 def match_view(row: IdentityMatchRow | None) -> dict[str, Any] | None:
@@ -53,8 +40,8 @@ def match_view(row: IdentityMatchRow | None) -> dict[str, Any] | None:
     return {
         "status": row.status, "method": row.method, "clever_user_id": row.clever_user_id,
         "district_id": row.district_id, "deployment": row.deployment_ref,
-        "blocked_clever_user_id": row.blocked_clever_user_id, "matched_at": _iso(row.matched_at),
-        "updated_at": _iso(row.updated_at),
+        "blocked_clever_user_id": row.blocked_clever_user_id, "matched_at": iso(row.matched_at),
+        "updated_at": iso(row.updated_at),
     }
 
 
@@ -64,8 +51,8 @@ def conflict_view(row: IdentityConflictRow, user_id: str | None) -> dict[str, An
         "user_id": user_id, "registration": row.registration_id, "district_id": row.district_id,
         "method": row.method, "clever_user_ids": list(row.clever_user_ids), "reason": row.details.get("reason"),
         "details": {k: v for k, v in row.details.items() if k != "reason"}, "count": row.count,
-        "created_at": _iso(row.created_at), "last_seen_at": _iso(row.last_seen_at),
-        "resolved_at": _iso(row.resolved_at), "resolved_by": row.resolved_by, "resolution": row.resolution,
+        "created_at": iso(row.created_at), "last_seen_at": iso(row.last_seen_at),
+        "resolved_at": iso(row.resolved_at), "resolved_by": row.resolved_by, "resolution": row.resolution,
     }
 
 
@@ -99,12 +86,12 @@ class IdentityAdmin:
             "user_id": user.id,
             "clever_user_id": user.clever_user_id,
             "clever_district_id": people.roster_district_of(user.clever_user_id) if user.clever_user_id else None,
-            "created_at": _iso(user.created_at),
+            "created_at": iso(user.created_at),
             "lti_identities": [
                 {
                     "id": i.id, "registration": i.registration_id,
                     "issuer": registrations[i.registration_id].issuer if i.registration_id in registrations else None,
-                    "sub": i.sub, "created_at": _iso(i.created_at), "last_launch_at": _iso(i.last_launch_at),
+                    "sub": i.sub, "created_at": iso(i.created_at), "last_launch_at": iso(i.last_launch_at),
                     "match": match_view(matches.get(i.id)),
                 }
                 for i in identities
@@ -119,27 +106,27 @@ class IdentityAdmin:
         return identity.user_id if identity is not None else ref
 
     def conflicts(self, s: Session, status: str | None, cursor: str | None, limit: int) -> Page:
-        rows = IdentityConflictRepository(s).page(status, after=decode_cursor(cursor), limit=limit + 1)
+        rows = IdentityConflictRepository(s).page(status, after=_after(CONFLICTS, cursor), limit=limit + 1)
         owners = IdentityPeopleRepository(s).owners([r.lti_identity_id for r in rows[:limit]])
         views = [conflict_view(r, owners.get(r.lti_identity_id)) for r in rows[:limit]]
-        return views, encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        return Page(views, CONFLICTS.encode(rows[limit - 1].id) if len(rows) > limit else None)
 
     def unmatched(self, s: Session, statuses: Sequence[str], *, district_id: str | None,
                   registration_id: str | None, cursor: str | None, limit: int) -> Page:
         pairs = IdentityMatchRepository(s).page(statuses, district_id=district_id, registration_id=registration_id,
-                                                after=decode_cursor(cursor), limit=limit + 1)
+                                                after=_after(UNMATCHED, cursor), limit=limit + 1)
         views = [
             {"lti_identity_id": i.id, "user_id": i.user_id, "registration": i.registration_id, "sub": i.sub,
              "status": m.status, "district_id": m.district_id, "deployment": m.deployment_ref,
-             "updated_at": _iso(m.updated_at), "last_launch_at": _iso(i.last_launch_at)}
+             "updated_at": iso(m.updated_at), "last_launch_at": iso(i.last_launch_at)}
             for m, i in pairs[:limit]
         ]
-        return views, encode_cursor(pairs[limit - 1][1].id) if len(pairs) > limit else None
+        return Page(views, UNMATCHED.encode(pairs[limit - 1][1].id) if len(pairs) > limit else None)
 
     def deployments(self, s: Session, cursor: str | None, limit: int) -> Page:
-        rows = IdentityPeopleRepository(s).deployments(after=decode_cursor(cursor), limit=limit + 1)
+        rows = IdentityPeopleRepository(s).deployments(after=_after(DEPLOYMENTS, cursor), limit=limit + 1)
         views = [deployment_view(r) for r in rows[:limit]]
-        return views, encode_cursor(views[-1]["id"]) if len(rows) > limit else None
+        return Page(views, DEPLOYMENTS.encode(views[-1]["id"]) if len(rows) > limit else None)
 
     # -- change -----------------------------------------------------------------------------------------------
 

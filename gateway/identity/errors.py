@@ -101,10 +101,3 @@ class IdentityReasonRequired(IdentityError):
     status = 400
     title = "Say why"
     default_hint = "Every link, unlink and decision is audited with its reason: send `reason` (1 to 500 characters)."
-
-
-class IdentityCursorInvalid(IdentityError):
-    code = "IDENTITY_CURSOR_INVALID"
-    status = 400
-    title = "The cursor is not valid"
-    default_hint = "Send the `next_cursor` of the previous page unchanged, or no cursor for the first page."

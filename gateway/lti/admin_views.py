@@ -7,53 +7,22 @@ Writes take ``Idempotency-Key`` and run in the request's unit of work, with thei
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, request
 
-from gateway.api.auth import current_api_key, require_scope
+from gateway.api.auth import require_scope
 from gateway.api.idempotency import idempotent, unit_of_work
-from gateway.errors import BadRequest, ValidationFailed
+from gateway.api.params import actor, cursor, json_object, limit
+from gateway.api.responses import page_response
+from gateway.errors import ValidationFailed
 from gateway.lti import management
 from gateway.lti.service import LtiServices
 from gateway.web import core, json_response, services
 
 bp = Blueprint("lti_admin", __name__, url_prefix="/api/v1/admin/lti")
 
-MAX_PAGE = 500
-
-
-def _actor() -> str:
-    return f"api_key:{current_api_key().id}"
-
 
 def _https() -> bool:
     return core().settings.is_production
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("Send a JSON object.")
-    return body
-
-
-def _limit() -> int:
-    raw = request.args.get("limit")
-    if raw is None:
-        return 100
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed(extra={"errors": [{"field": "limit", "message": f"must be 1 to {MAX_PAGE}"}]})
-    return int(raw)
-
-
-def _page(page: management.Page) -> Response:
-    headers: dict[str, str] = {}
-    if page.next_cursor:
-        query = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": page.next_cursor}
-        headers["Link"] = f'<{request.base_url}?{urlencode(query)}>; rel="next"'
-    return json_response({"data": page.data, "next_cursor": page.next_cursor}, headers=headers)
 
 
 # -- registrations --------------------------------------------------------------------------------------
@@ -62,20 +31,19 @@ def _page(page: management.Page) -> Response:
 @bp.get("/registrations")
 @require_scope("admin")
 def list_registrations() -> Response:
+    page_limit = limit()
     with core().db.transaction() as s:
-        page = management.list_registrations(
-            s, status=request.args.get("status"), cursor=request.args.get("cursor"), limit=_limit()
-        )
-    return _page(page)
+        page = management.list_registrations(s, status=request.args.get("status"), cursor=cursor(), limit=page_limit)
+    return page_response(page)
 
 
 @bp.post("/registrations")
 @require_scope("admin")
 @idempotent
 def create_registration() -> Response:
-    body = _body()
+    body = json_object()
     with unit_of_work() as s:
-        document = management.create_registration(s, body, actor=_actor(), require_https=_https(),
+        document = management.create_registration(s, body, actor=actor(), require_https=_https(),
                                                    option_checks=services(LtiServices).option_checks)
     return json_response(document, 201, headers={"Location": f"{bp.url_prefix}/registrations/{document['id']}"})
 
@@ -91,9 +59,9 @@ def get_registration(registration_id: str) -> Response:
 @require_scope("admin")
 @idempotent
 def update_registration(registration_id: str) -> Response:
-    body = _body()
+    body = json_object()
     with unit_of_work() as s:
-        document = management.update_registration(s, registration_id, body, actor=_actor(), require_https=_https(),
+        document = management.update_registration(s, registration_id, body, actor=actor(), require_https=_https(),
                                                    option_checks=services(LtiServices).option_checks)
     return json_response(document)
 
@@ -103,7 +71,7 @@ def update_registration(registration_id: str) -> Response:
 @idempotent
 def disable_registration(registration_id: str) -> Response:
     with unit_of_work() as s:
-        return json_response(management.set_registration_status(s, registration_id, "disabled", actor=_actor()))
+        return json_response(management.set_registration_status(s, registration_id, "disabled", actor=actor()))
 
 
 @bp.post("/registrations/<registration_id>/enable")
@@ -111,21 +79,21 @@ def disable_registration(registration_id: str) -> Response:
 @idempotent
 def enable_registration(registration_id: str) -> Response:
     with unit_of_work() as s:
-        return json_response(management.set_registration_status(s, registration_id, "active", actor=_actor()))
+        return json_response(management.set_registration_status(s, registration_id, "active", actor=actor()))
 
 
 @bp.post("/registrations/<registration_id>/deployments")
 @require_scope("admin")
 @idempotent
 def add_deployment(registration_id: str) -> Response:
-    body = _body()
+    body = json_object()
     unknown = sorted(set(body) - {"deployment_id", "name"})
     if unknown:
         problems = [{"field": f, "message": "is not a deployment field"} for f in unknown]
         raise ValidationFailed(extra={"errors": problems})
     with unit_of_work() as s:
         document = management.add_deployment(
-            s, registration_id, body.get("deployment_id"), name=body.get("name"), actor=_actor()
+            s, registration_id, body.get("deployment_id"), name=body.get("name"), actor=actor()
         )
     return json_response(document, 201)
 
@@ -136,12 +104,13 @@ def add_deployment(registration_id: str) -> Response:
 @bp.get("/deployments")
 @require_scope("admin")
 def list_deployments() -> Response:
+    page_limit = limit()
     with core().db.transaction() as s:
         page = management.list_deployments(
             s, registration_id=request.args.get("registration_id"), status=request.args.get("status"),
-            cursor=request.args.get("cursor"), limit=_limit(),
+            cursor=cursor(), limit=page_limit,
         )
-    return _page(page)
+    return page_response(page)
 
 
 @bp.post("/deployments/<deployment_ref>/approve")
@@ -149,7 +118,7 @@ def list_deployments() -> Response:
 @idempotent
 def approve_deployment(deployment_ref: str) -> Response:
     with unit_of_work() as s:
-        return json_response(management.set_deployment_status(s, deployment_ref, "active", actor=_actor()))
+        return json_response(management.set_deployment_status(s, deployment_ref, "active", actor=actor()))
 
 
 @bp.post("/deployments/<deployment_ref>/disable")
@@ -157,4 +126,4 @@ def approve_deployment(deployment_ref: str) -> Response:
 @idempotent
 def disable_deployment(deployment_ref: str) -> Response:
     with unit_of_work() as s:
-        return json_response(management.set_deployment_status(s, deployment_ref, "disabled", actor=_actor()))
+        return json_response(management.set_deployment_status(s, deployment_ref, "disabled", actor=actor()))

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from gateway.api.cursor import Cursor, Page
 from gateway.errors import ValidationFailed
 from gateway.lti import errors
 from gateway.lti.presets import ENDPOINTS, PRESETS, PresetError, apply_preset
@@ -31,7 +31,7 @@ from gateway.lti.registrations import (
     add_deployment_in,
     add_registration_in,
 )
-from gateway.store.models.base import utcnow
+from gateway.store.models.base import iso, utcnow
 from gateway.store.models.lti import LtiDeploymentRow, LtiRegistrationRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
@@ -45,12 +45,8 @@ URL_FIELDS = ("auth_login_url", "auth_token_url", "jwks_url")
 UPDATABLE = ("name", "lms", "auth_login_url", "auth_token_url", "auth_audience", "jwks_url",
              "auto_activate_deployments", "options")
 CREATE_FIELDS = ("preset", "site_url", "issuer", "client_id", "deployment_ids", *UPDATABLE)
-
-
-@dataclass(frozen=True)
-class Page:
-    data: list[dict[str, Any]]
-    next_cursor: str | None
+REGISTRATIONS = Cursor("lti.registrations")
+DEPLOYMENTS = Cursor("lti.deployments")
 
 
 class _Problems:
@@ -170,10 +166,6 @@ def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool,
 # -- documents ------------------------------------------------------------------------------------------
 
 
-def _iso(row_time: Any) -> str:
-    return str(row_time.isoformat())
-
-
 def registration_document(row: LtiRegistrationRow, counts: Mapping[str, int]) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -190,8 +182,8 @@ def registration_document(row: LtiRegistrationRow, counts: Mapping[str, int]) ->
         "auto_activate_deployments": row.auto_activate_deployments,
         "options": dict(row.options or {}),
         "deployment_counts": {status: counts.get(status, 0) for status in DEPLOYMENT_STATUSES},
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
     }
 
 
@@ -203,8 +195,8 @@ def deployment_document(row: LtiDeploymentRow) -> dict[str, Any]:
         "name": row.name,
         "status": row.status,
         "clever_district_id": row.clever_district_id,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
     }
 
 
@@ -233,10 +225,11 @@ def list_registrations(session: Session, *, status: str | None = None, cursor: s
                        limit: int = 100) -> Page:
     if status is not None and status not in REGISTRATION_STATUSES:
         raise ValidationFailed(extra={"errors": [{"field": "status", "message": "must be active or disabled"}]})
-    rows = RegistrationRepository(session).page(status=status, after=cursor, limit=limit + 1)
+    key = REGISTRATIONS.decode(cursor)
+    rows = RegistrationRepository(session).page(status=status, after=key[0] if key else None, limit=limit + 1)
     counts = DeploymentRepository(session).status_counts([r.id for r in rows[:limit]])
     data = [registration_document(r, counts[r.id]) for r in rows[:limit]]
-    return Page(data, rows[limit - 1].id if len(rows) > limit else None)
+    return Page(data, REGISTRATIONS.encode(rows[limit - 1].id) if len(rows) > limit else None)
 
 
 def show_registration(session: Session, registration_id: str) -> dict[str, Any]:
@@ -324,9 +317,11 @@ def list_deployments(session: Session, *, registration_id: str | None = None, st
         )
     if registration_id is not None:
         _registration(session, registration_id)
-    rows = DeploymentRepository(session).page(registration_id=registration_id, status=status, after=cursor,
-                                              limit=limit + 1)
-    return Page([deployment_document(r) for r in rows[:limit]], rows[limit - 1].id if len(rows) > limit else None)
+    key = DEPLOYMENTS.decode(cursor)
+    rows = DeploymentRepository(session).page(registration_id=registration_id, status=status,
+                                              after=key[0] if key else None, limit=limit + 1)
+    next_cursor = DEPLOYMENTS.encode(rows[limit - 1].id) if len(rows) > limit else None
+    return Page([deployment_document(r) for r in rows[:limit]], next_cursor)
 
 
 def set_deployment_status(session: Session, deployment_ref: str, status: str, *, actor: str) -> dict[str, Any]:
@@ -379,6 +374,6 @@ def find_deployment_ref(session: Session, registration_id: str, deployment_id: s
 def history(session: Session, target: str, *, limit: int = 20) -> Sequence[dict[str, Any]]:
     """The audit entries about one registration or deployment, newest first (who changed what, when)."""
     return [
-        {"at": _iso(e.at), "actor": e.actor, "action": e.action, "details": dict(e.details or {})}
+        {"at": iso(e.at), "actor": e.actor, "action": e.action, "details": dict(e.details or {})}
         for e in AuditRepository(session).list(target=target, limit=limit)
     ]

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from gateway.app import render_error
+from gateway.api.responses import no_store
 from gateway.lti.dynamic_registration import registered_page
-from gateway.lti.errors import LtiError
 from gateway.lti.service import LtiServices
 from gateway.lti.tool_config import LOGO_SVG, canvas_configuration, tool_configuration
 from gateway.web import json_response, services
@@ -23,15 +22,8 @@ _CONFIG_CACHE = "public, max-age=300"
 @bp.get("/register")
 def register() -> Response:
     lti = services(LtiServices)
-    try:
-        result = lti.registration.register(
-            request.args.get("openid_configuration"), request.args.get("registration_token")
-        )
-    except LtiError as e:
-        return render_error(e)
-    response = Response(registered_page(result, lti.tool.name), mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    result = lti.registration.register(request.args.get("openid_configuration"), request.args.get("registration_token"))
+    return no_store(Response(registered_page(result, lti.tool.name), mimetype="text/html"))
 
 
 @bp.get("/canvas.json")

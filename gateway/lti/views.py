@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from gateway.api.auth import current_api_key, require_scope
-from gateway.app import render_error
-from gateway.errors import BadRequest
+from gateway.api.params import json_object
+from gateway.api.problems import render_error
+from gateway.api.responses import no_store
 from gateway.lti.errors import LtiError
 from gateway.lti.login import LoginRequest
 from gateway.lti.pages import launch_check_page, login_storage_page, new_window_html
@@ -17,6 +18,8 @@ from gateway.web import json_response, services
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 api_bp = Blueprint("lti_api", __name__, url_prefix="/api/v1/launches")
+# Login and launch pages carry a state and an id_token for one browser.
+bp.after_request(no_store)
 
 COOKIE_PATH = "/lti/"
 
@@ -25,24 +28,24 @@ def _lti() -> LtiServices:
     return services(LtiServices)
 
 
+@bp.errorhandler(LtiError)
 def _refused(error: LtiError) -> Response:
+    """A refused login or launch is counted, and offers a new window where third-party cookies were the cause."""
     _lti().metrics.refusals.labels(code=error.code).inc()
     extra = new_window_html(error.retry_url) if error.new_window and error.retry_url else ""
     return render_error(error, extra)
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+@api_bp.errorhandler(LtiError)
+def _api_refused(error: LtiError) -> Response:
+    _lti().metrics.refusals.labels(code=error.code).inc()
+    return render_error(error)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     lti = _lti()
-    try:
-        started = lti.login.initiate(LoginRequest.from_params(request.values))
-    except LtiError as e:
-        return _refused(e)
+    started = lti.login.initiate(LoginRequest.from_params(request.values))
     if started.storage_target:
         page = login_storage_page(
             auth_url=started.auth_url,
@@ -65,7 +68,7 @@ def login() -> Response:
         samesite="None",
         partitioned=True,
     )
-    return _no_store(response)
+    return response
 
 
 def _same_origin() -> bool:
@@ -90,10 +93,7 @@ def launch() -> Response:
         cookie_names=frozenset(request.cookies.keys()),
     )
     lti = _lti()
-    try:
-        result = lti.launches.launch(post)
-    except LtiError as e:
-        return _refused(e)
+    result = lti.launches.launch(post)
     if isinstance(result, StorageCheck):
         page = launch_check_page(
             launch_url=lti.config.launch_url,
@@ -103,24 +103,16 @@ def launch() -> Response:
             platform_origin=result.platform_origin,
             key=STORAGE_KEY_PREFIX + result.state,
         )
-        return _no_store(Response(page, mimetype="text/html"))
+        return Response(page, mimetype="text/html")
     response = Response(status=303, headers={"Location": result.redirect_url})
     response.delete_cookie(
         cookie_name(str(post.state)), path=COOKIE_PATH, secure=True, httponly=True, samesite="None", partitioned=True
     )
-    return _no_store(response)
+    return response
 
 
 @api_bp.post("/<launch_id>/deep-link-response")
 @require_scope("launches")
 def deep_link_response(launch_id: str) -> Response:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("Send a JSON object with `content_items`.")
-    lti = _lti()
-    try:
-        answer = lti.deep_linking.respond(launch_id, current_api_key(), body)
-    except LtiError as e:
-        lti.metrics.refusals.labels(code=e.code).inc()
-        raise
+    answer = _lti().deep_linking.respond(launch_id, current_api_key(), json_object())
     return json_response(answer)

@@ -8,16 +8,18 @@ they queued (``GET /api/v1/deliveries/{id}`` follows it). Documented in ``openap
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
 from gateway.api.auth import current_api_key, require_scope
+from gateway.api.cursor import Page
 from gateway.api.idempotency import idempotent, unit_of_work
+from gateway.api.params import actor, cursor, flag, limit
+from gateway.api.responses import page_response
 from gateway.store.models.base import utcnow
 from gateway.web import json_response, services
 from gateway.writeback.service import WritebackService, WritebackServices
-from gateway.writeback.validation import invalid
 
 bp = Blueprint("writeback_api", __name__, url_prefix="/api/v1/contexts")
 
@@ -26,15 +28,13 @@ _ASSIGNMENT = "/<context_id>/assignments/<assignment_id>"
 
 
 def _service() -> WritebackService:
-    return services(WritebackServices).service
+    return WritebackService(services(WritebackServices).outbox)
 
 
 def _body() -> Any:
+    # Raw on purpose: the service's validation refuses a body that is not a JSON object with the toolkit's words,
+    # after it has found the context (a missing context is 404 whatever the body).
     return request.get_json(silent=True)
-
-
-def _actor() -> str:
-    return f"api_key:{current_api_key().id}"
 
 
 def _path(*parts: str) -> str:
@@ -51,20 +51,11 @@ def get_context(context_id: str) -> Response:
 @bp.get("/<context_id>/assignments")
 @require_scope("writeback")
 def list_assignments(context_id: str) -> Response:
-    raw_limit = request.args.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
-        raise invalid("limit", f"`limit` must be an integer from 1 to {MAX_PAGE}.")
-    include = request.args.get("include_deleted", "false").lower()
-    if include not in ("true", "false"):
-        raise invalid("include_deleted", "`include_deleted` must be true or false.")
+    page_limit, include_deleted = limit(50, MAX_PAGE), flag("include_deleted")
     with unit_of_work() as s:
-        documents, next_cursor = _service().list_assignments(
-            s, context_id, cursor=request.args.get("cursor"), limit=int(raw_limit), include_deleted=include == "true")
-    headers: dict[str, str] = {}
-    if next_cursor:
-        query = {k: v for k, v in request.args.items() if k != "cursor"} | {"cursor": next_cursor}
-        headers["Link"] = f'<{request.base_url}?{urlencode(query)}>; rel="next"'
-    return json_response({"data": documents, "next_cursor": next_cursor}, headers=headers)
+        page = Page(*_service().list_assignments(s, context_id, cursor=cursor(), limit=page_limit,
+                                                 include_deleted=include_deleted))
+    return page_response(page)
 
 
 @bp.post("/<context_id>/assignments")
@@ -73,7 +64,7 @@ def list_assignments(context_id: str) -> Response:
 def create_assignment(context_id: str) -> Response:
     key = current_api_key()
     with unit_of_work() as s:
-        made = _service().create_assignment(s, context_id, _body(), api_key_id=key.id, actor=_actor(), now=utcnow())
+        made = _service().create_assignment(s, context_id, _body(), api_key_id=key.id, actor=actor(), now=utcnow())
     location = _path(context_id, "assignments", made["assignment"]["id"])
     return json_response(made, 202, headers={"Location": location})
 
@@ -92,7 +83,7 @@ def update_assignment(context_id: str, assignment_id: str) -> Response:
     key = current_api_key()
     with unit_of_work() as s:
         made = _service().update_assignment(s, context_id, assignment_id, _body(), api_key_id=key.id,
-                                            actor=_actor(), now=utcnow())
+                                            actor=actor(), now=utcnow())
     return json_response(made, 202)
 
 
@@ -102,7 +93,7 @@ def update_assignment(context_id: str, assignment_id: str) -> Response:
 def delete_assignment(context_id: str, assignment_id: str) -> Response:
     key = current_api_key()
     with unit_of_work() as s:
-        made = _service().delete_assignment(s, context_id, assignment_id, api_key_id=key.id, actor=_actor(),
+        made = _service().delete_assignment(s, context_id, assignment_id, api_key_id=key.id, actor=actor(),
                                             now=utcnow())
     return json_response(made, 202)
 
@@ -123,6 +114,6 @@ def put_grade(context_id: str, assignment_id: str, user_id: str) -> Response:
 def put_grades(context_id: str, assignment_id: str) -> Response:
     key = current_api_key()
     with unit_of_work() as s:
-        made = _service().put_grades(s, context_id, assignment_id, _body(), api_key_id=key.id, actor=_actor(),
+        made = _service().put_grades(s, context_id, assignment_id, _body(), api_key_id=key.id, actor=actor(),
                                      now=utcnow())
     return json_response(made, 202)

@@ -17,10 +17,3 @@ class DeliveryNotReplayable(GatewayError):
     status = 409
     title = "Only failed or dead deliveries can be replayed"
     default_hint = "A queued or delivering row is still being worked on; a delivered one has arrived."
-
-
-class InvalidCursor(GatewayError):
-    code = "INVALID_CURSOR"
-    status = 400
-    title = "The cursor is not valid"
-    default_hint = "Pass `cursor` exactly as the previous page's `next_cursor` gave it, or omit it."

@@ -8,8 +8,6 @@ is personal data.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -19,14 +17,15 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
+from gateway.api.cursor import Cursor
 from gateway.crypto import Cipher
 from gateway.settings import Settings
 from gateway.store import Database
-from gateway.store.models.base import new_id, utcnow
+from gateway.store.models.base import iso, new_id, utcnow
 from gateway.store.models.writeback import QUEUED, REPLAYABLE, OutboxRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.outbox import OutboxRepository
-from gateway.writeback.errors import DeliveryNotFound, DeliveryNotReplayable, InvalidCursor
+from gateway.writeback.errors import DeliveryNotFound, DeliveryNotReplayable
 from gateway.writeback.metrics import WritebackMetrics
 from gateway.writeback.retry import RetryPolicy
 
@@ -65,25 +64,7 @@ def response_context(delivery_id: str) -> str:
     return f"outbox.response:{delivery_id}"
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"o1:{seq}".encode()).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, seq = raw.partition(":")
-        if prefix != "o1" or not seq.isdigit():
-            raise ValueError(raw)
-        return int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
-        raise InvalidCursor() from e
+DELIVERIES = Cursor("writeback.deliveries", (int,))  # (seq,)
 
 
 class Outbox:
@@ -168,12 +149,12 @@ class Outbox:
             "state": row.state,
             "attempts": row.attempts,
             "max_attempts": row.max_attempts,
-            "next_attempt_at": _iso(row.next_attempt_at) if row.state == QUEUED else None,
-            "event_at": _iso(row.event_at),
-            "created_at": _iso(row.created_at),
-            "updated_at": _iso(row.updated_at),
-            "last_attempt_at": _iso(row.last_attempt_at),
-            "delivered_at": _iso(row.delivered_at),
+            "next_attempt_at": iso(row.next_attempt_at) if row.state == QUEUED else None,
+            "event_at": iso(row.event_at),
+            "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at),
+            "last_attempt_at": iso(row.last_attempt_at),
+            "delivered_at": iso(row.delivered_at),
             "detail": row.detail,
             "remote": remote,
             "result": response.get("data"),
@@ -202,14 +183,15 @@ class Outbox:
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of deliveries, oldest first, and the cursor of the next page (None at the end)."""
-        after = decode_cursor(cursor)
+        key = DELIVERIES.decode(cursor)
+        after = int(key[0]) if key is not None else 0
         with self._db.transaction() as s:
             rows = OutboxRepository(s).page(
                 api_key_id=scope, states=[state] if state else [], backend=backend, kind=kind,
                 after_seq=after, limit=limit + 1,
             )
             documents = [self.document(row) for row in rows[:limit]]
-            next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
+            next_cursor = DELIVERIES.encode(rows[limit - 1].seq) if len(rows) > limit else None
         return documents, next_cursor
 
     # -- replay --------------------------------------------------------------------------------------

@@ -11,8 +11,6 @@ before its assignment exists remotely is retried until it does (see :mod:`gatewa
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +18,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.api.cursor import Cursor
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.store import Database
-from gateway.store.models.base import new_id
+from gateway.store.models.base import iso, new_id
 from gateway.store.models.writeback_assignments import FAILED, WritebackAssignmentRow
 from gateway.store.repositories.assignments import AssignmentRepository
 from gateway.store.repositories.assignments_contexts import WritebackLookup
@@ -31,7 +30,6 @@ from gateway.writeback import ags, clever_lms, validation
 from gateway.writeback import assignment_state as st
 from gateway.writeback.backends import DeliveryBackend
 from gateway.writeback.contexts import AGS, ResolvedContext, resolve
-from gateway.writeback.errors import InvalidCursor
 from gateway.writeback.outbox import Enqueued, Outbox, OutboxItem
 from gateway.writeback.people import People, Person
 from gateway.writeback.refusals import (
@@ -48,10 +46,6 @@ _NO_SCOPE = {"code": "AGS_LINEITEM_SCOPE_MISSING",
              "message": "The platform granted no line-item scope (`lineitem`), so the gateway cannot make line items."}
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat() if value is not None else None
-
-
 def assignment_document(row: WritebackAssignmentRow) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -60,15 +54,15 @@ def assignment_document(row: WritebackAssignmentRow) -> dict[str, Any]:
         "title": row.title,
         "description": row.description,
         "points_possible": row.points_possible,
-        "due_date": _iso(row.due_at),
+        "due_date": iso(row.due_at),
         "resource_link_id": row.resource_link_ref,
         "tag": row.tag,
         "backend": row.backend,
         "remote": {"state": row.remote_state, "id": row.remote_id, "detail": dict(row.remote_detail or {})},
         "last_delivery_id": row.last_delivery_id,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
-        "deleted_at": _iso(row.deleted_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "deleted_at": iso(row.deleted_at),
     }
 
 
@@ -83,22 +77,7 @@ def _refusal(error: GatewayError) -> dict[str, Any]:
     return body
 
 
-def encode_cursor(row: WritebackAssignmentRow) -> str:
-    raw = f"a1|{_iso(row.created_at)}|{row.id}"
-    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str | None) -> tuple[dt.datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, created, last_id = raw.split("|")
-        if prefix != "a1" or not last_id:
-            raise ValueError(raw)
-        return dt.datetime.fromisoformat(created), last_id
-    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
-        raise InvalidCursor() from e
+ASSIGNMENTS = Cursor("writeback.assignments", (dt.datetime, str))  # (created_at, id)
 
 
 class BatchRejected(ValidationFailed):
@@ -131,7 +110,7 @@ class WritebackService:
     def _live(self, s: Session, context: ResolvedContext, ref: str) -> WritebackAssignmentRow:
         row = self._assignment(s, context, ref)
         if row.deleted_at is not None:
-            raise AssignmentDeleted(f"Assignment {row.id} was deleted at {_iso(row.deleted_at)}.")
+            raise AssignmentDeleted(f"Assignment {row.id} was deleted at {iso(row.deleted_at)}.")
         return row
 
     def _payload(self, s: Session, context: ResolvedContext, row: WritebackAssignmentRow) -> dict[str, Any]:
@@ -210,9 +189,9 @@ class WritebackService:
     def list_assignments(self, s: Session, context_id: str, *, cursor: str | None, limit: int,
                          include_deleted: bool) -> tuple[list[dict[str, Any]], str | None]:
         context = resolve(s, context_id)
-        rows = AssignmentRepository(s).page(context.id, after=decode_cursor(cursor), limit=limit + 1,
+        rows = AssignmentRepository(s).page(context.id, after=ASSIGNMENTS.decode(cursor), limit=limit + 1,
                                             include_deleted=include_deleted)
-        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        next_cursor = ASSIGNMENTS.encode(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
         return [assignment_document(r) for r in rows[:limit]], next_cursor
 
     def update_assignment(self, s: Session, context_id: str, ref: str, body: Any, *, api_key_id: str | None,
@@ -289,7 +268,7 @@ class WritebackService:
         made = self._outbox.enqueue(s, item)
         return {
             "assignment_id": row.id, "user_id": user_ref, "delivery": _delivery(made, st.GRADE),
-            "event_at": _iso(item.event_at),
+            "event_at": iso(item.event_at),
             "warnings": [*person.warnings, *self._assignment_warnings(row), *(n.document() for n in context.notes)],
         }
 
@@ -325,7 +304,7 @@ class WritebackService:
                                 extra={"items": outcomes, **field_errors("grades", "every item was refused")})
         made = self._outbox.enqueue_many(s, [item for _, item, _ in accepted])
         for (index, item, person), enqueued in zip(accepted, made, strict=True):
-            outcomes[index].update(status="accepted", delivery_id=enqueued.id, event_at=_iso(item.event_at),
+            outcomes[index].update(status="accepted", delivery_id=enqueued.id, event_at=iso(item.event_at),
                                    warnings=list(person.warnings))
         AuditRepository(s).record(actor, "grades.batch", f"assignment:{row.id}", accepted=len(accepted),
                                   rejected=len(outcomes) - len(accepted))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.engine import Dialect
@@ -47,6 +47,25 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@overload
+def iso(value: dt.datetime, *, millis_z: bool = False) -> str: ...
+@overload
+def iso(value: None, *, millis_z: bool = False) -> None: ...
+@overload
+def iso(value: dt.datetime | None, *, millis_z: bool = False) -> str | None: ...
+def iso(value: dt.datetime | None, *, millis_z: bool = False) -> str | None:
+    """ISO 8601 in UTC, as every document and cursor shows times; ``None`` stays ``None``.
+
+    ``millis_z`` gives the form Clever's LMS Connect expects (``2024-05-01T12:00:00.000Z``).
+    """
+    if value is None:
+        return None
+    utc = value.astimezone(dt.UTC)
+    if millis_z:
+        return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc.isoformat()
 
 
 def new_id(prefix: str) -> str:
