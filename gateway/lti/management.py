@@ -115,7 +115,7 @@ def _check_common(problems: _Problems, fields: Mapping[str, Any], *, require_htt
 
 
 def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool,
-                             option_checks: OptionChecks) -> dict[str, Any]:
+                             option_checks: OptionChecks | None = None) -> dict[str, Any]:
     """What to store for a new registration: the preset's endpoints under the explicit values, checked."""
     problems = _Problems()
     for unknown in sorted(set(fields) - set(CREATE_FIELDS)):
@@ -149,7 +149,7 @@ def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool,
         _check_url(problems, "issuer", values["issuer"], require_https=require_https)
     _check_common(problems, values, require_https=require_https)
     if "options" in values:
-        _check_options(problems, values["options"], option_checks, patch=False)
+        _check_options(problems, values["options"], option_checks or {}, patch=False)
     deployment_ids = values.get("deployment_ids", [])
     if not isinstance(deployment_ids, list | tuple) or len(deployment_ids) > MAX_DEPLOYMENTS_AT_ONCE or not all(
         isinstance(d, str) and 0 < len(d) <= MAX_ID for d in deployment_ids

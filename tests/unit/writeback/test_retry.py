@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from gateway.bootstrap import bootstrap
 from gateway.crypto import Cipher
 from gateway.settings import SettingsError, load_settings
 from gateway.store import Database
@@ -60,8 +61,7 @@ def test_bad_writeback_settings_stop_start_up_naming_the_variable(
 ) -> None:
     settings = load_settings(environ={}, database_url=f"sqlite:///{tmp_path}/x.db", **overrides)
     with pytest.raises(SettingsError) as refused:
-        build_outbox(Database(settings.database_url), Cipher.from_spec(TEST_ENCRYPTION_KEYS), settings,
-                     CollectorRegistry())
+        bootstrap(settings)
     assert refused.value.setting == setting
 
 
