@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint typecheck unit setup bench clean
+.PHONY: run test lint typecheck contracts unit setup bench clean
 
 run:  ## set up, migrate SQLite under var/, make dev keys, serve on http://127.0.0.1:8000
 	@scripts/setup.sh
@@ -13,6 +13,7 @@ test: ## set up (system packages included), lint, type-check, run every test
 	@scripts/setup.sh --test
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint:
@@ -20,6 +21,9 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+
+contracts:  ## import cycles, layers, protected modules (pyproject [tool.importlinter])
+	$(BIN)/lint-imports
 
 unit:
 	$(BIN)/pytest -q tests/unit

@@ -17,16 +17,21 @@ from typing import TypeVar
 
 from gateway.api.feature import ApiFeature
 from gateway.api.keys import ApiKeyService
-from gateway.clever import CleverFeature, CleverServices
+from gateway.clever import CleverServices
+from gateway.clever.feature import CleverFeature
 from gateway.core import Core
 from gateway.crypto import Cipher
 from gateway.feature import Feature
-from gateway.handoff import HandoffFeature, HandoffService
-from gateway.health import HealthFeature
+from gateway.handoff import HandoffService
+from gateway.handoff.feature import HandoffFeature
+from gateway.health.feature import HealthFeature
 from gateway.http import HttpClient
-from gateway.identity import LINK_ORIGIN, IdentityFeature, IdentityServices
-from gateway.keys import KeyRing, KeysFeature
-from gateway.lti import LtiFeature, LtiServices
+from gateway.identity import IdentityServices
+from gateway.identity.feature import LINK_ORIGIN, IdentityFeature
+from gateway.keys import KeyRing
+from gateway.keys.feature import KeysFeature
+from gateway.lti import LtiServices
+from gateway.lti.feature import LtiFeature
 from gateway.ops.metrics import Metrics
 from gateway.runtime import (
     PeriodicJob,
@@ -39,8 +44,9 @@ from gateway.runtime import (
 )
 from gateway.settings import Settings
 from gateway.store import Database
-from gateway.writeback import WritebackFeature, WritebackServices
+from gateway.writeback import WritebackServices
 from gateway.writeback.backends import DeliveryBackend
+from gateway.writeback.feature import WritebackFeature
 from gateway.writeback.outbox import Outbox
 
 F = TypeVar("F")

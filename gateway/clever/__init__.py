@@ -15,7 +15,8 @@ What it implements, and where the facts come from:
 Protocol cores (``client``, ``transport``, ``oauth``, ``profile``, ``roster``) take plain values; ``views`` and
 ``api`` are the thin Flask edges.
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 from gateway.clever.client import CleverClient
 from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverApiError, CleverNotFound
-from gateway.clever.feature import CleverFeature
 from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
 from gateway.clever.login import BINDING_COOKIE, CleverLogin, Handback, LoginStart
 from gateway.clever.privacy import LookupDigest, sha256_hex
@@ -38,7 +38,6 @@ __all__ = [
     "CleverApiError",
     "CleverClient",
     "CleverConfig",
-    "CleverFeature",
     "CleverLogin",
     "CleverNotFound",
     "CleverServices",

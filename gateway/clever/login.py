@@ -42,7 +42,7 @@ from gateway.clever.profile import check_same_user, integration_of, launch_recor
 from gateway.clever.types import CleverUser, Me
 from gateway.crypto import Cipher
 from gateway.errors import GatewayError
-from gateway.handoff.service import HandoffService
+from gateway.handoff import HandoffService
 from gateway.ops.logs import log_event
 from gateway.store import Database
 from gateway.store.models.base import utcnow

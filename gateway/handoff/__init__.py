@@ -7,12 +7,12 @@ bound to one launch, stored only as a hash, and (optionally) bound to one API ke
 Pattern: an OAuth authorization code with a back-channel exchange
 (``shared/reference/vendor-api-anchors.md`` §11.1), not a bearer token in a URL.
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
 
-from gateway.handoff.feature import HandoffFeature
 from gateway.handoff.service import Handoff, HandoffService
 
-__all__ = ["Handoff", "HandoffFeature", "HandoffService"]
+__all__ = ["Handoff", "HandoffService"]

@@ -1,11 +1,11 @@
 """Health and metrics routes: ``/healthz`` (the process is up), ``/readyz`` (ready to serve), ``/metrics``.
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
 
-from gateway.health.feature import HealthFeature
 from gateway.health.service import HealthServices
 
-__all__ = ["HealthFeature", "HealthServices"]
+__all__ = ["HealthServices"]

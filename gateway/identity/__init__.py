@@ -15,12 +15,12 @@ Module map: ``rules`` (per-registration options), ``resolver`` (the strategies; 
 unlink and conflicts over the store), ``launches`` (the hook in the LTI launch transaction), ``clever_link``
 (link by logging in with Clever), ``admin`` (what the API and CLI do), ``views``/``api``/``cli`` (thin).
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
 
-from gateway.identity.feature import LINK_ORIGIN, IdentityFeature
 from gateway.identity.service import IdentityServices
 
-__all__ = ["LINK_ORIGIN", "IdentityFeature", "IdentityServices"]
+__all__ = ["IdentityServices"]

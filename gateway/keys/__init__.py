@@ -5,18 +5,17 @@ RS256. Private keys are PEM files under ``GATEWAY_KEYS_DIR`` (``<kid>.pem``; dev
 keys are ``<kid>.dev.pem``) or one PEM from ``GATEWAY_SIGNING_KEY_PEM``; their
 status (``next``, ``active``, ``retired``) lives in the ``tool_keys`` table.
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
 
-from gateway.keys.feature import KeysFeature
 from gateway.keys.ring import KeyRing, NoSigningKey, RotationInProgress, operator_actor, thumbprint_kid
 from gateway.keys.service import KeysServices
 
 __all__ = [
     "KeyRing",
-    "KeysFeature",
     "KeysServices",
     "NoSigningKey",
     "RotationInProgress",

@@ -13,13 +13,13 @@ hand-off, with the launch steps other features give), ``record`` (the vendor-fac
 ``deep_linking``, ``pages``, ``metrics``, ``service`` (the services container), ``feature`` (how the
 composition root builds and plugs it in), ``views`` (thin Flask), ``cli``.
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
 
 from gateway.lti import claims
-from gateway.lti.feature import LtiFeature
 from gateway.lti.launch import LaunchInProgress, LaunchStep
 from gateway.lti.people import LaunchUser
 from gateway.lti.registrations import Deployment
@@ -32,7 +32,6 @@ __all__ = [
     "LaunchInProgress",
     "LaunchStep",
     "LaunchUser",
-    "LtiFeature",
     "LtiServices",
     "VerifiedLaunch",
     "claims",

@@ -19,8 +19,8 @@ from pylti1p3.registration import Registration as PyltiRegistration
 
 from gateway.api.keys import ApiKey
 from gateway.errors import ValidationFailed
-from gateway.handoff.service import HandoffService
-from gateway.keys.ring import KeyRing
+from gateway.handoff import HandoffService
+from gateway.keys import KeyRing
 from gateway.lti import claims as c
 from gateway.lti import errors
 from gateway.lti.config import LtiConfig

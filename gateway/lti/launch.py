@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.handoff.service import Handoff, HandoffService
+from gateway.handoff import Handoff, HandoffService
 from gateway.lti import claims as c
 from gateway.lti import errors
 from gateway.lti.courses import upsert_context, upsert_resource_link

@@ -11,12 +11,12 @@ Clever's ``X-RateLimit-Reset`` with exponential backoff and full jitter
 (:mod:`gateway.writeback.classify`); a row out of attempts is ``dead`` until an
 operator replays it (``/api/v1/deliveries``).
 
-Public surface: what other packages may import is listed in ``__all__``.
+Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
+root only).
 """
 
 from __future__ import annotations
 
-from gateway.writeback.feature import WritebackFeature
 from gateway.writeback.service import WritebackServices
 
-__all__ = ["WritebackFeature", "WritebackServices"]
+__all__ = ["WritebackServices"]

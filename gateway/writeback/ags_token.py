@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import requests
 
 from gateway.http import HttpClient, OutboundError
-from gateway.keys.ring import KeyRing, NoSigningKey
+from gateway.keys import KeyRing, NoSigningKey
 from gateway.writeback.backends import DeliveryResult
 from gateway.writeback.classify import classify_outbound_error, classify_response
 

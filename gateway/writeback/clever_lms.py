@@ -25,12 +25,17 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from gateway.clever.client import CleverClient
-from gateway.clever.config import CleverConfig
-from gateway.clever.errors import CleverApiError, CleverNotFound
-from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
-from gateway.clever.ratelimit import RateLimiter
-from gateway.clever.transport import CleverTransport, RetryPolicy
+from gateway.clever import (
+    AssignmentDraft,
+    CleverApiError,
+    CleverClient,
+    CleverConfig,
+    CleverNotFound,
+    CleverTransport,
+    RateLimiter,
+    RetryPolicy,
+    SubmissionUpdate,
+)
 from gateway.http import HttpClient
 from gateway.settings import Settings
 from gateway.store import Database

@@ -1,0 +1,62 @@
+"""The shape of the package: features talk to each other only through their public surface.
+
+``lint-imports`` (pyproject ``[tool.importlinter]``, run by the test command) checks cycles, layers, who may
+import ``feature.py`` and that protocol cores know nothing of Flask. This checks what import-linter has no
+contract for: an import from one feature into another names the other package or a name in its ``__all__``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import grimp
+import pytest
+
+# gateway.api is the toolkit every feature uses (auth, params, paging), not a feature with a surface.
+FEATURES = ("clever", "handoff", "health", "identity", "keys", "lti", "writeback")
+
+
+def _feature_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "gateway" and parts[1] in FEATURES else None
+
+
+def _public(feature: str) -> set[str]:
+    package = importlib.import_module(f"gateway.{feature}")
+    return {f"gateway.{feature}"} | {f"gateway.{feature}.{name}" for name in getattr(package, "__all__", ())}
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("gateway")
+
+
+def cross_feature_imports(graph: grimp.ImportGraph) -> list[tuple[str, str]]:
+    found = []
+    for importer in sorted(graph.modules):
+        source = _feature_of(importer)
+        if source is None:
+            continue
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            target = _feature_of(imported)
+            if target is not None and target != source:
+                found.append((importer, imported))
+    return found
+
+
+def test_features_import_each_other_only_through_their_public_surface(graph: grimp.ImportGraph) -> None:
+    private = [(importer, imported) for importer, imported in cross_feature_imports(graph)
+               if imported not in _public(imported.split(".")[1])]
+    assert private == [], "import the other feature's package (names in its __all__), not its modules"
+
+
+def test_the_check_sees_cross_feature_imports(graph: grimp.ImportGraph) -> None:
+    # The rule above is only worth something if the graph holds such imports: identity uses LTI's launch types.
+    assert ("gateway.identity.launches", "gateway.lti") in cross_feature_imports(graph)
+
+
+def test_every_public_name_exists() -> None:
+    for feature in FEATURES:
+        package = importlib.import_module(f"gateway.{feature}")
+        for name in getattr(package, "__all__", ()):
+            assert hasattr(package, name), f"gateway.{feature}.__all__ names {name}, which it does not define"
