@@ -78,10 +78,6 @@ class Cipher:
     def from_spec(cls, spec: str) -> Cipher:
         return cls(parse_keys(spec))
 
-    @property
-    def primary_kid(self) -> str:
-        return self._primary.kid
-
     def encrypt(self, plaintext: str, context: str = "") -> str:
         nonce = os.urandom(12)
         sealed = self._by_kid[self._primary.kid].encrypt(nonce, plaintext.encode("utf-8"), context.encode())

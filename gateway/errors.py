@@ -53,15 +53,6 @@ class GatewayError(Exception):
         return body
 
 
-def error_class(code: str, status: int, title: str, hint: str | None = None) -> type[GatewayError]:
-    """Make a named error class; used by feature packages to declare their codes as data."""
-    attrs: dict[str, Any] = {"code": code, "status": status, "title": title}
-    if hint:
-        attrs["default_hint"] = hint
-    name = "".join(part.capitalize() for part in code.split("_"))
-    return type(name, (GatewayError,), attrs)
-
-
 class BadRequest(GatewayError):
     code = "BAD_REQUEST"
     status = 400
@@ -122,13 +113,6 @@ class PayloadTooLarge(GatewayError):
     status = 413
     title = "The request body is too large"
     default_hint = "Send a smaller body; see the limits in the API reference."
-
-
-class NotReady(GatewayError):
-    code = "NOT_READY"
-    status = 503
-    title = "The gateway is not ready"
-    default_hint = "Wait for the database and keys to become available; see /readyz."
 
 
 class InternalError(GatewayError):

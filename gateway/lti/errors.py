@@ -237,11 +237,6 @@ DrHostNotAllowed = _declare(
     "LTI_DR_HOST_NOT_ALLOWED", 403, "This LMS may not register itself with the gateway",
     "The gateway accepts dynamic registration only from the hosts in GATEWAY_LTI_DYNAMIC_REGISTRATION_HOSTS; "
     "ask the tool's operator to add this LMS.")
-# No longer raised (replaced by LTI_DR_PLATFORM_UNREACHABLE, which does not tell network outcomes apart); kept
-# so the code stays reserved.
-DrConfigUnavailable = _declare(
-    "LTI_DR_CONFIG_UNAVAILABLE", 502, "The gateway could not read the LMS's configuration",
-    f"{_DR_RETRY} in a minute; the LMS did not answer, or refused the registration token.")
 DrConfigInvalid = _declare(
     "LTI_DR_CONFIG_INVALID", 502, "The LMS's configuration is not a usable LTI platform configuration",
     "The LMS's OpenID configuration lacks a required member (the error names it); ask the LMS's support.")
