@@ -71,7 +71,7 @@ def test_unknown_and_malformed_codes(gateway: GatewayUnderTest) -> None:
     malformed = _redeem(api, gateway, "short")
     assert (malformed.status_code, malformed.json()["code"]) == (400, "HANDOFF_CODE_INVALID")
     no_body = api.post(f"{gateway.url}/api/v1/launches/redeem", data="nope", timeout=5)
-    assert (no_body.status_code, no_body.json()["code"]) == (400, "BAD_REQUEST")
+    assert (no_body.status_code, no_body.json()["code"]) == (422, "VALIDATION_FAILED")
 
 
 def test_other_key_cannot_read_a_redeemed_launch(gateway: GatewayUnderTest) -> None:

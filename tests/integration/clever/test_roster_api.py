@@ -83,8 +83,8 @@ def test_sections_and_their_users_page_with_a_cursor(clever_gateway: GatewayUnde
         ("/users/unknown", 404, "CLEVER_USER_NOT_FOUND"),
         ("/districts?cursor=%%%", 400, "INVALID_CURSOR"),
         ("/districts?cursor=WyJhIiwiYiJd", 400, "INVALID_CURSOR"),  # a cursor of the wrong shape
-        ("/districts?limit=0", 400, "BAD_REQUEST"),
-        ("/districts?limit=501", 400, "BAD_REQUEST"),
+        ("/districts?limit=0", 422, "VALIDATION_FAILED"),
+        ("/districts?limit=501", 422, "VALIDATION_FAILED"),
     ],
 )
 def test_refusals(clever_gateway: GatewayUnderTest, path: str, status: int, code: str) -> None:
@@ -99,8 +99,10 @@ def test_bad_role_and_flag(clever_gateway: GatewayUnderTest, clever: RunningClev
     connect_and_sync(clever_gateway)
     api = clever_gateway.api("roster")
     base = f"{clever_gateway.url}/api/v1/clever/sections/{seeded.section}/users"
-    assert api.get(base, params={"role": "principal"}, timeout=5).json()["code"] == "BAD_REQUEST"
-    assert api.get(base, params={"include_archived": "yes"}, timeout=5).json()["code"] == "BAD_REQUEST"
+    for params in ({"role": "principal"}, {"include_archived": "yes"}):
+        refused = api.get(base, params=params, timeout=5)
+        assert (refused.status_code, refused.json()["code"]) == (422, "VALIDATION_FAILED")
+        assert [e["field"] for e in refused.json()["errors"]] == list(params)
 
 
 def test_districts_page_with_a_cursor(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:

@@ -210,7 +210,7 @@ def test_trigger_needs_admin_and_a_known_district(clever_gateway: GatewayUnderTe
     unknown = clever_gateway.api("admin").post(f"{clever_gateway.url}/api/v1/clever/districts/nope/sync", timeout=5)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "CLEVER_DISTRICT_NOT_FOUND")
     bad = clever_gateway.api("admin").post(url, json={"full": "yes"}, timeout=5)
-    assert (bad.status_code, bad.json()["code"]) == (400, "BAD_REQUEST")
+    assert (bad.status_code, bad.json()["code"]) == (422, "VALIDATION_FAILED")
     queued = trigger(clever_gateway, seeded.district, full=True)
     assert queued["sync"]["status"] == "queued" and queued["sync"]["requested_at"]
 

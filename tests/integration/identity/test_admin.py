@@ -148,7 +148,7 @@ def test_unmatched_identities_page_and_filter(world: IdentityWorld) -> None:
     assert all(u["district_id"] == seeded.district for u in first["data"])
     other = world.admin().get(f"{world.url}{API}/unmatched", params={"district_id": "elsewhere"}, timeout=10)
     assert other.json()["data"] == []
-    for params, code in (({"status": "matched"}, "VALIDATION_FAILED"), ({"cursor": "!!"}, "IDENTITY_CURSOR_INVALID"),
+    for params, code in (({"status": "matched"}, "VALIDATION_FAILED"), ({"cursor": "!!"}, "INVALID_CURSOR"),
                          ({"limit": "0"}, "VALIDATION_FAILED")):
         response = world.admin().get(f"{world.url}{API}/unmatched", params=params, timeout=10)
         assert response.json()["code"] == code

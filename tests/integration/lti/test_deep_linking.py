@@ -115,7 +115,7 @@ def test_response_needs_a_deep_linking_launch_redeemed_by_this_key(world: LtiWor
     no_scope = world.gateway.api("roster").post(url, json={"content_items": []}, timeout=10)
     assert (no_scope.status_code, no_scope.json()["code"]) == (403, "INSUFFICIENT_SCOPE")
     not_json = api.post(url, data="items", timeout=10)
-    assert (not_json.status_code, not_json.json()["code"]) == (400, "BAD_REQUEST")
+    assert (not_json.status_code, not_json.json()["code"]) == (422, "VALIDATION_FAILED")
     resource = launch(world.browser(), world.platform.prepare())
     plain = api.post(f"{world.gateway.url}/api/v1/launches/redeem", json={"code": resource.code}, timeout=10).json()
     refused = api.post(f"{world.gateway.url}/api/v1/launches/{plain['id']}/deep-link-response",

@@ -112,7 +112,7 @@ def _problem(response: requests.Response, status: int, code: str) -> dict[str, A
         ("post", "/registrations", {"preset": "moodle", "client_id": "1"}, 422, "VALIDATION_FAILED", {"site_url"}),
         ("post", "/registrations", {"client_id": "1", "issuer": "https://x.edu"}, 422, "VALIDATION_FAILED",
          {"auth_login_url", "auth_token_url", "jwks_url"}),
-        ("post", "/registrations", [CANVAS], 400, "BAD_REQUEST", None),
+        ("post", "/registrations", [CANVAS], 422, "VALIDATION_FAILED", {"body"}),
         ("patch", "/registrations/{reg}", {"issuer": "https://other.edu"}, 422, "VALIDATION_FAILED", {"issuer"}),
         ("patch", "/registrations/{reg}", {"jwks_url": None, "lms": "sakai"}, 422, "VALIDATION_FAILED",
          {"jwks_url", "lms"}),
