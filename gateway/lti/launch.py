@@ -21,7 +21,7 @@ from gateway.lti.courses import upsert_context, upsert_resource_link
 from gateway.lti.metrics import LtiMetrics
 from gateway.lti.people import known_user_id, resolve_user
 from gateway.lti.record import build_record, deep_linking_settings
-from gateway.lti.registrations import Deployment, add_deployment_in
+from gateway.lti.registrations import Deployment, add_deployment
 from gateway.lti.state import LoginStates
 from gateway.lti.validator import LaunchPost, LaunchValidator, StorageCheck, VerifiedLaunch
 from gateway.ops.logs import log_event
@@ -77,21 +77,21 @@ class LaunchService:
     def _record_pending(self, launch: VerifiedLaunch) -> None:
         try:
             with self._db.transaction() as s:
-                add_deployment_in(s, launch.registration.id, launch.deployment_id, status="pending", actor=ACTOR)
+                add_deployment(s, launch.registration.id, launch.deployment_id, status="pending", actor=ACTOR)
         except IntegrityError:
             pass  # another launch recorded it a moment ago
 
     def _record(self, launch: VerifiedLaunch) -> Handoff:
         launch_id = new_id("lch")
         with self._db.transaction() as s:
-            if not self._states.consume_in(s, launch.state):
+            if not self._states.consume(s, launch.state):
                 raise errors.IdTokenReplayed("Another request used this login a moment ago.")
-            deployment: Deployment = launch.deployment or add_deployment_in(
+            deployment: Deployment = launch.deployment or add_deployment(
                 s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
             )
             user = resolve_user(s, launch.registration.id, launch.sub)
             # -- identity (issue 6): resolve the Clever identity in this transaction --
-            match = self.identity.resolve_in(s, launch, deployment, user) if self.identity else None
+            match = self.identity.resolve(s, launch, deployment, user) if self.identity else None
             user = match.user if match else user
             context = upsert_context(s, launch, deployment.id)
             link = upsert_resource_link(s, launch, context) if context is not None else None
@@ -110,9 +110,9 @@ class LaunchService:
                 clever_match=match.clever_match if match else None,
             )
             # -- identity (issue 6): an unmatched person may first link by logging in with Clever --
-            detour = self.identity.detour_in(s, launch, deployment, match, record, launch_id) if (
+            detour = self.identity.detour(s, launch, deployment, match, record, launch_id) if (
                 self.identity and match) else None
-            handoff = detour or self._handoff.issue_in(s, "lti", record, user_id=user.id, launch_id=launch_id)
+            handoff = detour or self._handoff.issue(s, "lti", record, user_id=user.id, launch_id=launch_id)
             if launch.message_type == c.DEEP_LINKING_REQUEST:
                 DeepLinkRequestRepository(s).add(
                     LtiDeepLinkRequestRow(

@@ -106,9 +106,9 @@ def cmd_deliveries_replay(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with services.db.transaction() as s:
             if args.ids:
-                report = services.outbox.replay_in(s, args.ids, scope=None, actor="cli")
+                report = services.outbox.replay(s, args.ids, scope=None, actor="cli")
             else:
-                report = services.outbox.replay_state_in(s, args.state, scope=None, actor="cli", limit=args.limit)
+                report = services.outbox.replay_state(s, args.state, scope=None, actor="cli", limit=args.limit)
     finally:
         services.close()
     print(json.dumps(report, indent=2))

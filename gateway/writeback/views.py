@@ -74,7 +74,7 @@ def get_delivery(delivery_id: str) -> Response:
 @idempotent
 def replay_delivery(delivery_id: str) -> Response:
     with unit_of_work() as session:
-        document = services().outbox.replay_one_in(session, delivery_id, scope=_scope(), actor=_actor())
+        document = services().outbox.replay_one(session, delivery_id, scope=_scope(), actor=_actor())
     return json_response(document, 202)
 
 
@@ -109,8 +109,8 @@ def replay_deliveries() -> Response:
     outbox = services().outbox
     with unit_of_work() as session:
         if body["ids"] is not None:
-            report = outbox.replay_in(session, body["ids"], scope=_scope(), actor=_actor())
+            report = outbox.replay(session, body["ids"], scope=_scope(), actor=_actor())
             report["more"] = False
         else:
-            report = outbox.replay_state_in(session, body["state"], scope=_scope(), actor=_actor(), limit=body["limit"])
+            report = outbox.replay_state(session, body["state"], scope=_scope(), actor=_actor(), limit=body["limit"])
     return json_response(report, 202)

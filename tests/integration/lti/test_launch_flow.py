@@ -240,9 +240,10 @@ def test_deployment_other_than_the_login_named_is_refused(world: LtiWorld) -> No
 
 
 def test_token_for_another_registration_of_the_issuer_is_an_aud_mismatch(world: LtiWorld) -> None:
-    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id=OTHER_CLIENT_ID,
-                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
-                     jwks_url=world.platform.jwks_url)
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer=world.platform.issuer, client_id=OTHER_CLIENT_ID,
+                         auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                         jwks_url=world.platform.jwks_url)
     before = stored(world.gateway)
     result = launch(world.browser(), world.platform.prepare(LaunchIntent(case=Case.AUD_MISMATCH)))
     assert result.error_code == "LTI_AUD_MISMATCH"
@@ -250,9 +251,10 @@ def test_token_for_another_registration_of_the_issuer_is_an_aud_mismatch(world: 
 
 
 def test_token_from_another_registered_platform_is_an_issuer_mismatch(world: LtiWorld) -> None:
-    add_registration(world.gateway.services.db, issuer="https://other-lms.example.com", client_id="x",
-                     auth_login_url="https://other-lms.example.com/auth", auth_token_url="https://o/token",
-                     jwks_url="https://other-lms.example.com/jwks")
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer="https://other-lms.example.com", client_id="x",
+                         auth_login_url="https://other-lms.example.com/auth", auth_token_url="https://o/token",
+                         jwks_url="https://other-lms.example.com/jwks")
     intent = LaunchIntent(extra_claims={"iss": "https://other-lms.example.com"})
     before = stored(world.gateway)
     assert launch(world.browser(), world.platform.prepare(intent)).error_code == "LTI_ISSUER_MISMATCH"
@@ -296,9 +298,10 @@ def test_cookie_is_cleared_after_the_launch(world: LtiWorld) -> None:
 
 def test_platform_error_post_is_refused_with_its_code(world: LtiWorld) -> None:
     """The LMS answers the authentication request with an OAuth error instead of an id_token."""
-    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id="client-the-lms-lacks",
-                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
-                     jwks_url=world.platform.jwks_url)
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer=world.platform.issuer, client_id="client-the-lms-lacks",
+                         auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                         jwks_url=world.platform.jwks_url)
     login = world.platform.prepare().replace(f"client_id={world.platform.client_id}", "client_id=client-the-lms-lacks")
     before = stored(world.gateway)
     result = launch(world.browser(), login)

@@ -111,9 +111,10 @@ def test_issuer_with_one_registration_needs_no_client_id(world: LtiWorld) -> Non
 
 
 def test_issuer_with_several_registrations_needs_the_client_id(world: LtiWorld) -> None:
-    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id="second-client",
-                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
-                     jwks_url=world.platform.jwks_url)
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer=world.platform.issuer, client_id="second-client",
+                         auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                         jwks_url=world.platform.jwks_url)
     refused = _login(world, client_id=None)
     assert parse_page(refused.text).error_code == "LTI_CLIENT_ID_REQUIRED"
     chosen = _login(world, client_id="second-client")

@@ -70,9 +70,11 @@ def pair(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) 
     try:
         with serve_thirdparty() as platform:
             platform.connect(login_url=config.login_url, launch_url=config.launch_url, tool_jwks_url=config.jwks_url)
-            add_registration(gateway.services.db, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
-            # A second registration of the same issuer, so a token for it is an aud mismatch, not an unknown client.
-            add_registration(gateway.services.db, **{**platform.gateway_registration(), "client_id": OTHER_CLIENT_ID})
+            with gateway.services.db.transaction() as s:
+                add_registration(s, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
+                # A second registration of the same issuer, so a token for it is an aud mismatch, not an unknown
+                # client.
+                add_registration(s, **{**platform.gateway_registration(), "client_id": OTHER_CLIENT_ID})
             yield Pair(gateway, platform)
     finally:
         gateway.close()
