@@ -91,7 +91,7 @@ def alembic_config(url: str) -> Config:
 
 
 class Database:
-    """One engine and its session factory. ``transaction()`` is the unit of work."""
+    """One engine and its session factory. ``transaction()`` is the unit of work (and says who opens it)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -104,7 +104,20 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on any exception."""
+        """A session whose work commits on success and rolls back on any exception.
+
+        The one transaction rule: the service owns the unit of work. A public service method (what a view, a CLI
+        command or a job calls) is one transaction and opens it here itself. The functions it composes take the
+        ``Session`` it opened as their first argument and never open a transaction. One function per operation:
+        where an operation is needed both alone and inside another transaction, only the session-taking function
+        exists (no ``_in`` twin), and a caller that stands alone opens the transaction around it. API routes
+        are the one place above a service that holds the transaction: ``gateway.api.idempotency.unit_of_work()``
+        opens it with the ``Idempotency-Key`` row, which must commit with the change, and the view hands that
+        session to session-taking functions.
+
+        ``session.begin_nested()`` is a savepoint on both engines (on SQLite too, see ``_sqlite_connect``): its
+        rollback undoes its own work only, and its release leaves the rest to this transaction.
+        """
         session = self._sessions()
         try:
             yield session
