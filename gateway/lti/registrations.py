@@ -174,32 +174,6 @@ def add_deployment(
     return Deployment.from_row(row)
 
 
-def set_deployment_status(db: Database, deployment_ref: str, status: str, *, actor: str = "system") -> Deployment:
-    if status not in DEPLOYMENT_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(DEPLOYMENT_STATUSES)}")
-    with db.transaction() as s:
-        row = DeploymentRepository(s).get(deployment_ref)
-        if row is None:
-            raise LookupError(f"no deployment {deployment_ref}")
-        row.status = status
-        row.updated_at = utcnow()
-        AuditRepository(s).record(actor, "lti.deployment.status", row.id, status=status)
-        return Deployment.from_row(row)
-
-
-def set_registration_status(db: Database, registration_id: str, status: str, *, actor: str = "system") -> Registration:
-    if status not in REGISTRATION_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(REGISTRATION_STATUSES)}")
-    with db.transaction() as s:
-        row = RegistrationRepository(s).get(registration_id)
-        if row is None:
-            raise LookupError(f"no registration {registration_id}")
-        row.status = status
-        row.updated_at = utcnow()
-        AuditRepository(s).record(actor, "lti.registration.status", row.id, status=status)
-        return Registration.from_row(row)
-
-
 def ensure_registration(db: Database, *, issuer: str, client_id: str, **kwargs: Any) -> Registration:
     """Add the registration unless it exists (idempotent; used to auto-register the dev sandbox)."""
     found = find_registration(db, issuer, client_id)

@@ -12,7 +12,8 @@ import requests
 from sqlalchemy import select, update
 
 from gateway.lti import claims as c
-from gateway.lti.registrations import add_registration, find_deployment, set_deployment_status, set_registration_status
+from gateway.lti import management
+from gateway.lti.registrations import add_registration, find_deployment
 from gateway.sandbox.lms import LaunchIntent
 from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from gateway.store.models.lti import LtiContextRow, LtiDeploymentRow, LtiLoginStateRow, LtiResourceLinkRow
@@ -193,7 +194,8 @@ def test_unknown_deployment_is_recorded_pending_then_approved(world: LtiWorld) -
     assert pending is not None and pending.status == "pending"
     second = launch(world.browser(), world.platform.prepare(intent, deployment_hint=False))
     assert second.error_code == "LTI_DEPLOYMENT_PENDING" and stored(world.gateway) == after
-    set_deployment_status(world.gateway.services.db, pending.id, "active")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, pending.id, "active", actor="test")
     assert launch(world.browser(), world.platform.prepare(intent, deployment_hint=False)).code
 
 
@@ -214,7 +216,8 @@ def test_disabled_deployment_and_registration_are_refused(world: LtiWorld) -> No
     with world.gateway.services.db.transaction() as s:
         deployment = find_deployment(s, world.registration.id, world.platform.deployment_id)
     assert deployment is not None
-    set_deployment_status(world.gateway.services.db, deployment.id, "disabled")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, deployment.id, "disabled", actor="test")
     before = stored(world.gateway)
     refused = launch(world.browser(), world.platform.prepare(), )
     assert refused.error_code == "LTI_DEPLOYMENT_DISABLED"  # at login (the platform named the deployment)
@@ -222,10 +225,12 @@ def test_disabled_deployment_and_registration_are_refused(world: LtiWorld) -> No
     no_hint = launch(world.browser(), world.platform.prepare(deployment_hint=False))
     assert no_hint.error_code == "LTI_DEPLOYMENT_DISABLED"  # at launch
     assert stored(world.gateway) == before
-    set_deployment_status(world.gateway.services.db, deployment.id, "active")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, deployment.id, "active", actor="test")
 
     def disable_registration(fields: dict[str, str]) -> None:
-        set_registration_status(world.gateway.services.db, world.registration.id, "disabled")
+        with world.gateway.services.db.transaction() as s:
+            management.set_registration_status(s, world.registration.id, "disabled", actor="test")
 
     between = launch(world.browser(), world.platform.prepare(), tamper=disable_registration)
     assert between.error_code == "LTI_REGISTRATION_DISABLED"

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
+from gateway.lti import management
 from gateway.lti.registrations import (
     Registration,
     RegistrationExists,
     add_deployment,
     add_registration,
     ensure_registration,
-    set_deployment_status,
 )
 from gateway.lti.state import LoginStates, digest
 from gateway.store import Database
@@ -70,7 +70,8 @@ def test_deployment_is_unique_within_its_registration(database: Database) -> Non
     registration = _add(database, **REGISTRATION)
     with database.transaction() as s:
         deployment = add_deployment(s, registration.id, "1:abc", status="pending", actor="test")
-    assert set_deployment_status(database, deployment.id, "active").status == "active"
+    with database.transaction() as s:
+        assert management.set_deployment_status(s, deployment.id, "active", actor="test")["status"] == "active"
     with pytest.raises(IntegrityError), database.transaction() as s:
         add_deployment(s, registration.id, "1:abc", status="active", actor="test")
 

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from gateway.lti import claims as c
-from gateway.lti.registrations import add_registration, find_deployment, find_registration, set_deployment_status
+from gateway.lti import management
+from gateway.lti.registrations import add_registration, find_deployment, find_registration
 from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from gateway.sandbox.lms.messages import UNKNOWN_ROLE, VALID_VARIANTS
 from tests.support.databases import DatabaseFactory
@@ -206,7 +207,8 @@ def test_state_begun_in_another_browser_from_lti1p3platform_is_a_mismatch(pair: 
 @pytest.mark.parametrize("hinted", [True, False], ids=["at-login", "at-launch"])
 def test_disabled_deployment_from_lti1p3platform_is_refused(pair: Pair, hinted: bool) -> None:
     deployment = pair.deployment_ref()
-    set_deployment_status(pair.gateway.services.db, deployment, "disabled")
+    with pair.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, deployment, "disabled", actor="test")
     try:
         before = stored(pair.gateway)
         result = pair.launch(Intent(send_deployment_hint=hinted))
@@ -215,4 +217,5 @@ def test_disabled_deployment_from_lti1p3platform_is_refused(pair: Pair, hinted: 
         assert (result.auth_url is None) is hinted
         assert stored(pair.gateway) == before
     finally:
-        set_deployment_status(pair.gateway.services.db, deployment, "active")
+        with pair.gateway.services.db.transaction() as s:
+            management.set_deployment_status(s, deployment, "active", actor="test")
