@@ -30,7 +30,9 @@ def main(total: int = 2000) -> list[Result]:
         # Issue codes straight into the served database (as a launch would) so only redemption is timed.
         settings = load_settings(environ=gw.env, database_url=f"sqlite:///{gw.workdir}/var/gateway.db")
         services = bootstrap(settings)
-        codes = [services.handoff.issue("lti", {"user": {"id": str(i)}}, user_id=None).code for i in range(total)]
+        with services.db.transaction() as db_session:
+            codes = [services.handoff.issue(db_session, "lti", {"user": {"id": str(i)}}, user_id=None).code
+                     for i in range(total)]
         services.close()
         results.append(run(
             "api launches/redeem",

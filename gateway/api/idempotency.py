@@ -7,7 +7,7 @@ Usage, on any write route (after the scope check, which must run first)::
     @idempotent
     def create_thing() -> Response:
         with unit_of_work() as session:
-            made = service.create_in(session, ...)     # state change + outbox row
+            made = service.create(session, ...)        # state change + outbox row
         return json_response(made, 202)
 
 Rules (vendor-api-anchors §11 recommendation 9):

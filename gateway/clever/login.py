@@ -214,7 +214,7 @@ class CleverLogin:
             previous = cookies.previous_launch_id
             record = launch_record(me=me, user=user, integration=integration, gateway_user_id=gateway_user.id,
                                    initiated_by=initiated_by, previous_launch_id=previous)
-            handoff = self._handoff.issue_in(s, "clever", record, user_id=gateway_user.id)
+            handoff = self._handoff.issue(s, "clever", record, user_id=gateway_user.id)
             repo.finish_code(code_hash, handoff.launch_id, self._cipher.encrypt(handoff.redirect_url,
                                                                                 _context(code_hash)))
             if previous:

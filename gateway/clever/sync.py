@@ -186,7 +186,10 @@ class RosterSync:
             latest, run.events_error = None, e.code
             log_event(log, logging.WARNING, "clever newest event unavailable; full sync without a cursor",
                       district_id=run.district_id, error_code=e.code)
-        self._district(run, next((d for d in self._client.districts(run.token) if d.id == run.district_id), None))
+        district = next((d for d in self._client.districts(run.token) if d.id == run.district_id), None)
+        if district is not None:
+            with self._db.transaction() as s:
+                self._district(s, run, district)
         for page in self._client.schools(run.token):
             with self._db.transaction() as s:
                 for school in page.items:
@@ -228,7 +231,7 @@ class RosterSync:
         if kind == "districts":
             if action == "updated" and event.object.get("id") == run.district_id:
                 # In the page's own transaction: a second one beside it would wait on SQLite's single writer.
-                self._district_in(s, run, District.parse(event.object))
+                self._district(s, run, District.parse(event.object))
             return
         if kind not in ROSTER_MODELS or event.object.get("district", run.district_id) != run.district_id:
             return
@@ -244,14 +247,8 @@ class RosterSync:
 
     # -- record writers ------------------------------------------------------------------------------
 
-    def _district(self, run: SyncRun, district: District | None) -> None:
-        if district is None:
-            return
-        with self._db.transaction() as s:
-            self._district_in(s, run, district)
-
     @staticmethod
-    def _district_in(s: Session, run: SyncRun, district: District) -> None:
+    def _district(s: Session, run: SyncRun, district: District) -> None:
         row = CleverDistrictRepository(s).get(run.district_id)
         if row is not None:
             row.name, row.lms_state, row.lms_type = district.name, district.lms_state, district.lms_type

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sqlalchemy.orm import Session
+
 from gateway.api.keys import ApiKey
 from gateway.crypto import Cipher
 from gateway.handoff.errors import (
@@ -59,6 +61,7 @@ class HandoffService:
 
     def issue(
         self,
+        session: Session,
         kind: str,
         record: dict[str, Any],
         *,
@@ -66,21 +69,8 @@ class HandoffService:
         api_key_id: str | None = None,
         launch_id: str | None = None,
     ) -> Handoff:
-        """Store the launch record (encrypted) and a fresh code for it in one transaction."""
-        with self._db.transaction() as s:
-            return self.issue_in(s, kind, record, user_id=user_id, api_key_id=api_key_id, launch_id=launch_id)
-
-    def issue_in(
-        self,
-        session: Any,
-        kind: str,
-        record: dict[str, Any],
-        *,
-        user_id: str | None,
-        api_key_id: str | None = None,
-        launch_id: str | None = None,
-    ) -> Handoff:
-        """Like :meth:`issue`, inside the caller's transaction (so the launch and its state change commit together).
+        """Store the launch record (encrypted) and a fresh code for it, in the caller's transaction (so a launch
+        and the state change that produced it commit together).
 
         The code is bound to ``api_key_id``, else to ``GATEWAY_HANDOFF_API_KEY_ID``; a bound code can be
         redeemed by that key only, so another app holding the `launches` scope cannot take the launch.

@@ -1,6 +1,6 @@
 """Link by logging in with Clever: hold an unmatched person's launch, send them through Clever, link, hand off.
 
-1. :meth:`CleverLinkFlow.hold_in` (in the launch transaction) keeps the finished launch record encrypted in a
+1. :meth:`CleverLinkFlow.hold` (in the launch transaction) keeps the finished launch record encrypted in a
    pending link and gives the browser a one-time page address (a random token; only its hash is stored).
 2. The page offers "Log in with Clever" (:meth:`start`: a Clever login state of origin ``identity_link``, bound
    to this browser; the pending link remembers the binding) or "Continue without Clever" (:meth:`skip`: the
@@ -81,7 +81,7 @@ class CleverLinkFlow:
 
     # -- 1. hold the launch ---------------------------------------------------------------------------------
 
-    def hold_in(self, session: Any, *, identity_id: str, registration_id: str, deployment_ref: str,
+    def hold(self, session: Any, *, identity_id: str, registration_id: str, deployment_ref: str,
                 district_id: str, launch_id: str, record: dict[str, Any], fresh_user: bool) -> Handoff:
         token = secrets.token_urlsafe(32)
         now = utcnow()
@@ -132,7 +132,7 @@ class CleverLinkFlow:
             record = self._record(row)
             conflicted = bool(IdentityConflictRepository(s).open_for(row.lti_identity_id))
             record = {**record, "clever_match": {**record["clever_match"], "conflict": conflicted}}
-            handoff = self._handoff.issue_in(s, "lti", record, user_id=record["user"]["id"], launch_id=row.launch_id)
+            handoff = self._handoff.issue(s, "lti", record, user_id=record["user"]["id"], launch_id=row.launch_id)
         return handoff.redirect_url
 
     def _record(self, row: IdentityPendingLinkRow) -> dict[str, Any]:
@@ -171,7 +171,7 @@ class CleverLinkFlow:
                                 "linked_by": "clever_login", "conflict": False}
                 record = with_match(self._record(row), outcome.user_id, user.id, clever_match)
                 row.status = "linked"
-                handoff = self._handoff.issue_in(s, "lti", record, user_id=outcome.user_id, launch_id=row.launch_id)
+                handoff = self._handoff.issue(s, "lti", record, user_id=outcome.user_id, launch_id=row.launch_id)
                 self.metrics.links.labels(method="clever_login").inc()
                 self.metrics.matches.labels(result="clever_login").inc()
         if refusal is not None:

@@ -3,7 +3,7 @@
 It reads the launch's claims into :class:`~gateway.identity.resolver.LaunchFacts`, resolves them against the
 linked district's roster (a local read: no outbound HTTP on the launch path), makes the link or records the
 conflict, and returns the user the launch record must name with the match result (``clever_match``). For an
-unmatched person whose registration allows it, :meth:`LaunchIdentity.detour_in` holds the hand-off back and
+unmatched person whose registration allows it, :meth:`LaunchIdentity.detour` holds the hand-off back and
 sends the browser to link by logging in with Clever first.
 """
 
@@ -94,7 +94,7 @@ class LaunchIdentity:
 
     def before_record(self, work: LaunchInProgress) -> None:
         """The launch step: resolve the user's Clever identity; the record names the match."""
-        match = self.resolve_in(work.session, work.launch, work.deployment, work.user)
+        match = self.resolve(work.session, work.launch, work.deployment, work.user)
         work.user = match.user
         work.clever_match = match.clever_match
         work.notes[_NOTE] = match
@@ -103,9 +103,9 @@ class LaunchIdentity:
         match = work.notes.get(_NOTE)
         if not isinstance(match, LaunchMatch):
             return None
-        return self.detour_in(work.session, work.launch, work.deployment, match, record, work.launch_id)
+        return self.detour(work.session, work.launch, work.deployment, match, record, work.launch_id)
 
-    def resolve_in(self, session: Session, launch: VerifiedLaunch, deployment: Deployment,
+    def resolve(self, session: Session, launch: VerifiedLaunch, deployment: Deployment,
                    user: LaunchUser) -> LaunchMatch:
         identity = IdentityRepository(session).find(launch.registration.id, launch.sub)
         assert identity is not None  # the launch made or found it a moment ago
@@ -166,7 +166,7 @@ class LaunchIdentity:
                        district_id=district, details=details)
         self._metrics.conflicts.labels(kind=kind).inc()
 
-    def detour_in(self, session: Session, launch: VerifiedLaunch, deployment: Deployment, match: LaunchMatch,
+    def detour(self, session: Session, launch: VerifiedLaunch, deployment: Deployment, match: LaunchMatch,
                   record: dict[str, Any], launch_id: str) -> Handoff | None:
         """Hold the hand-off back and send the person to link with Clever, when that applies; else None."""
         flow = self._link_flow
@@ -180,7 +180,7 @@ class LaunchIdentity:
             or launch.message_type != c.RESOURCE_LINK_REQUEST
         ):
             return None
-        return flow.hold_in(
+        return flow.hold(
             session, identity_id=match.identity_id, registration_id=launch.registration.id,
             deployment_ref=deployment.id, district_id=deployment.clever_district_id, launch_id=launch_id,
             record=record, fresh_user=match.user.created,

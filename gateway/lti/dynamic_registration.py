@@ -42,7 +42,7 @@ from gateway.http import HttpClient, OutboundError
 from gateway.lti import claims as c
 from gateway.lti import errors
 from gateway.lti.management import set_registration_status
-from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration_in
+from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration
 from gateway.lti.tool_config import ToolProfile, tool_configuration
 from gateway.ops.logs import log_event
 from gateway.ops.metrics import Metrics
@@ -349,7 +349,7 @@ class DynamicRegistrationService:
         audience = platform.authorization_server
         try:
             with self._db.transaction() as s:
-                registration = add_registration_in(
+                registration = add_registration(
                     s,
                     issuer=platform.issuer,
                     client_id=client_id,

@@ -28,7 +28,7 @@ from gateway.lti.courses import upsert_context, upsert_resource_link
 from gateway.lti.metrics import LtiMetrics
 from gateway.lti.people import LaunchUser, known_user_id, resolve_user
 from gateway.lti.record import build_record, deep_linking_settings
-from gateway.lti.registrations import Deployment, add_deployment_in
+from gateway.lti.registrations import Deployment, add_deployment
 from gateway.lti.state import LoginStates
 from gateway.lti.validator import LaunchPost, LaunchValidator, StorageCheck, VerifiedLaunch
 from gateway.ops.logs import log_event
@@ -106,16 +106,16 @@ class LaunchService:
     def _record_pending(self, launch: VerifiedLaunch) -> None:
         try:
             with self._db.transaction() as s:
-                add_deployment_in(s, launch.registration.id, launch.deployment_id, status="pending", actor=ACTOR)
+                add_deployment(s, launch.registration.id, launch.deployment_id, status="pending", actor=ACTOR)
         except IntegrityError:
             pass  # another launch recorded it a moment ago
 
     def _record(self, launch: VerifiedLaunch) -> Handoff:
         launch_id = new_id("lch")
         with self._db.transaction() as s:
-            if not self._states.consume_in(s, launch.state):
+            if not self._states.consume(s, launch.state):
                 raise errors.IdTokenReplayed("Another request used this login a moment ago.")
-            deployment: Deployment = launch.deployment or add_deployment_in(
+            deployment: Deployment = launch.deployment or add_deployment(
                 s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
             )
             user = resolve_user(s, launch.registration.id, launch.sub)
@@ -135,7 +135,7 @@ class LaunchService:
                 for_user_id=known_user_id(s, launch.registration.id, str(for_user)) if for_user else None,
                 clever_match=work.clever_match,
             )
-            handoff = self._detour(work, record) or self._handoff.issue_in(
+            handoff = self._detour(work, record) or self._handoff.issue(
                 s, "lti", record, user_id=work.user.id, launch_id=launch_id)
             if launch.message_type == c.DEEP_LINKING_REQUEST:
                 DeepLinkRequestRepository(s).add(

@@ -21,15 +21,13 @@ from sqlalchemy.orm import Session
 
 from gateway.api.cursor import Cursor, Page
 from gateway.errors import ValidationFailed
-from gateway.lti import errors
+from gateway.lti import errors, registrations
 from gateway.lti.presets import ENDPOINTS, PRESETS, PresetError, apply_preset
 from gateway.lti.registrations import (
     DEPLOYMENT_STATUSES,
     LMS_KINDS,
     REGISTRATION_STATUSES,
     RegistrationExists,
-    add_deployment_in,
-    add_registration_in,
 )
 from gateway.store.models.base import iso, utcnow
 from gateway.store.models.lti import LtiDeploymentRow, LtiRegistrationRow
@@ -245,7 +243,7 @@ def create_registration(session: Session, fields: Mapping[str, Any], *, actor: s
             f"A registration for issuer {values['issuer']} and client id {values['client_id']} exists."
         )
     try:
-        made = add_registration_in(
+        made = registrations.add_registration(
             session,
             issuer=values["issuer"], client_id=values["client_id"], auth_login_url=values["auth_login_url"],
             auth_token_url=values["auth_token_url"], jwks_url=values["jwks_url"], name=values.get("name"),
@@ -350,7 +348,8 @@ def add_deployment(session: Session, registration_id: str, deployment_id: Any, *
     _registration(session, registration_id)
     if DeploymentRepository(session).find(registration_id, deployment_id) is not None:
         raise errors.DeploymentDuplicate(f"Deployment {deployment_id[:80]!r} of {registration_id} is known already.")
-    made = add_deployment_in(session, registration_id, deployment_id, status="active", actor=actor, name=name)
+    made = registrations.add_deployment(session, registration_id, deployment_id, status="active", actor=actor,
+                                        name=name)
     return deployment_document(_deployment(session, made.id))
 
 

@@ -95,32 +95,6 @@ class RegistrationExists(ValueError):
 
 
 def add_registration(
-    db: Database,
-    *,
-    issuer: str,
-    client_id: str,
-    auth_login_url: str,
-    auth_token_url: str,
-    jwks_url: str,
-    name: str | None = None,
-    lms: str = "other",
-    auth_audience: str | None = None,
-    auto_activate_deployments: bool = False,
-    options: dict[str, Any] | None = None,
-    deployment_ids: tuple[str, ...] = (),
-    actor: str = "system",
-) -> Registration:
-    """Add a registration (and its known deployments, active) in one audited transaction."""
-    with db.transaction() as s:
-        return add_registration_in(
-            s, issuer=issuer, client_id=client_id, auth_login_url=auth_login_url, auth_token_url=auth_token_url,
-            jwks_url=jwks_url, name=name, lms=lms, auth_audience=auth_audience,
-            auto_activate_deployments=auto_activate_deployments, options=options, deployment_ids=deployment_ids,
-            actor=actor,
-        )
-
-
-def add_registration_in(
     session: Session,
     *,
     issuer: str,
@@ -138,7 +112,7 @@ def add_registration_in(
     actor: str = "system",
     audit: dict[str, Any] | None = None,
 ) -> Registration:
-    """Add a registration inside the caller's transaction; ``audit`` adds details to its audit entry."""
+    """Add a registration (and its known deployments) with its audit entry; ``audit`` adds details to that entry."""
     if lms not in LMS_KINDS:
         raise ValueError(f"lms must be one of {', '.join(LMS_KINDS)}")
     repo = RegistrationRepository(session)
@@ -166,18 +140,11 @@ def add_registration_in(
         actor, "lti.registration.add", row.id, issuer=issuer, client_id=client_id, lms=lms, **(audit or {})
     )
     for deployment_id in deployment_ids:
-        add_deployment_in(session, row.id, deployment_id, status=deployment_status, actor=actor)
+        add_deployment(session, row.id, deployment_id, status=deployment_status, actor=actor)
     return Registration.from_row(row)
 
 
 def add_deployment(
-    db: Database, registration_id: str, deployment_id: str, *, status: str = "active", actor: str = "system"
-) -> Deployment:
-    with db.transaction() as s:
-        return add_deployment_in(s, registration_id, deployment_id, status=status, actor=actor)
-
-
-def add_deployment_in(
     session: Session,
     registration_id: str,
     deployment_id: str,
@@ -187,7 +154,7 @@ def add_deployment_in(
     now: dt.datetime | None = None,
     name: str | None = None,
 ) -> Deployment:
-    """Add a deployment inside the caller's transaction (a launch records a new one this way)."""
+    """Add a deployment with its audit entry (a launch records a new one this way)."""
     if status not in DEPLOYMENT_STATUSES:
         raise ValueError(f"status must be one of {', '.join(DEPLOYMENT_STATUSES)}")
     now = now or utcnow()
@@ -207,39 +174,14 @@ def add_deployment_in(
     return Deployment.from_row(row)
 
 
-def set_deployment_status(db: Database, deployment_ref: str, status: str, *, actor: str = "system") -> Deployment:
-    if status not in DEPLOYMENT_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(DEPLOYMENT_STATUSES)}")
-    with db.transaction() as s:
-        row = DeploymentRepository(s).get(deployment_ref)
-        if row is None:
-            raise LookupError(f"no deployment {deployment_ref}")
-        row.status = status
-        row.updated_at = utcnow()
-        AuditRepository(s).record(actor, "lti.deployment.status", row.id, status=status)
-        return Deployment.from_row(row)
-
-
-def set_registration_status(db: Database, registration_id: str, status: str, *, actor: str = "system") -> Registration:
-    if status not in REGISTRATION_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(REGISTRATION_STATUSES)}")
-    with db.transaction() as s:
-        row = RegistrationRepository(s).get(registration_id)
-        if row is None:
-            raise LookupError(f"no registration {registration_id}")
-        row.status = status
-        row.updated_at = utcnow()
-        AuditRepository(s).record(actor, "lti.registration.status", row.id, status=status)
-        return Registration.from_row(row)
-
-
 def ensure_registration(db: Database, *, issuer: str, client_id: str, **kwargs: Any) -> Registration:
     """Add the registration unless it exists (idempotent; used to auto-register the dev sandbox)."""
     found = find_registration(db, issuer, client_id)
     if found is not None:
         return found
     try:
-        return add_registration(db, issuer=issuer, client_id=client_id, **kwargs)
+        with db.transaction() as s:
+            return add_registration(s, issuer=issuer, client_id=client_id, **kwargs)
     except (RegistrationExists, IntegrityError):
         # Another worker added it between our read and our write.
         again = find_registration(db, issuer, client_id)

@@ -114,7 +114,7 @@ class LoginStates:
         row = LoginStateRepository(session).by_nonce(digest(nonce))
         return LoginState.from_row(row) if row is not None else None
 
-    def consume_in(self, session: Session, state: str) -> bool:
+    def consume(self, session: Session, state: str) -> bool:
         """Use the state (and so its nonce) once; False when a concurrent request already did."""
         return LoginStateRepository(session).consume(digest(state), utcnow())
 

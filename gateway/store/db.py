@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -19,7 +20,16 @@ from sqlalchemy.pool import NullPool
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+_BEGIN_PENDING = "gateway_sqlite_begin_pending"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite begins a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT that comes first opens
+    # none and its RELEASE commits. SQLAlchemy's recipe for pysqlite: turn pysqlite's own BEGIN off and emit
+    # BEGIN when SQLAlchemy begins (the "begin" listener below). The PRAGMAs then run in autocommit, as
+    # journal_mode=WAL must (it cannot change inside a transaction).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers run beside the one writer; foreign keys are off in SQLite unless asked for.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -27,6 +37,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # The BEGIN waits for the transaction's first write (see _sqlite_before_execute); until then its reads run
+    # in autocommit, as they did under pysqlite.
+    connection.info[_BEGIN_PENDING] = True
+
+
+def _sqlite_end(connection: Connection) -> None:
+    connection.info.pop(_BEGIN_PENDING, None)
+
+
+def _sqlite_before_execute(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+    """BEGIN right before the first write (or SAVEPOINT, or DDL) of a transaction, not at its start.
+
+    A BEGIN at the start would hold a read snapshot from the first SELECT on; in WAL mode, when another
+    connection commits a write meanwhile, this transaction's first write then fails at once with "database is
+    locked" (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out), so concurrent read-then-write
+    requests, the common shape here, would fail instead of queueing for the one writer. A BEGIN followed at
+    once by a write waits for the lock like any write. That is where pysqlite put its BEGIN; the difference is
+    that a SAVEPOINT now counts as a write (so a savepoint should open with its write, not with a read).
+    """
+    if connection.info.get(_BEGIN_PENDING) and _WRITES.match(statement):
+        del connection.info[_BEGIN_PENDING]
+        cursor.execute("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -37,7 +72,11 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # NullPool: SQLite connections are cheap, and a pool would pin a file that tests copy or drop.
         engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_execute)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -52,7 +91,7 @@ def alembic_config(url: str) -> Config:
 
 
 class Database:
-    """One engine and its session factory. ``transaction()`` is the unit of work."""
+    """One engine and its session factory. ``transaction()`` is the unit of work (and says who opens it)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -65,7 +104,20 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on any exception."""
+        """A session whose work commits on success and rolls back on any exception.
+
+        The one transaction rule: the service owns the unit of work. A public service method (what a view, a CLI
+        command or a job calls) is one transaction and opens it here itself. The functions it composes take the
+        ``Session`` it opened as their first argument and never open a transaction. One function per operation:
+        where an operation is needed both alone and inside another transaction, only the session-taking function
+        exists (no ``_in`` twin), and a caller that stands alone opens the transaction around it. API routes
+        are the one place above a service that holds the transaction: ``gateway.api.idempotency.unit_of_work()``
+        opens it with the ``Idempotency-Key`` row, which must commit with the change, and the view hands that
+        session to session-taking functions.
+
+        ``session.begin_nested()`` is a savepoint on both engines (on SQLite too, see ``_sqlite_connect``): its
+        rollback undoes its own work only, and its release leaves the rest to this transaction.
+        """
         session = self._sessions()
         try:
             yield session

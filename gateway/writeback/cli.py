@@ -45,9 +45,9 @@ def cmd_deliveries_replay(args: argparse.Namespace, writeback: WritebackServices
         return 2
     with writeback.db.transaction() as s:
         if args.ids:
-            report = writeback.outbox.replay_in(s, args.ids, scope=None, actor="cli")
+            report = writeback.outbox.replay(s, args.ids, scope=None, actor="cli")
         else:
-            report = writeback.outbox.replay_state_in(s, args.state, scope=None, actor="cli", limit=args.limit)
+            report = writeback.outbox.replay_state(s, args.state, scope=None, actor="cli", limit=args.limit)
     print(json.dumps(report, indent=2))
     return 0 if not report["not_found"] and not report["not_replayable"] else 1
 

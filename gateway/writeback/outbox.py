@@ -162,7 +162,8 @@ class Outbox:
 
     # -- reading (scope: an API key id, or None for every key) -------------------------------------
 
-    def get_in(self, session: Session, delivery_id: str, *, scope: str | None) -> OutboxRow:
+    @staticmethod
+    def _delivery(session: Session, delivery_id: str, *, scope: str | None) -> OutboxRow:
         row = OutboxRepository(session).get(delivery_id)
         if row is None or (scope is not None and row.api_key_id != scope):
             raise DeliveryNotFound()
@@ -170,7 +171,7 @@ class Outbox:
 
     def get(self, delivery_id: str, *, scope: str | None) -> dict[str, Any]:
         with self._db.transaction() as s:
-            return self.document(self.get_in(s, delivery_id, scope=scope))
+            return self.document(self._delivery(s, delivery_id, scope=scope))
 
     def page(
         self,
@@ -196,19 +197,16 @@ class Outbox:
 
     # -- replay --------------------------------------------------------------------------------------
 
-    def replay_one_in(self, session: Session, delivery_id: str, *, scope: str | None, actor: str) -> dict[str, Any]:
-        report = self.replay_in(session, [delivery_id], scope=scope, actor=actor)
+    def replay_one(self, session: Session, delivery_id: str, *, scope: str | None, actor: str) -> dict[str, Any]:
+        report = self.replay(session, [delivery_id], scope=scope, actor=actor)
         if report["not_found"]:
             raise DeliveryNotFound()
         if report["not_replayable"]:
             state = report["not_replayable"][0]["state"]
             raise DeliveryNotReplayable(f"The delivery is {state}.", extra={"state": state})
-        return self.get_in_document(session, delivery_id)
+        return self.document(self._delivery(session, delivery_id, scope=None))
 
-    def get_in_document(self, session: Session, delivery_id: str) -> dict[str, Any]:
-        return self.document(self.get_in(session, delivery_id, scope=None))
-
-    def replay_in(self, session: Session, ids: Sequence[str], *, scope: str | None, actor: str) -> dict[str, Any]:
+    def replay(self, session: Session, ids: Sequence[str], *, scope: str | None, actor: str) -> dict[str, Any]:
         """Requeue failed/dead rows by id with attempts reset; audit-logged. Unknown ids are reported."""
         repo = OutboxRepository(session)
         found = {row.id: row for row in repo.for_replay(list(dict.fromkeys(ids)), scope)}
@@ -231,14 +229,14 @@ class Outbox:
         session.expire_all()
         return report
 
-    def replay_state_in(
+    def replay_state(
         self, session: Session, state: str, *, scope: str | None, actor: str, limit: int
     ) -> dict[str, Any]:
         """Requeue up to ``limit`` rows in ``state`` (``failed`` or ``dead``), oldest first."""
         if state not in REPLAYABLE:
             raise DeliveryNotReplayable(f"Rows in state {state!r} cannot be replayed.", extra={"state": state})
         rows = OutboxRepository(session).page(api_key_id=scope, states=[state], limit=limit + 1)
-        report = self.replay_in(session, [row.id for row in rows[:limit]], scope=scope, actor=actor)
+        report = self.replay(session, [row.id for row in rows[:limit]], scope=scope, actor=actor)
         report["more"] = len(rows) > limit
         return report
 

@@ -52,7 +52,7 @@ def get_delivery(delivery_id: str) -> Response:
 @idempotent
 def replay_delivery(delivery_id: str) -> Response:
     with unit_of_work() as session:
-        document = services(WritebackServices).outbox.replay_one_in(session, delivery_id, scope=_scope(), actor=actor())
+        document = services(WritebackServices).outbox.replay_one(session, delivery_id, scope=_scope(), actor=actor())
     return json_response(document, 202)
 
 
@@ -82,8 +82,8 @@ def replay_deliveries() -> Response:
     outbox = services(WritebackServices).outbox
     with unit_of_work() as session:
         if body["ids"] is not None:
-            report = outbox.replay_in(session, body["ids"], scope=_scope(), actor=actor())
+            report = outbox.replay(session, body["ids"], scope=_scope(), actor=actor())
             report["more"] = False
         else:
-            report = outbox.replay_state_in(session, body["state"], scope=_scope(), actor=actor(), limit=body["limit"])
+            report = outbox.replay_state(session, body["state"], scope=_scope(), actor=actor(), limit=body["limit"])
     return json_response(report, 202)

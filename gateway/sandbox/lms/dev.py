@@ -34,9 +34,8 @@ def register_sandbox(db: Database, platform: SandboxPlatform) -> Registration:
     """Register the simulated platform and its deployment with the gateway (idempotent)."""
     registration = ensure_registration(db, **platform.registration())
     with db.transaction() as s:
-        known = DeploymentRepository(s).find(registration.id, platform.deployment_id) is not None
-    if not known:
-        add_deployment(db, registration.id, platform.deployment_id, actor="sandbox")
+        if DeploymentRepository(s).find(registration.id, platform.deployment_id) is None:
+            add_deployment(s, registration.id, platform.deployment_id, status="active", actor="sandbox")
     found = find_registration(db, platform.issuer, platform.client_id)
     assert found is not None
     return found

@@ -62,21 +62,17 @@ class IdentityPeopleRepository:
         The caller's check saw no holder, but another request may link the same Clever id between that check and
         this write. The write itself re-checks (``NOT EXISTS``), and ``uq_users_clever_user_id`` decides between
         two uncommitted writers on PostgreSQL (the loser waits, then fails inside a savepoint, which keeps the
-        caller's transaction usable). SQLite has one writer at a time, so the guarded write alone decides there;
-        no savepoint, because one opened before the transaction's first write would commit at its release.
+        caller's transaction usable). SQLite has one writer at a time, so there the guarded write alone decides.
         """
         self._s.flush()
         taken = select(UserRow.id).where(UserRow.clever_user_id == clever_user_id).exists()
         write = (update(UserRow).where(UserRow.id == user.id, ~taken).values(clever_user_id=clever_user_id)
                  .execution_options(synchronize_session=False))
-        if self._s.get_bind().dialect.name == "sqlite":
-            done = int(getattr(self._s.execute(write), "rowcount", 0) or 0) == 1
-        else:
-            try:
-                with self._s.begin_nested():
-                    done = int(getattr(self._s.execute(write), "rowcount", 0) or 0) == 1
-            except IntegrityError:
-                done = False
+        try:
+            with self._s.begin_nested():
+                done = int(getattr(self._s.execute(write), "rowcount", 0) or 0) == 1
+        except IntegrityError:
+            done = False
         self._s.refresh(user)
         return done
 

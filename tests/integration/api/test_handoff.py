@@ -5,15 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import select, update
 
 from gateway.handoff.errors import HandoffNotConfigured
+from gateway.handoff.service import Handoff
 from gateway.store.models.core import HandoffCodeRow, LaunchRow
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_records import sample_lti_record
+
+
+def _issue(gateway: GatewayUnderTest, kind: str, record: dict[str, Any], **fields: Any) -> Handoff:
+    with gateway.services.db.transaction() as s:
+        return gateway.services.handoff.issue(s, kind, record, **fields)
 
 
 def _redeem(session: requests.Session, gateway: GatewayUnderTest, code: str) -> requests.Response:
@@ -22,7 +29,7 @@ def _redeem(session: requests.Session, gateway: GatewayUnderTest, code: str) -> 
 
 def test_code_redeems_once_then_launch_is_readable(gateway_on: GatewayUnderTest) -> None:
     gw = gateway_on
-    issued = gw.services.handoff.issue("lti", sample_lti_record("usr_1"), user_id=None)
+    issued = _issue(gw, "lti", sample_lti_record("usr_1"), user_id=None)
     api = gw.api("launches")
 
     first = _redeem(api, gw, issued.code)
@@ -40,13 +47,13 @@ def test_code_redeems_once_then_launch_is_readable(gateway_on: GatewayUnderTest)
 
 
 def test_redirect_url_carries_the_code(gateway: GatewayUnderTest) -> None:
-    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    issued = _issue(gateway, "lti", sample_lti_record(), user_id=None)
     assert issued.redirect_url.startswith(gateway.services.settings.vendor_launch_url)
     assert issued.redirect_url.endswith(f"code={issued.code}")
 
 
 def test_expired_code_is_410(gateway: GatewayUnderTest) -> None:
-    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    issued = _issue(gateway, "lti", sample_lti_record(), user_id=None)
     with gateway.services.db.transaction() as s:
         s.execute(update(HandoffCodeRow).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     response = _redeem(gateway.api("launches"), gateway, issued.code)
@@ -58,7 +65,7 @@ def test_expired_code_is_410(gateway: GatewayUnderTest) -> None:
 
 def test_code_bound_to_another_key_is_403(gateway: GatewayUnderTest) -> None:
     owner, _ = gateway.services.api_keys.create("app-a", ["launches"])
-    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None, api_key_id=owner.id)
+    issued = _issue(gateway, "lti", sample_lti_record(), user_id=None, api_key_id=owner.id)
     response = _redeem(gateway.api("launches", ), gateway, issued.code)
     assert response.status_code == 403
     assert response.json()["code"] == "HANDOFF_CODE_WRONG_KEY"
@@ -75,7 +82,7 @@ def test_unknown_and_malformed_codes(gateway: GatewayUnderTest) -> None:
 
 
 def test_other_key_cannot_read_a_redeemed_launch(gateway: GatewayUnderTest) -> None:
-    issued = gateway.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    issued = _issue(gateway, "lti", sample_lti_record(), user_id=None)
     assert _redeem(gateway.api("launches"), gateway, issued.code).status_code == 200
     other = gateway.api("launches").get(f"{gateway.url}/api/v1/launches/{issued.launch_id}", timeout=5)
     assert (other.status_code, other.json()["code"]) == (404, "LAUNCH_NOT_FOUND")
@@ -83,7 +90,7 @@ def test_other_key_cannot_read_a_redeemed_launch(gateway: GatewayUnderTest) -> N
 
 def test_concurrent_redeems_hand_the_launch_to_one_caller(gateway_on: GatewayUnderTest) -> None:
     gw = gateway_on
-    issued = gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    issued = _issue(gw, "lti", sample_lti_record(), user_id=None)
     sessions = [gw.api("launches") for _ in range(6)]
     barrier = threading.Barrier(len(sessions))
     statuses: list[int] = []
@@ -102,8 +109,8 @@ def test_concurrent_redeems_hand_the_launch_to_one_caller(gateway_on: GatewayUnd
 
 def test_expired_launches_are_purged_with_their_codes(gateway_on: GatewayUnderTest) -> None:
     gw = gateway_on
-    old = gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
-    fresh = gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+    old = _issue(gw, "lti", sample_lti_record(), user_id=None)
+    fresh = _issue(gw, "lti", sample_lti_record(), user_id=None)
     with gw.services.db.transaction() as s:
         s.execute(
             update(LaunchRow).where(LaunchRow.id == old.launch_id)
@@ -120,7 +127,7 @@ def test_codes_bound_by_setting_to_a_missing_key_refuse_clearly(sqlite_url: str,
     gw = start_gateway(sqlite_url, keys_dir, handoff_api_key_id="0000000000000000")
     try:
         with pytest.raises(HandoffNotConfigured):
-            gw.services.handoff.issue("lti", sample_lti_record(), user_id=None)
+            _issue(gw, "lti", sample_lti_record(), user_id=None)
         with gw.services.db.transaction() as s:
             assert s.scalars(select(LaunchRow.id)).all() == []
     finally:

@@ -24,7 +24,7 @@ def test_a_code_is_claimed_once(database: Database) -> None:
     with database.transaction() as s:
         repo = CleverLoginRepository(s)
         assert not repo.claim_code("h" * 64, NOW, NOW + dt.timedelta(minutes=15))
-        # The failed insert did not spoil the transaction (a savepoint on PostgreSQL).
+        # The failed insert did not spoil the transaction (its savepoint rolled back alone).
         repo.fail_code("h" * 64, "CLEVER_INVALID_GRANT")
     with database.transaction() as s:
         row = CleverLoginRepository(s).code("h" * 64)

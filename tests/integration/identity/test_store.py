@@ -52,8 +52,9 @@ def test_downgrade_removes_only_the_identity_tables(database: Database) -> None:
 
 
 def _registration(db: Database) -> str:
-    return add_registration(db, issuer=f"https://lms-{new_id('x')}.example", client_id="c", auth_login_url="https://a",
-                            auth_token_url="https://t", jwks_url="https://j").id
+    with db.transaction() as s:
+        return add_registration(s, issuer=f"https://lms-{new_id('x')}.example", client_id="c",
+                                auth_login_url="https://a", auth_token_url="https://t", jwks_url="https://j").id
 
 
 def _district(s: Session, district_id: str) -> None:

@@ -21,8 +21,9 @@ from gateway.store.models.lti import LtiIdentityRow
 
 
 def _registration(db: Database) -> str:
-    return add_registration(db, issuer=f"https://lms-{new_id('x')}.example", client_id="c", auth_login_url="https://a",
-                            auth_token_url="https://t", jwks_url="https://j").id
+    with db.transaction() as s:
+        return add_registration(s, issuer=f"https://lms-{new_id('x')}.example", client_id="c",
+                                auth_login_url="https://a", auth_token_url="https://t", jwks_url="https://j").id
 
 
 def _identities(db: Database, registration: str, *subs: str) -> list[str]:

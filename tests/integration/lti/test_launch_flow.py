@@ -12,7 +12,8 @@ import requests
 from sqlalchemy import select, update
 
 from gateway.lti import claims as c
-from gateway.lti.registrations import add_registration, find_deployment, set_deployment_status, set_registration_status
+from gateway.lti import management
+from gateway.lti.registrations import add_registration, find_deployment
 from gateway.sandbox.lms import LaunchIntent
 from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from gateway.store.models.lti import LtiContextRow, LtiDeploymentRow, LtiLoginStateRow, LtiResourceLinkRow
@@ -193,7 +194,8 @@ def test_unknown_deployment_is_recorded_pending_then_approved(world: LtiWorld) -
     assert pending is not None and pending.status == "pending"
     second = launch(world.browser(), world.platform.prepare(intent, deployment_hint=False))
     assert second.error_code == "LTI_DEPLOYMENT_PENDING" and stored(world.gateway) == after
-    set_deployment_status(world.gateway.services.db, pending.id, "active")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, pending.id, "active", actor="test")
     assert launch(world.browser(), world.platform.prepare(intent, deployment_hint=False)).code
 
 
@@ -214,7 +216,8 @@ def test_disabled_deployment_and_registration_are_refused(world: LtiWorld) -> No
     with world.gateway.services.db.transaction() as s:
         deployment = find_deployment(s, world.registration.id, world.platform.deployment_id)
     assert deployment is not None
-    set_deployment_status(world.gateway.services.db, deployment.id, "disabled")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, deployment.id, "disabled", actor="test")
     before = stored(world.gateway)
     refused = launch(world.browser(), world.platform.prepare(), )
     assert refused.error_code == "LTI_DEPLOYMENT_DISABLED"  # at login (the platform named the deployment)
@@ -222,10 +225,12 @@ def test_disabled_deployment_and_registration_are_refused(world: LtiWorld) -> No
     no_hint = launch(world.browser(), world.platform.prepare(deployment_hint=False))
     assert no_hint.error_code == "LTI_DEPLOYMENT_DISABLED"  # at launch
     assert stored(world.gateway) == before
-    set_deployment_status(world.gateway.services.db, deployment.id, "active")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, deployment.id, "active", actor="test")
 
     def disable_registration(fields: dict[str, str]) -> None:
-        set_registration_status(world.gateway.services.db, world.registration.id, "disabled")
+        with world.gateway.services.db.transaction() as s:
+            management.set_registration_status(s, world.registration.id, "disabled", actor="test")
 
     between = launch(world.browser(), world.platform.prepare(), tamper=disable_registration)
     assert between.error_code == "LTI_REGISTRATION_DISABLED"
@@ -240,9 +245,10 @@ def test_deployment_other_than_the_login_named_is_refused(world: LtiWorld) -> No
 
 
 def test_token_for_another_registration_of_the_issuer_is_an_aud_mismatch(world: LtiWorld) -> None:
-    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id=OTHER_CLIENT_ID,
-                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
-                     jwks_url=world.platform.jwks_url)
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer=world.platform.issuer, client_id=OTHER_CLIENT_ID,
+                         auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                         jwks_url=world.platform.jwks_url)
     before = stored(world.gateway)
     result = launch(world.browser(), world.platform.prepare(LaunchIntent(case=Case.AUD_MISMATCH)))
     assert result.error_code == "LTI_AUD_MISMATCH"
@@ -250,9 +256,10 @@ def test_token_for_another_registration_of_the_issuer_is_an_aud_mismatch(world: 
 
 
 def test_token_from_another_registered_platform_is_an_issuer_mismatch(world: LtiWorld) -> None:
-    add_registration(world.gateway.services.db, issuer="https://other-lms.example.com", client_id="x",
-                     auth_login_url="https://other-lms.example.com/auth", auth_token_url="https://o/token",
-                     jwks_url="https://other-lms.example.com/jwks")
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer="https://other-lms.example.com", client_id="x",
+                         auth_login_url="https://other-lms.example.com/auth", auth_token_url="https://o/token",
+                         jwks_url="https://other-lms.example.com/jwks")
     intent = LaunchIntent(extra_claims={"iss": "https://other-lms.example.com"})
     before = stored(world.gateway)
     assert launch(world.browser(), world.platform.prepare(intent)).error_code == "LTI_ISSUER_MISMATCH"
@@ -296,9 +303,10 @@ def test_cookie_is_cleared_after_the_launch(world: LtiWorld) -> None:
 
 def test_platform_error_post_is_refused_with_its_code(world: LtiWorld) -> None:
     """The LMS answers the authentication request with an OAuth error instead of an id_token."""
-    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id="client-the-lms-lacks",
-                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
-                     jwks_url=world.platform.jwks_url)
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer=world.platform.issuer, client_id="client-the-lms-lacks",
+                         auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                         jwks_url=world.platform.jwks_url)
     login = world.platform.prepare().replace(f"client_id={world.platform.client_id}", "client_id=client-the-lms-lacks")
     before = stored(world.gateway)
     result = launch(world.browser(), login)

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from gateway.lti.registrations import add_registration, set_deployment_status
+from gateway.lti import management
+from gateway.lti.registrations import add_registration
 from gateway.store.models.lti import LtiLoginStateRow
 from tests.support.lti_flow import parse_page
 from tests.support.lti_sandbox import LtiWorld
@@ -91,7 +92,8 @@ def test_storage_target_gives_a_put_data_page_aimed_at_the_auth_origin(world: Lt
 
 
 def test_canvas_deployment_id_alias_is_read(world: LtiWorld) -> None:
-    set_deployment_status(world.gateway.services.db, _deployment_ref(world), "disabled")
+    with world.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, _deployment_ref(world), "disabled", actor="test")
     response = _login(world, lti_deployment_id=None, deployment_id=world.platform.deployment_id)
     assert response.status_code == 403
     assert parse_page(response.text).error_code == "LTI_DEPLOYMENT_DISABLED"
@@ -111,9 +113,10 @@ def test_issuer_with_one_registration_needs_no_client_id(world: LtiWorld) -> Non
 
 
 def test_issuer_with_several_registrations_needs_the_client_id(world: LtiWorld) -> None:
-    add_registration(world.gateway.services.db, issuer=world.platform.issuer, client_id="second-client",
-                     auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
-                     jwks_url=world.platform.jwks_url)
+    with world.gateway.services.db.transaction() as s:
+        add_registration(s, issuer=world.platform.issuer, client_id="second-client",
+                         auth_login_url=world.platform.auth_url, auth_token_url=world.platform.token_url,
+                         jwks_url=world.platform.jwks_url)
     refused = _login(world, client_id=None)
     assert parse_page(refused.text).error_code == "LTI_CLIENT_ID_REQUIRED"
     chosen = _login(world, client_id="second-client")
@@ -151,8 +154,7 @@ def test_target_link_uri_may_carry_a_query(world: LtiWorld) -> None:
 
 
 def test_disabled_registration_is_refused(world: LtiWorld) -> None:
-    from gateway.lti.registrations import set_registration_status
-
-    set_registration_status(world.gateway.services.db, world.registration.id, "disabled")
+    with world.gateway.services.db.transaction() as s:
+        management.set_registration_status(s, world.registration.id, "disabled", actor="test")
     response = _login(world)
     assert (response.status_code, parse_page(response.text).error_code) == (403, "LTI_REGISTRATION_DISABLED")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
+from gateway.lti import management
 from gateway.lti.registrations import (
+    Registration,
     RegistrationExists,
     add_deployment,
     add_registration,
     ensure_registration,
-    set_deployment_status,
 )
 from gateway.lti.state import LoginStates, digest
 from gateway.store import Database
@@ -34,6 +36,11 @@ REGISTRATION = {
 }
 
 
+def _add(database: Database, **fields: Any) -> Registration:
+    with database.transaction() as s:
+        return add_registration(s, **fields)
+
+
 def test_migration_creates_the_lti_tables_with_their_keys(database: Database) -> None:
     inspector = inspect(database.engine)
     tables = set(inspector.get_table_names())
@@ -46,13 +53,13 @@ def test_migration_creates_the_lti_tables_with_their_keys(database: Database) ->
 
 
 def test_registration_is_unique_by_issuer_and_client_and_audited(database: Database) -> None:
-    registration = add_registration(database, deployment_ids=("1:abc",), auth_audience=None, **REGISTRATION)
+    registration = _add(database, deployment_ids=("1:abc",), auth_audience=None, **REGISTRATION)
     assert registration.token_audience == REGISTRATION["auth_token_url"]
     with pytest.raises(RegistrationExists):
-        add_registration(database, **REGISTRATION)
+        _add(database, **REGISTRATION)
     again = ensure_registration(database, **REGISTRATION)
     assert again.id == registration.id
-    other_client = add_registration(database, **{**REGISTRATION, "client_id": "10000000000002"})
+    other_client = _add(database, **{**REGISTRATION, "client_id": "10000000000002"})
     assert other_client.id != registration.id  # Canvas: one issuer, many client ids
     with database.transaction() as s:
         actions = [e.action for e in AuditRepository(s).list()]
@@ -60,31 +67,33 @@ def test_registration_is_unique_by_issuer_and_client_and_audited(database: Datab
 
 
 def test_deployment_is_unique_within_its_registration(database: Database) -> None:
-    registration = add_registration(database, **REGISTRATION)
-    deployment = add_deployment(database, registration.id, "1:abc", status="pending")
-    assert set_deployment_status(database, deployment.id, "active").status == "active"
-    with pytest.raises(IntegrityError):
-        add_deployment(database, registration.id, "1:abc")
+    registration = _add(database, **REGISTRATION)
+    with database.transaction() as s:
+        deployment = add_deployment(s, registration.id, "1:abc", status="pending", actor="test")
+    with database.transaction() as s:
+        assert management.set_deployment_status(s, deployment.id, "active", actor="test")["status"] == "active"
+    with pytest.raises(IntegrityError), database.transaction() as s:
+        add_deployment(s, registration.id, "1:abc", status="active", actor="test")
 
 
 def test_login_state_is_single_use_and_purged_after_expiry(database: Database) -> None:
-    registration = add_registration(database, **REGISTRATION)
+    registration = _add(database, **REGISTRATION)
     states = LoginStates(database, ttl_seconds=600)
     login = states.begin(registration_id=registration.id, target_link_uri="https://gw/lti/launch",
                          login_hint="u1", message_hint=None, deployment_hint=None, storage_target=None)
     with database.transaction() as s:
         found = states.find(s, login.state)
         assert found is not None and found.nonce_hash == digest(login.nonce) and not found.used
-        assert states.consume_in(s, login.state) is True
+        assert states.consume(s, login.state) is True
     with database.transaction() as s:
-        assert states.consume_in(s, login.state) is False
+        assert states.consume(s, login.state) is False
     with database.transaction() as s:
         LoginStateRepository(s).purge_expired(utcnow() + dt.timedelta(hours=1))
         assert states.find(s, login.state) is None
 
 
 def test_identity_is_unique_per_registration_and_sub(database: Database) -> None:
-    registration = add_registration(database, **REGISTRATION)
+    registration = _add(database, **REGISTRATION)
     with pytest.raises(IntegrityError), database.transaction() as s:
         for _ in range(2):
             user = UserRepository(s).create()

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from gateway.lti import claims as c
-from gateway.lti.registrations import add_registration, find_deployment, find_registration, set_deployment_status
+from gateway.lti import management
+from gateway.lti.registrations import add_registration, find_deployment, find_registration
 from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from gateway.sandbox.lms.messages import UNKNOWN_ROLE, VALID_VARIANTS
 from tests.support.databases import DatabaseFactory
@@ -70,9 +71,11 @@ def pair(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) 
     try:
         with serve_thirdparty() as platform:
             platform.connect(login_url=config.login_url, launch_url=config.launch_url, tool_jwks_url=config.jwks_url)
-            add_registration(gateway.services.db, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
-            # A second registration of the same issuer, so a token for it is an aud mismatch, not an unknown client.
-            add_registration(gateway.services.db, **{**platform.gateway_registration(), "client_id": OTHER_CLIENT_ID})
+            with gateway.services.db.transaction() as s:
+                add_registration(s, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
+                # A second registration of the same issuer, so a token for it is an aud mismatch, not an unknown
+                # client.
+                add_registration(s, **{**platform.gateway_registration(), "client_id": OTHER_CLIENT_ID})
             yield Pair(gateway, platform)
     finally:
         gateway.close()
@@ -204,7 +207,8 @@ def test_state_begun_in_another_browser_from_lti1p3platform_is_a_mismatch(pair: 
 @pytest.mark.parametrize("hinted", [True, False], ids=["at-login", "at-launch"])
 def test_disabled_deployment_from_lti1p3platform_is_refused(pair: Pair, hinted: bool) -> None:
     deployment = pair.deployment_ref()
-    set_deployment_status(pair.gateway.services.db, deployment, "disabled")
+    with pair.gateway.services.db.transaction() as s:
+        management.set_deployment_status(s, deployment, "disabled", actor="test")
     try:
         before = stored(pair.gateway)
         result = pair.launch(Intent(send_deployment_hint=hinted))
@@ -213,4 +217,5 @@ def test_disabled_deployment_from_lti1p3platform_is_refused(pair: Pair, hinted: 
         assert (result.auth_url is None) is hinted
         assert stored(pair.gateway) == before
     finally:
-        set_deployment_status(pair.gateway.services.db, deployment, "active")
+        with pair.gateway.services.db.transaction() as s:
+            management.set_deployment_status(s, deployment, "active", actor="test")

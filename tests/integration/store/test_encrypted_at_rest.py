@@ -16,7 +16,8 @@ def test_launch_record_is_encrypted_and_round_trips(database: Database) -> None:
     cipher = Cipher.from_spec(TEST_ENCRYPTION_KEYS)
     handoff = HandoffService(database, cipher, load_settings(environ={}))
     record = {"user": {"name": "Ada Lovelace", "email": "ada@school.example"}}
-    issued = handoff.issue("lti", record, user_id=None)
+    with database.transaction() as s:
+        issued = handoff.issue(s, "lti", record, user_id=None)
 
     with database.engine.connect() as conn:
         stored = conn.execute(text("SELECT record_encrypted FROM launches")).scalar_one()

@@ -116,7 +116,7 @@ def test_out_of_attempts_is_dead_and_a_replay_brings_it_home(wb: Services, remot
 
         remote.script("d", OK)
         with wb.db.transaction() as s:
-            report = wb.outbox.replay_in(s, [delivery_id], scope=None, actor="test")
+            report = wb.outbox.replay(s, [delivery_id], scope=None, actor="test")
         assert report["replayed"] == [delivery_id]
         settle(wb, delivery_id)
     done = row(wb, delivery_id)

@@ -123,7 +123,7 @@ def test_a_replayed_earlier_row_waits_for_a_later_one_in_flight(wb: Services) ->
     assert _finish(wb, a1, "w1", state="dead")
     assert _claim(wb, "w1") == [a2]
     with wb.db.transaction() as s:
-        assert wb.outbox.replay_in(s, [a1], scope=None, actor="test")["replayed"] == [a1]
+        assert wb.outbox.replay(s, [a1], scope=None, actor="test")["replayed"] == [a1]
     assert _claim(wb, "w2") == []  # a2 is being delivered: never two rows of one key at once
     assert _finish(wb, a2, "w1", state="delivered")
     assert _claim(wb, "w2") == [a1]
@@ -197,7 +197,7 @@ def test_claims_of_one_key_are_serialized_on_postgresql(db_factory: DatabaseFact
             assert [r.id for r in claimed] == [a2]
             # ... when an operator replays a1, and w3 looks for work.
             with services.db.transaction() as s:
-                assert services.outbox.replay_in(s, [a1], scope=None, actor="test")["replayed"] == [a1]
+                assert services.outbox.replay(s, [a1], scope=None, actor="test")["replayed"] == [a1]
             got: list[list[str]] = []
             racer = threading.Thread(target=lambda: got.append(_claim(services, "w3")))
             racer.start()

@@ -33,7 +33,8 @@ def test_assignments_and_grades_reach_lti1p3platform(sqlite_url: str, keys_dir: 
         config = gateway.services.lti.config
         with serve_thirdparty_with_ags() as (platform, store):
             platform.connect(login_url=config.login_url, launch_url=config.launch_url, tool_jwks_url=config.jwks_url)
-            add_registration(gateway.services.db, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
+            with gateway.services.db.transaction() as s:
+                add_registration(s, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
             teacher = _launched(gateway, platform, Intent())
             student = _launched(gateway, platform, Intent(user_id="tp-student", roles=list(STUDENT_ROLES),
                                                           name="Sasha Student", email="sasha@example.edu"))
