@@ -43,10 +43,8 @@ def _blueprints() -> list[Blueprint]:
     from gateway.lti.registration_views import bp as lti_registration_bp
     from gateway.lti.views import api_bp as lti_api_bp
     from gateway.lti.views import bp as lti_bp
-    from gateway.sandbox.lms.dev import bp as sandbox_lms_bp
-    from gateway.sandbox.vendor import bp as sandbox_vendor_bp
 
-    blueprints += [lti_bp, lti_api_bp, lti_admin_bp, lti_registration_bp, sandbox_lms_bp, sandbox_vendor_bp]
+    blueprints += [lti_bp, lti_api_bp, lti_admin_bp, lti_registration_bp]
     # -- clever blueprints --
     from gateway.clever.api import bp as clever_api_bp
     from gateway.clever.views import bp as clever_bp

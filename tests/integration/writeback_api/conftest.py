@@ -20,11 +20,11 @@ import requests
 from sqlalchemy import func, select
 
 from gateway.bootstrap import Services
-from gateway.sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent, User
 from gateway.store.models.writeback import OutboxRow
 from gateway.store.models.writeback_assignments import WritebackAssignmentRow
 from gateway.store.repositories.outbox import OutboxRepository
 from gateway.writeback.worker import Worker
+from sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent, User
 from tests.support.clever_roster import SeededDistrict, connect_and_sync, seed_district
 from tests.support.clever_sim import RunningClever, start_clever, start_gateway_with_clever
 from tests.support.databases import DatabaseFactory
