@@ -1,6 +1,8 @@
 # Production image: non-root, gunicorn via `gateway serve`, health check on /healthz.
 FROM python:3.11-slim AS build
 WORKDIR /src
+# Only what production runs: the sandbox (sandbox/) and the tests stay out of the image. pyproject.toml still names
+# the sandbox's dev plugin entry point; production never loads that group, so the missing module is never imported.
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 RUN pip install --no-cache-dir --prefix=/install .

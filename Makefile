@@ -11,13 +11,13 @@ run:  ## set up, migrate SQLite under var/, make dev keys, serve on http://127.0
 
 test: ## set up (system packages included), lint, type-check, run every test
 	@scripts/setup.sh --test
-	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff check gateway sandbox tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint:
-	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff check gateway sandbox tests bench
 
 typecheck:
 	$(BIN)/mypy

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.runtime import PeriodicJob
-from gateway.sandbox.clever import CleverSim
+from sandbox.clever import CleverSim
 from tests.support.gateway import GatewayUnderTest
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from gateway.sandbox.clever import CleverSim, create_app
+from sandbox.clever import CleverSim, create_app
 from tests.support.clever_spec import SpecRecorder, attach
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.live import LiveServer

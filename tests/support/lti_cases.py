@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.sandbox.lms.cases import Case
+from sandbox.lms.cases import Case
 
 EXPECTED: dict[Case, tuple[int, str]] = {
     Case.NO_KID: (400, "LTI_ID_TOKEN_KID_MISSING"),

@@ -15,9 +15,6 @@ from sqlalchemy import func, select
 from gateway.app import create_app
 from gateway.bootstrap import bootstrap
 from gateway.lti.registrations import Registration
-from gateway.sandbox.lms import SandboxPlatform, create_lms_app
-from gateway.sandbox.lms.dev import register_sandbox
-from gateway.sandbox.lms.keys import PlatformKey
 from gateway.store.models.core import HandoffCodeRow, LaunchRow, UserRow
 from gateway.store.models.lti import (
     LtiContextRow,
@@ -27,6 +24,9 @@ from gateway.store.models.lti import (
     LtiLoginStateRow,
     LtiResourceLinkRow,
 )
+from sandbox.lms import SandboxPlatform, create_lms_app
+from sandbox.lms.dev import register_sandbox
+from sandbox.lms.keys import PlatformKey
 from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.live import LiveServer
 from tests.support.lti_flow import Browser

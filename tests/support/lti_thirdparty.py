@@ -3,7 +3,7 @@
 lti1p3platform ships Django and FastAPI adapters only (lti-brief §4.2); this is the Flask one its README
 implies: a ``Request`` subclass, a config with one registration, an OIDC login and a message launch whose
 ``prepare_launch`` sets the claims through the library's own setters. Invalid cases are the library's
-valid launch run through :func:`gateway.sandbox.lms.cases.forge` with the library's own key, since the
+valid launch run through :func:`sandbox.lms.cases.forge` with the library's own key, since the
 library can only build well-formed messages.
 """
 
@@ -27,9 +27,9 @@ from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.cases import Case, forge
-from gateway.sandbox.lms.keys import PlatformKey
-from gateway.sandbox.lms.pages import auto_post
+from sandbox.lms.cases import Case, forge
+from sandbox.lms.keys import PlatformKey
+from sandbox.lms.pages import auto_post
 from tests.support.live import LiveServer
 
 CLIENT_ID = "lti1p3platform-client"

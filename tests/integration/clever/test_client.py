@@ -17,8 +17,8 @@ from gateway.clever.errors import (
 from gateway.clever.service import build_client
 from gateway.http import HttpClient
 from gateway.ops.metrics import Metrics
-from gateway.sandbox.clever import CleverSim
 from gateway.settings import load_settings
+from sandbox.clever import CleverSim
 from tests.integration.clever.conftest import FakeClock
 from tests.support.clever_sim import RunningClever, clever_settings
 
@@ -157,7 +157,7 @@ def test_expired_event_cursor_is_not_found(client: CleverClient, clever_on_fake_
 @pytest.mark.parametrize("authorized_by", ["district", "teacher"])
 def test_identity_calls_with_a_login_token(client: CleverClient, clever_on_fake_clock: RunningClever,
                                            fake_clock: FakeClock, authorized_by: str) -> None:
-    from gateway.sandbox.clever.state import CodeGrant
+    from sandbox.clever.state import CodeGrant
 
     sim = clever_on_fake_clock.sim
     district, _, kids = _district(sim, students=1)

@@ -9,7 +9,7 @@ import pytest
 from gateway.clever.client import CleverClient
 from gateway.clever.errors import CleverBadRequest, CleverNotFound, CleverUnavailable
 from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
-from gateway.sandbox.clever import CleverSim
+from sandbox.clever import CleverSim
 from tests.support.clever_sim import RunningClever
 
 

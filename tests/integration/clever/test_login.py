@@ -10,8 +10,8 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from gateway.sandbox.clever import CleverSim
 from gateway.store.models.clever import CleverLoginStateRow
+from sandbox.clever import CleverSim
 from tests.support.clever_flows import (
     app_login,
     arrived_at_vendor,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from gateway.clever.privacy import sha256_hex
-from gateway.sandbox.clever import CleverSim
 from gateway.store.models.clever import CleverOAuthCodeRow
+from sandbox.clever import CleverSim
 from tests.support.clever_flows import assert_refused_page, callback_url, login_record, sign_in, stored_counts
 from tests.support.clever_sim import Browser, RunningClever, query
 from tests.support.gateway import GatewayUnderTest

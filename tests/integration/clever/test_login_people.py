@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gateway.sandbox.clever import CleverSim
 from gateway.store.models.clever import CleverRosterUserRow
 from gateway.store.models.core import UserRow
+from sandbox.clever import CleverSim
 from tests.support.clever_flows import login_record, portal_login
 from tests.support.clever_sim import Browser, RunningClever
 from tests.support.gateway import GatewayUnderTest

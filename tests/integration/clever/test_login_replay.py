@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 import pytest
 
 from gateway.clever.privacy import sha256_hex
-from gateway.sandbox.clever import CleverSim
 from gateway.store.models.clever import CleverOAuthCodeRow
 from gateway.store.repositories.clever import CleverLoginRepository
+from sandbox.clever import CleverSim
 from tests.support.clever_flows import (
     app_login,
     assert_refused_page,

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from gateway.sandbox.clever import CleverSim, create_app
+from sandbox.clever import CleverSim, create_app
 from tests.support.clever_roster import seed_district
 from tests.support.clever_sim import RunningClever
 from tests.support.clever_spec import find

@@ -13,12 +13,12 @@ import requests
 from sqlalchemy import func, select
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms import LaunchIntent
-from gateway.sandbox.lms.platform import User
 from gateway.store.models.core import AuditEntryRow, LaunchRow, UserRow
 from gateway.store.models.identity import IdentityConflictRow
 from gateway.store.models.lti import LtiIdentityRow
 from gateway.store.repositories.lti_registrations import DeploymentRepository
+from sandbox.lms import LaunchIntent
+from sandbox.lms.platform import User
 from tests.support.clever_roster import SeededDistrict, connect_and_sync, seed_district, sync_now
 from tests.support.clever_sim import RunningClever, clever_settings, start_clever
 from tests.support.lti_flow import Browser, Launch, launch, parse_page

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms import LaunchIntent
+from sandbox.lms import LaunchIntent
 from tests.support.lti_flow import launch, parse_page
 from tests.support.lti_sandbox import LtiWorld
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.sandbox.lms import LaunchIntent
-from gateway.sandbox.lms.cases import Case
+from sandbox.lms import LaunchIntent
+from sandbox.lms.cases import Case
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld, lti_world, stored
 

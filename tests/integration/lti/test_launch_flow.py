@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from gateway.lti import claims as c
 from gateway.lti import management
 from gateway.lti.registrations import add_registration, find_deployment
-from gateway.sandbox.lms import LaunchIntent
-from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from gateway.store.models.lti import LtiContextRow, LtiDeploymentRow, LtiLoginStateRow, LtiResourceLinkRow
+from sandbox.lms import LaunchIntent
+from sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
 from tests.support.lti_flow import Browser, launch, parse_page
 from tests.support.lti_sandbox import LtiWorld, stored
 

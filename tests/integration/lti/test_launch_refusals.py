@@ -11,8 +11,8 @@ import logging
 import pytest
 import requests
 
-from gateway.sandbox.lms import LaunchIntent
-from gateway.sandbox.lms.cases import CERTIFICATION_INVALID, Case
+from sandbox.lms import LaunchIntent
+from sandbox.lms.cases import CERTIFICATION_INVALID, Case
 from tests.support.lti_cases import EXPECTED
 from tests.support.lti_flow import launch, parse_page
 from tests.support.lti_sandbox import LtiWorld, stored

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms import LaunchIntent
+from sandbox.lms import LaunchIntent
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms import LaunchIntent
-from gateway.sandbox.lms.messages import VALID_VARIANTS, variant_intent
-from gateway.sandbox.lms.platform import STUDENT, TEACHER
+from sandbox.lms import LaunchIntent
+from sandbox.lms.messages import VALID_VARIANTS, variant_intent
+from sandbox.lms.platform import STUDENT, TEACHER
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld, stored
 

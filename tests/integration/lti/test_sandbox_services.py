@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.ags import LINEITEM, LINEITEM_CONTAINER, MEMBERSHIP_CONTAINER, RESULT_CONTAINER, SCORE
+from sandbox.lms.ags import LINEITEM, LINEITEM_CONTAINER, MEMBERSHIP_CONTAINER, RESULT_CONTAINER, SCORE
 from tests.support.lti_sandbox import LtiWorld
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

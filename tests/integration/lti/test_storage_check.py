@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gateway.sandbox.lms import LaunchIntent
+from sandbox.lms import LaunchIntent
 from tests.support.lti_flow import Browser, Launch, parse_page, storage_launch
 from tests.support.lti_sandbox import LtiWorld, stored
 

@@ -16,8 +16,8 @@ import requests
 from gateway.lti import claims as c
 from gateway.lti import management
 from gateway.lti.registrations import add_registration, find_deployment, find_registration
-from gateway.sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
-from gateway.sandbox.lms.messages import UNKNOWN_ROLE, VALID_VARIANTS
+from sandbox.lms.cases import OTHER_CLIENT_ID, UNKNOWN_DEPLOYMENT, Case
+from sandbox.lms.messages import UNKNOWN_ROLE, VALID_VARIANTS
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_cases import EXPECTED

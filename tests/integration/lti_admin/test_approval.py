@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
-from gateway.sandbox.lms import LaunchIntent
+from sandbox.lms import LaunchIntent
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld, stored
 

@@ -18,8 +18,8 @@ from gateway.lti import errors
 from gateway.lti.dynamic_registration import DynamicRegistrationService
 from gateway.lti.registrations import add_registration
 from gateway.ops.metrics import Metrics
-from gateway.sandbox.lms import SandboxPlatform
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
+from sandbox.lms import SandboxPlatform
 from tests.integration.lti_admin.conftest import audit, counts
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.live import LiveServer, reserve_port

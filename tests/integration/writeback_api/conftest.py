@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from gateway.bootstrap import Services, build_worker
 from gateway.runtime import Worker
-from gateway.sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent, User
 from gateway.store.models.writeback import OutboxRow
 from gateway.store.models.writeback_assignments import WritebackAssignmentRow
 from gateway.store.repositories.outbox import OutboxRepository
+from sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent, User
 from tests.support.clever_roster import SeededDistrict, connect_and_sync, seed_district
 from tests.support.clever_sim import RunningClever, start_clever, start_gateway_with_clever
 from tests.support.databases import DatabaseFactory

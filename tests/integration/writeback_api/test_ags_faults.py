@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sandbox.lms import create_lms_app
+from sandbox.lms import create_lms_app
 from tests.integration.writeback_api.conftest import AgsWorld, ags_world, wait_until
 from tests.support.live import LiveServer
 

@@ -8,8 +8,8 @@ from prometheus_client import generate_latest
 from sqlalchemy import update
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.platform import TEACHER
 from gateway.store.models.lti import LtiRegistrationRow
+from sandbox.lms.platform import TEACHER
 from tests.integration.writeback_api.conftest import AgsWorld, ags_world, launch_record, running
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sandbox.clever import create_app
+from sandbox.clever import create_app
 from tests.integration.writeback_api.conftest import CleverWorld, clever_world, running, wait_until
 from tests.support.clever_roster import sync_now
 from tests.support.live import LiveServer

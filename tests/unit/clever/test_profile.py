@@ -7,7 +7,7 @@ import pytest
 from gateway.clever.errors import CleverUserIncomplete
 from gateway.clever.profile import integration_of, launch_record, shared_profile
 from gateway.clever.types import CleverUser, Me
-from gateway.sandbox.clever import records
+from sandbox.clever import records
 
 UID = "a" * 24
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.sandbox.clever import records
+from sandbox.clever import records
 from tests.support.clever_spec import check
 
 UID = "0123456789abcdef01234567"

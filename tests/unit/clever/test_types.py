@@ -8,7 +8,7 @@ import pytest
 
 from gateway.clever.errors import CleverBadResponse
 from gateway.clever.types import CleverUser, DistrictToken, Event, Me, Section, TokenGrant, next_link, unwrap_list
-from gateway.sandbox.clever import records
+from sandbox.clever import records
 
 
 def test_me_of_a_district_login() -> None:

@@ -15,7 +15,7 @@ from gateway.http import HttpClient
 from gateway.lti.jwks import PlatformKeys, parse_jwks
 from gateway.lti.metrics import LtiMetrics
 from gateway.ops.metrics import Metrics
-from gateway.sandbox.lms.keys import PlatformKey
+from sandbox.lms.keys import PlatformKey
 from tests.support.live import LiveServer
 
 KEY_A, KEY_B = PlatformKey.generate(), PlatformKey.generate()

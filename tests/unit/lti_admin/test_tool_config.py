@@ -8,8 +8,8 @@ import pytest
 
 from gateway.lti.config import LtiConfig
 from gateway.lti.tool_config import ToolProfile, canvas_configuration, tool_configuration
-from gateway.sandbox.lms.registration import configuration_problems
 from gateway.settings import SettingsError, load_settings
+from sandbox.lms.registration import configuration_problems
 from tests.unit.lti_admin.dr_spec import AGS_SCOPES, NRPS_SCOPE, assert_valid_tool_configuration
 
 BASE = "https://gateway.example.com"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.platform import STUDENT, TEACHER, LaunchIntent, SandboxPlatform
+from sandbox.lms.platform import STUDENT, TEACHER, LaunchIntent, SandboxPlatform
 
 UNKNOWN_ROLE = c.ROLE_VOCAB + "unknown/unknown#Unknown"
 PII = ("name", "given_name", "family_name", "email")

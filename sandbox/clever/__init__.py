@@ -16,8 +16,8 @@ import time
 
 from flask import Flask, Response, g, jsonify, request
 
-from gateway.sandbox.clever.common import caller, error, html, sim
-from gateway.sandbox.clever.state import CleverSim, RequestRecord
+from sandbox.clever.common import caller, error, html, sim
+from sandbox.clever.state import CleverSim, RequestRecord
 
 __all__ = ["CleverSim", "create_app"]
 
@@ -25,7 +25,7 @@ _API_PREFIXES = ("/v3.0/", "/v3.1/", "/me", "/userinfo")
 
 
 def create_app(state: CleverSim) -> Flask:
-    from gateway.sandbox.clever import data, lms, oauth
+    from sandbox.clever import data, lms, oauth
 
     app = Flask(__name__)
     app.extensions["clever_sim"] = state

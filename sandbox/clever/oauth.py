@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from gateway.sandbox.clever import records
-from gateway.sandbox.clever.common import Caller, caller, error, html, sim, unauthorized
-from gateway.sandbox.clever.state import CodeGrant, SsoToken
+from sandbox.clever import records
+from sandbox.clever.common import Caller, caller, error, html, sim, unauthorized
+from sandbox.clever.state import CodeGrant, SsoToken
 
 bp = Blueprint("clever_sim_oauth", __name__)
 

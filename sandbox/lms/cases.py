@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.keys import PlatformKey, b64json, b64url
+from sandbox.lms.keys import PlatformKey, b64json, b64url
 
 UNKNOWN_ISSUER = "https://unknown-lms.example.com"
 UNKNOWN_CLIENT_ID = "client-nobody-registered"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.sandbox.clever import records
+from sandbox.clever import records
 
 KINDS = ("districts", "schools", "users", "sections")
 

@@ -16,8 +16,8 @@ import requests
 
 from gateway.lti import claims as c
 from gateway.lti.jwks import parse_jwks
-from gateway.sandbox.lms.cases import Case
-from gateway.sandbox.lms.keys import PlatformKey
+from sandbox.lms.cases import Case
+from sandbox.lms.keys import PlatformKey
 
 CLIENT_ID = "sandbox-client"
 DEPLOYMENT_ID = "sandbox-deployment-1"
@@ -65,7 +65,7 @@ class LaunchIntent:
     user: User = TEACHER
     message_type: str = c.RESOURCE_LINK_REQUEST
     case: Case = Case.VALID
-    variant: str | None = None  # a certification-valid variant (gateway.sandbox.lms.messages.VALID_VARIANTS)
+    variant: str | None = None  # a certification-valid variant (sandbox.lms.messages.VALID_VARIANTS)
     storage_target: str | None = None
     deployment_id: str | None = None
     resource_link_id: str = "link-1"

@@ -10,10 +10,10 @@ import requests
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms import pages
-from gateway.sandbox.lms.cases import Case, forge
-from gateway.sandbox.lms.messages import build_claims
-from gateway.sandbox.lms.platform import STUDENT, TEACHER, LaunchIntent, Recorded, SandboxPlatform
+from sandbox.lms import pages
+from sandbox.lms.cases import Case, forge
+from sandbox.lms.messages import build_claims
+from sandbox.lms.platform import STUDENT, TEACHER, LaunchIntent, Recorded, SandboxPlatform
 
 bp = Blueprint("sandbox_lms", __name__)
 

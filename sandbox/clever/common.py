@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, g, jsonify, request
 
-from gateway.sandbox.clever.state import CleverSim, SsoToken
+from sandbox.clever.state import CleverSim, SsoToken
 
 
 def sim() -> CleverSim:

@@ -20,7 +20,7 @@ import requests
 from flask import Blueprint, Response, current_app, request
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.platform import Recorded, SandboxPlatform
+from sandbox.lms.platform import Recorded, SandboxPlatform
 
 bp = Blueprint("sandbox_lms_services", __name__)
 

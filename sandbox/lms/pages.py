@@ -6,7 +6,7 @@ import json
 from html import escape
 from typing import Any
 
-from gateway.sandbox.lms.platform import SandboxPlatform
+from sandbox.lms.platform import SandboxPlatform
 
 _SHELL = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from gateway.sandbox.clever import records
-from gateway.sandbox.clever.common import caller, error, sim, unauthorized
+from sandbox.clever import records
+from sandbox.clever.common import caller, error, sim, unauthorized
 
 bp = Blueprint("clever_sim_lms", __name__, url_prefix="/v3.1/sections/<section_id>/assignments")
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from gateway.lti import claims as c
-from gateway.sandbox.lms.platform import Recorded, SandboxPlatform
+from sandbox.lms.platform import Recorded, SandboxPlatform
 
 bp = Blueprint("sandbox_lms_registration", __name__)
 

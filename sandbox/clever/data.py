@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from gateway.sandbox.clever import records
-from gateway.sandbox.clever.common import Caller, caller, error, one, page, sim, unauthorized
+from sandbox.clever import records
+from sandbox.clever.common import Caller, caller, error, one, page, sim, unauthorized
 
 bp = Blueprint("clever_sim_data", __name__)
 

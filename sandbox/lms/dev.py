@@ -1,7 +1,8 @@
 """Dev mode only: the simulated platform mounted at ``/sandbox/lms`` of the dev server, registered with the gateway.
 
 ``make run`` then shows the whole launch in a browser: open http://127.0.0.1:8000/sandbox/lms/ and launch as
-the teacher or a student. Outside dev mode nothing here is mounted and ``/sandbox/*`` answers 404.
+the teacher or a student. :mod:`sandbox.plugin` mounts this in dev and test only, and outside dev mode
+``/sandbox/*`` answers 404.
 The platform's key lives in memory: the dev server runs one worker, so the key that signs is the one
 its JWKS publishes.
 """
@@ -9,21 +10,20 @@ its JWKS publishes.
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from flask import Blueprint, Flask, Response
-from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway.errors import NotFound
 from gateway.lti.registrations import Registration, add_deployment, ensure_registration, find_registration
 from gateway.ops.logs import log_event
-from gateway.sandbox.lms import SandboxPlatform, create_lms_app
 from gateway.store import Database
 from gateway.store.repositories.lti_registrations import DeploymentRepository
 from gateway.web import core
+from sandbox.lms import SandboxPlatform, create_lms_app
 
+# Under the "gateway" logger so the dev server writes these lines as JSON with the gateway's own.
 log = logging.getLogger("gateway.sandbox.lms")
 MOUNT = "/sandbox/lms"
 
@@ -41,8 +41,8 @@ def register_sandbox(db: Database, platform: SandboxPlatform) -> Registration:
     return found
 
 
-def _mount(state: BlueprintSetupState) -> None:
-    app = cast(Flask, state.app)
+def mount_platform(app: Flask) -> None:
+    """Dev mode: serve the simulated platform under ``/sandbox/lms`` of ``app`` and register it with the gateway."""
     built = app.extensions["gateway"]
     if not built.settings.is_dev:
         return
@@ -57,9 +57,6 @@ def _mount(state: BlueprintSetupState) -> None:
         register_sandbox(built.db, platform)
     except SQLAlchemyError:
         log_event(log, logging.WARNING, "sandbox platform not registered; database not ready")
-
-
-bp.record_once(_mount)
 
 
 @bp.before_request
