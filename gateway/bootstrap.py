@@ -11,6 +11,7 @@ add its class to :data:`FEATURES`, and build it below where its dependencies exi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -128,6 +129,11 @@ class Services:
     @property
     def delivery_backends(self) -> dict[str, DeliveryBackend]:
         return self.writeback.backends
+
+    def with_features(self, *replacements: Feature) -> Services:
+        """A copy with some features swapped for others of the same class (tests swap in fakes this way)."""
+        swapped = {type(f): f for f in replacements}
+        return dataclasses.replace(self, features=tuple(swapped.get(type(f), f) for f in self.features))
 
     def close(self) -> None:
         self.core.close()

@@ -29,9 +29,11 @@ import requests
 from gateway.app import create_app
 from gateway.bootstrap import bootstrap
 from gateway.cli import main
-from gateway.keys.ring import KeyRing
+from gateway.keys import KeyRing, KeysServices
+from gateway.keys.feature import KeysFeature
 from gateway.lti import claims as c
 from gateway.lti.deep_linking import DeepLinkingService
+from gateway.lti.feature import LtiFeature
 from gateway.store.models.base import utcnow
 from gateway.writeback.ags_token import AgsTokens, TokenTarget
 from sandbox.lms import LaunchIntent
@@ -74,7 +76,7 @@ def world(sqlite_url: str, keys_dir: Path, clock: Clock, monkeypatch: pytest.Mon
     ring = KeyRing(built.db, keys_dir, publish_delay=DELAY, retire_grace=GRACE, clock=clock)
     lti = dataclasses.replace(built.lti, deep_linking=DeepLinkingService(built.db, built.handoff, ring,
                                                                          built.lti.config))
-    services = dataclasses.replace(built, keyring=ring, lti=lti)
+    services = built.with_features(KeysFeature(KeysServices(settings, ring)), LtiFeature(lti))
     ring.generate()
     app = create_app(services=services)
     contract = attach(app)
