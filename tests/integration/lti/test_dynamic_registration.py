@@ -20,12 +20,12 @@ from gateway.lti.registrations import add_registration
 from gateway.ops.metrics import Metrics
 from gateway.sandbox.lms import SandboxPlatform
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
-from tests.integration.lti_admin.conftest import audit, counts
+from tests.support.dr_spec import assert_valid_tool_configuration
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.live import LiveServer, reserve_port
 from tests.support.lti_flow import Browser, launch, parse_page
+from tests.support.lti_registrations import audit, counts
 from tests.support.lti_sandbox import start_platform
-from tests.unit.lti_admin.dr_spec import assert_valid_tool_configuration
 
 CLOSE = "org.imsglobal.lti.close"
 
