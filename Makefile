@@ -22,7 +22,7 @@ typecheck:
 	$(BIN)/mypy
 
 unit:
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q tests/unit tests/test_layout.py
 
 bench:
 	@scripts/setup.sh --test
