@@ -146,7 +146,7 @@ def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:
         def ready() -> bool:
             try:
                 return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
                 return False
 
         try:
