@@ -26,7 +26,7 @@ contracts:  ## import cycles, layers, protected modules (pyproject [tool.importl
 	$(BIN)/lint-imports
 
 unit:
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q tests/unit tests/test_layout.py
 
 bench:
 	@scripts/setup.sh --test

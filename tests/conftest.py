@@ -11,6 +11,10 @@ from gateway.store import Database
 from tests.support.databases import ENGINES, DatabaseFactory, database_factory
 from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 
+# Fixtures more than one test package needs (writeback and runtime tests both drive the outbox) live in
+# tests/support; registering them here keeps them out of any one package's conftest.
+pytest_plugins = ["tests.support.outbox", "tests.support.writeback_worlds"]
+
 
 @pytest.fixture(scope="session")
 def db_factory() -> Iterator[DatabaseFactory]:

@@ -70,7 +70,7 @@ LISTS = [
 LIST_IDS = [path.removeprefix("/api/v1/") for path, _ in LISTS]
 
 # Routes that take a JSON object body. Unknown ids are fine here: the body is read first. Not here: the routes
-# under an assignment, which find the assignment first (404 whatever the body; tests/integration/writeback_api).
+# under an assignment, which find the assignment first (404 whatever the body; tests/integration/writeback).
 BODIES = [
     ("POST", "/api/v1/launches/redeem"),
     ("POST", "/api/v1/launches/lch_unknown/deep-link-response"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from gateway.store.models.clever import CleverDistrictRow, CleverRosterUserRow
 from tests.support.clever_roster import api_get, connect_and_sync, job, seed_district, sync_now, trigger
 from tests.support.clever_sim import RunningClever
 from tests.support.gateway import GatewayUnderTest
+from tests.support.waiting import wait_until
 
 
 def _ids(page: dict[str, object]) -> list[str]:
@@ -189,15 +189,17 @@ def test_progress_is_visible_while_a_sync_runs(clever_gateway: GatewayUnderTest,
     sim.switches.rate_limited, sim.switches.rate_limit_reset_in = 1, 1.5
     worker = threading.Thread(target=job(clever_gateway, "clever.roster_sync").run)
     worker.start()
-    seen = None
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and seen is None:
+    seen: dict[str, Any] = {}
+
+    def progress_shown() -> bool:
         sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
         if sync["status"] == "running" and sync["progress"] and sync["progress"]["phase"] == "schools":
-            seen = sync["progress"]
-        time.sleep(0.05)
+            seen.update(sync["progress"])
+        return bool(seen)
+
+    wait_until(progress_shown, timeout=10, what="the sync's progress while it runs", interval=0.05)
     worker.join(timeout=15)
-    assert seen is not None and seen["mode"] == "full" and seen["pages"] >= 1
+    assert seen["mode"] == "full" and seen["pages"] >= 1
     assert api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]["status"] == "succeeded"
 
 

@@ -17,6 +17,9 @@ from tests.support.lti_cases import EXPECTED
 from tests.support.lti_flow import launch, parse_page
 from tests.support.lti_sandbox import LtiWorld, stored
 
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 # Cases that need more than a switch (a second registration, a pending row): test_launch_flow.py.
 ELSEWHERE = {Case.VALID, Case.UNKNOWN_DEPLOYMENT, Case.AUD_MISMATCH}
 HERE = sorted(set(EXPECTED) - ELSEWHERE, key=str)

@@ -16,6 +16,9 @@ from sandbox.lms import LaunchIntent
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld
 
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 @pytest.mark.parametrize("query", ["?next=https://evil.example/phish", "?placement=course_navigation&next=%2F%2Fevil"])
 def test_record_carries_the_launch_url_without_the_query(shared_world: LtiWorld, query: str) -> None:

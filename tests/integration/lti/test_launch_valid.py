@@ -13,6 +13,9 @@ from sandbox.lms.platform import STUDENT, TEACHER
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld, stored
 
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 def _record(world: LtiWorld, intent: LaunchIntent) -> dict[str, Any]:
     result = launch(world.browser(), world.platform.prepare(intent))

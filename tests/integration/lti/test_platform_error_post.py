@@ -17,6 +17,9 @@ import pytest
 from tests.support.lti_flow import Browser, parse_page
 from tests.support.lti_sandbox import LtiWorld, stored
 
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 # What a phisher would like the gateway to say for them.
 SPOOF = "Your district account is locked. Call 555-0100 or go to https://evil.example/reset <b>now</b>"
 SPOOF_PARTS = ("555-0100", "evil.example", "district account is locked")

@@ -32,6 +32,9 @@ from tests.support.lti_thirdparty import (
     serve_thirdparty,
 )
 
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 # A new deployment stores a pending row (its own test below); the rest must store nothing.
 NOT_HERE = {Case.VALID, Case.UNKNOWN_DEPLOYMENT}
 

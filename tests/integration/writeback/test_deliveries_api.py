@@ -7,9 +7,9 @@ from typing import Any
 import requests
 
 from gateway.store.repositories.audit import AuditRepository
-from tests.integration.writeback.conftest import enqueue, force, row, running, settle
 from tests.support.flaky_remote import OK, FlakyRemote, status
 from tests.support.gateway import GatewayUnderTest
+from tests.support.outbox import enqueue, force, row, running, settle
 
 
 def _key(gw: GatewayUnderTest, *scopes: str) -> tuple[str, requests.Session]:

@@ -15,10 +15,10 @@ import pytest
 
 from gateway.bootstrap import Services
 from gateway.store.models.base import utcnow
-from tests.integration.writeback.conftest import enqueue, make_services, row, running, settle
 from tests.support.flaky_remote import HANG, OK, Answer, FlakyRemote, status
 from tests.support.http_backend import HttpTestBackend
 from tests.support.live import reserve_port
+from tests.support.outbox import enqueue, make_services, row, running, settle
 
 GRADE = {"score_given": 8.5, "score_maximum": 10, "comment": "Well argued; cite the second source."}
 

@@ -13,8 +13,8 @@ from gateway.store.models.writeback import IdempotencyKeyRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.idempotency import IdempotencyRepository
 from gateway.writeback.housekeeping import purge_idempotency_keys
-from tests.integration.writeback.conftest import enqueue, force, row
 from tests.support.gateway import GatewayUnderTest
+from tests.support.outbox import enqueue, force, row
 
 
 def _dead(gw: GatewayUnderTest, key_id: str, n: int = 1) -> list[str]:

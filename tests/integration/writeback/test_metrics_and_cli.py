@@ -12,12 +12,13 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.store.repositories.audit import AuditRepository
-from tests.integration.writeback.conftest import enqueue, force, make_services, row, running, settle, wait_until
-from tests.integration.writeback.processes import REPO, process_env
 from tests.support.databases import DatabaseFactory
 from tests.support.flaky_remote import OK, FlakyRemote, status
 from tests.support.gateway import GatewayUnderTest
 from tests.support.live import reserve_port
+from tests.support.outbox import enqueue, force, make_services, row, running, settle
+from tests.support.processes import REPO, process_env
+from tests.support.waiting import wait_until
 
 
 def _samples(gw: GatewayUnderTest) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

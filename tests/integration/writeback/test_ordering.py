@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gateway.bootstrap import Services
-from tests.integration.writeback.conftest import enqueue, running, settle
 from tests.support.flaky_remote import OK, FlakyRemote, slow, status
+from tests.support.outbox import enqueue, running, settle
 
 
 def test_same_key_rows_arrive_in_order_with_concurrency_and_a_retrying_head(

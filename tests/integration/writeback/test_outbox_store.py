@@ -14,9 +14,10 @@ from gateway.store.models.base import utcnow
 from gateway.store.models.writeback import OutboxRow
 from gateway.store.repositories.outbox import OutboxRepository
 from gateway.writeback.outbox import OutboxItem
-from tests.integration.writeback.conftest import enqueue, make_services, row, wait_until
 from tests.support.databases import DatabaseFactory
 from tests.support.flaky_remote import FlakyRemote
+from tests.support.outbox import enqueue, make_services, row
+from tests.support.waiting import wait_until
 
 LEASE = dt.timedelta(seconds=30)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from gateway.lti.registrations import add_registration
-from tests.integration.writeback_api.conftest import FAST, Api, running
-from tests.integration.writeback_api.thirdparty_ags import serve_thirdparty_with_ags
+from tests.integration.writeback.thirdparty_ags import serve_thirdparty_with_ags
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_flow import Browser, launch
 from tests.support.lti_thirdparty import DEPLOYMENT_ID, STUDENT_ROLES, Intent, ThirdPartyPlatform
+from tests.support.writeback_worlds import FAST, Api, running
 
 
 def _launched(gateway: GatewayUnderTest, platform: ThirdPartyPlatform, intent: Intent) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.dr_spec import AGS_SCOPES, NRPS_SCOPE, assert_valid_tool_configuration
 from tests.support.gateway import GatewayUnderTest, start_gateway
-from tests.unit.lti_admin.dr_spec import AGS_SCOPES, NRPS_SCOPE, assert_valid_tool_configuration
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from gateway.store.repositories.assignments import (
     ContextMemberRepository,
     GradeStateRepository,
 )
-from tests.integration.writeback_api.conftest import ags_world, clever_world
+from tests.support.writeback_worlds import ags_world, clever_world
 
 MY_TABLES = ("writeback_assignments", "writeback_grades", "lti_context_members")
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.lti_admin.conftest import audit, counts
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import GatewayUnderTest, start_gateway
+from tests.support.lti_registrations import audit, counts
 
 CANVAS = {"preset": "canvas", "client_id": "10000000000042", "name": "Springfield Canvas",
           "deployment_ids": ["42:abc"], "options": {"match_email": False}}
@@ -105,6 +105,7 @@ def _problem(response: requests.Response, status: int, code: str) -> dict[str, A
     return body
 
 
+@pytest.mark.xdist_group(__name__)  # one worker builds the module-scoped ``shared`` gateway once
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code", "fields"),
     [

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from gateway.lti import claims as c
 from gateway.store.models.lti import LtiRegistrationRow
 from sandbox.lms.platform import TEACHER
-from tests.integration.writeback_api.conftest import AgsWorld, ags_world, launch_record, running
+from tests.support.writeback_worlds import AgsWorld, ags_world, launch_record, running
 
 
 def _coupled_launch(world: AgsWorld, scopes: list[str]) -> str:

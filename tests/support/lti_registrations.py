@@ -1,24 +1,14 @@
-"""Fixtures: a gateway (with the simulated LMS where a test launches), an admin API client, the audit log."""
+"""What a registration or deployment change leaves behind: the audit log and the row counts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from gateway.store.models.core import AuditEntryRow
 from gateway.store.models.lti import LtiDeploymentRow, LtiRegistrationRow
 from tests.support.gateway import GatewayUnderTest
-from tests.support.lti_sandbox import LtiWorld, lti_world
-
-
-@pytest.fixture
-def world(sqlite_url: str, keys_dir: Path) -> Iterator[LtiWorld]:
-    with lti_world(sqlite_url, keys_dir) as made:
-        yield made
 
 
 def audit(gateway: GatewayUnderTest, target: str | None = None) -> list[dict[str, Any]]:

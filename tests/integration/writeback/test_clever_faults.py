@@ -12,9 +12,13 @@ from pathlib import Path
 import pytest
 
 from sandbox.clever import create_app
-from tests.integration.writeback_api.conftest import CleverWorld, clever_world, running, wait_until
 from tests.support.clever_roster import sync_now
 from tests.support.live import LiveServer
+from tests.support.waiting import wait_until
+from tests.support.writeback_worlds import CleverWorld, clever_world, running
+
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _assignment(world: CleverWorld) -> tuple[str, str]:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import requests
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import TEST_ENCRYPTION_KEYS
 from tests.support.live import reserve_port
+from tests.support.waiting import wait_until
 
 
 def _env(database_url: str, keys_dir: Path, **extra: str) -> dict[str, str]:
@@ -143,14 +143,16 @@ def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:
             [sys.executable, "-m", "gateway", "serve"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        deadline = time.monotonic() + 30
-        status = None
-        while time.monotonic() < deadline and status != 200:
+        def ready() -> bool:
             try:
-                status = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        assert status == 200, log_path.read_text()[-2000:]
+                return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
+                return False
+
+        try:
+            wait_until(ready, timeout=30, what="/readyz", interval=0.2)
+        except AssertionError as e:
+            raise AssertionError(log_path.read_text()[-2000:]) from e
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
         assert (tmp_path / "var" / "gateway.db").exists()
         assert len(list((tmp_path / "keys").glob("*.dev.pem"))) == 1

@@ -1,10 +1,9 @@
-"""Fixtures for writeback tests: a flaky remote, services with fast retry settings, running workers."""
+"""Outbox fixtures (writeback and runtime tests): a flaky remote, services with fast retries, running workers."""
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from gateway.writeback.outbox import OutboxItem
 from tests.support.flaky_remote import FlakyRemote, start_flaky_remote, stop_flaky_remote
 from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.http_backend import BACKEND, with_test_backend
+from tests.support.waiting import wait_until
 
 # Short enough that a whole retry ladder takes a fraction of a second, long enough to mean something.
 FAST: dict[str, Any] = {
@@ -31,16 +31,6 @@ FAST: dict[str, Any] = {
     "writeback_retry_after_max_seconds": 5.0,
     "http_timeout_seconds": 0.5,
 }
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll ``predicate`` until true; fail after ``timeout`` (a bound, not a speed claim)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def enqueue(

@@ -20,12 +20,12 @@ from gateway.lti.registrations import add_registration
 from gateway.ops.metrics import Metrics
 from gateway.store.repositories.lti_registrations import DeploymentRepository, RegistrationRepository
 from sandbox.lms import SandboxPlatform
-from tests.integration.lti_admin.conftest import audit, counts
+from tests.support.dr_spec import assert_valid_tool_configuration
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.live import LiveServer, reserve_port
 from tests.support.lti_flow import Browser, launch, parse_page
+from tests.support.lti_registrations import audit, counts
 from tests.support.lti_sandbox import start_platform
-from tests.unit.lti_admin.dr_spec import assert_valid_tool_configuration
 
 CLOSE = "org.imsglobal.lti.close"
 
@@ -177,8 +177,7 @@ def test_a_used_registration_token_is_refused(pair: Pair) -> None:
 
 def test_a_client_id_the_gateway_holds_already_is_refused(pair: Pair) -> None:
     registration = pair.platform.registration()
-    with pair.gateway.services.db.transaction() as s:
-        add_registration(s, **{**registration, "client_id": "sandbox-dr-client-1"})
+    add_registration(pair.gateway.services.db, **{**registration, "client_id": "sandbox-dr-client-1"})
     _refused(pair, pair.platform.start_registration(pair.register_url), 409, "LTI_DR_REGISTRATION_EXISTS")
 
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.integration.writeback.conftest import FAST
 from tests.support.flaky_remote import FlakyRemote
 from tests.support.gateway import TEST_ENCRYPTION_KEYS
+from tests.support.outbox import FAST
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def process_env(database_url: str, keys_dir: Path, **settings: Any) -> dict[str, str]:

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.writeback_api.conftest import CleverWorld, clever_world
 from tests.support.clever_roster import sync_now
+from tests.support.writeback_worlds import CleverWorld, clever_world
+
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_context_says_what_a_synced_section_allows(shared_clever: CleverWorld) -> None:

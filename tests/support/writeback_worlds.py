@@ -9,8 +9,7 @@ synced into the gateway. Both run a real worker thread with short backoffs, and 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from tests.support.databases import DatabaseFactory
 from tests.support.gateway import GatewayUnderTest
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld, lti_world
+from tests.support.waiting import wait_until
 
 # A whole retry ladder in a fraction of a second; a hung remote costs a few seconds.
 FAST: dict[str, Any] = {
@@ -46,16 +46,6 @@ FAST: dict[str, Any] = {
     "writeback_ags_timeout_seconds": 2.5,
     "clever_lms_timeout_seconds": 2.5,
 }
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll until true; fail after ``timeout`` (a bound for a hung test, not a speed claim)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextlib.contextmanager

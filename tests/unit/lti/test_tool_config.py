@@ -10,7 +10,7 @@ from gateway.lti.config import LtiConfig
 from gateway.lti.tool_config import ToolProfile, canvas_configuration, tool_configuration
 from gateway.settings import SettingsError, load_settings
 from sandbox.lms.registration import configuration_problems
-from tests.unit.lti_admin.dr_spec import AGS_SCOPES, NRPS_SCOPE, assert_valid_tool_configuration
+from tests.support.dr_spec import AGS_SCOPES, NRPS_SCOPE, assert_valid_tool_configuration
 
 BASE = "https://gateway.example.com"
 

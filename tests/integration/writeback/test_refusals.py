@@ -10,8 +10,12 @@ from sqlalchemy import update
 
 from gateway.store.models.clever import CleverRosterUserRow
 from gateway.store.models.lti import LtiDeploymentRow
-from tests.integration.writeback_api.conftest import AgsWorld, CleverWorld, ags_world, counts, running, wait_until
 from tests.support.clever_roster import job, sync_now
+from tests.support.waiting import wait_until
+from tests.support.writeback_worlds import AgsWorld, CleverWorld, ags_world, counts, running
+
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
 
 NOW_PLUS_A_DAY = "2999-01-01T00:00:00Z"
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import requests
 
-from tests.integration.writeback.conftest import enqueue, make_services, row, settle, wait_until
-from tests.integration.writeback.processes import kill_hard, process_env, spawned
 from tests.support.databases import DatabaseFactory
 from tests.support.flaky_remote import HANG, OK, FlakyRemote, slow
 from tests.support.live import reserve_port
+from tests.support.outbox import enqueue, make_services, row, settle
+from tests.support.processes import kill_hard, process_env, spawned
+from tests.support.waiting import wait_until
 
 GRADE = {"score_given": 7, "score_maximum": 10, "comment": "Resubmit the lab report."}
 

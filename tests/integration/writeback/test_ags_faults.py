@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 from sandbox.lms import create_lms_app
-from tests.integration.writeback_api.conftest import AgsWorld, ags_world, wait_until
 from tests.support.live import LiveServer
+from tests.support.waiting import wait_until
+from tests.support.writeback_worlds import AgsWorld, ags_world
+
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _graded(world: AgsWorld) -> tuple[str, str]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from prometheus_client import generate_latest
 
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.outbox import OutboxRepository
-from tests.integration.writeback_api.conftest import AgsWorld
+from tests.support.writeback_worlds import AgsWorld
+
+# One worker runs this module, so its module-scoped world (servers, keys, launches) is built once.
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_assignment_and_grade_arrive_in_the_lms_exactly_as_sent(shared_ags: AgsWorld) -> None:

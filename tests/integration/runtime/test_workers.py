@@ -12,9 +12,10 @@ from gateway.bootstrap import Services
 from gateway.runtime import PeriodicJob
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.outbox_jobs import JobLeaseRepository
-from tests.integration.writeback.conftest import enqueue, make_services, running, settle, wait_until
 from tests.support.databases import DatabaseFactory
 from tests.support.flaky_remote import FlakyRemote
+from tests.support.outbox import enqueue, make_services, running, settle
+from tests.support.waiting import wait_until
 
 
 class Recorder:
