@@ -8,6 +8,7 @@ contract for: an import from one feature into another names the other package or
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import grimp
 import pytest
@@ -60,3 +61,17 @@ def test_every_public_name_exists() -> None:
         package = importlib.import_module(f"gateway.{feature}")
         for name in getattr(package, "__all__", ()):
             assert hasattr(package, name), f"gateway.{feature}.__all__ names {name}, which it does not define"
+
+
+def test_every_table_belongs_to_a_feature(tmp_path: Path) -> None:
+    from gateway.bootstrap import bootstrap, registered_tables
+    from gateway.settings import load_settings
+    from gateway.store.models import Base
+
+    services = bootstrap(load_settings(environ={}, database_url=f"sqlite:///{tmp_path}/x.db"))
+    try:
+        owned = registered_tables(services.features)
+    finally:
+        services.close()
+    assert owned  # the features name their model modules
+    assert set(Base.metadata.tables) - owned == set(), "add the table's module to its feature's `models`"

@@ -79,5 +79,5 @@ def _generic(error: HTTPException) -> GatewayError:
 def handle_unexpected(error: Exception) -> Response:
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
     # The route template, not the path: paths carry ids of people (Clever user ids, launch ids).
-    log.error("unexpected error", exc_info=error, extra={"fields": {"endpoint": endpoint}})
+    log_event(log, logging.ERROR, "unexpected error", exc_info=error, endpoint=endpoint)
     return render_error(InternalError())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.clever.client import CleverClient
 from gateway.clever.errors import CleverApiError, CleverTokenRejected
@@ -111,7 +112,8 @@ class DistrictTokens:
         if result.held:
             log_event(log, logging.WARNING, "clever token list empty but district tokens still work; kept",
                       held=len(result.held))
-        log_event(log, logging.INFO, "clever district tokens synced", **result.summary())
+        summary: dict[str, Any] = dict(result.summary())
+        log_event(log, logging.INFO, "clever district tokens synced", **summary)
         return result
 
     def _tokens_still_working(self) -> set[str]:

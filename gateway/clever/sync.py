@@ -301,8 +301,9 @@ class RosterSync:
                     self._back_off(row, now)
         self._metrics.syncs.labels(mode=run.mode, outcome=error_code or "ok").inc()
         level = logging.INFO if error_code is None else logging.WARNING
+        counts: dict[str, Any] = dict(run.counts)
         log_event(log, level, "clever roster sync finished", district_id=run.district_id, mode=run.mode,
-                  error_code=error_code, **run.counts)
+                  error_code=error_code, **counts)
         if rejected:
             # The token may be revoked: Clever's token list is the authority on whether the district is still here.
             try:

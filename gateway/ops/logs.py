@@ -93,5 +93,8 @@ def configure_logging(level: str) -> None:
     root.propagate = False
 
 
-def log_event(logger: logging.Logger, level: int, message: str, **fields: Any) -> None:
-    logger.log(level, message, extra={"fields": fields})
+def log_event(logger: logging.Logger, level: int, message: str, *, exc_info: BaseException | None = None,
+              **fields: Any) -> None:
+    """The one way to log: a fixed message, named fields (redacted by name), and optionally the exception
+    (logged as its type and stack frames, never its message)."""
+    logger.log(level, message, exc_info=exc_info, extra={"fields": fields})

@@ -83,7 +83,7 @@ class JobScheduler:
                     interval=dt.timedelta(seconds=job.interval_seconds),
                 )
         except SQLAlchemyError as e:
-            log.warning("periodic job lease not taken", exc_info=e, extra={"fields": {"job": job.name}})
+            log_event(log, logging.WARNING, "periodic job lease not taken", exc_info=e, job=job.name)
             return False
 
     def _run(self, job: PeriodicJob) -> None:
@@ -92,7 +92,7 @@ class JobScheduler:
             job.run()
         except Exception as e:  # a failing job must not take the worker down; it runs again next interval
             error = type(e).__name__
-            log.error("periodic job failed", exc_info=e, extra={"fields": {"job": job.name}})
+            log_event(log, logging.ERROR, "periodic job failed", exc_info=e, job=job.name)
         self._metrics.jobs.labels(job=job.name, outcome="error" if error else "ok").inc()
         try:
             with self._db.transaction() as s:

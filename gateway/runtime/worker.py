@@ -156,7 +156,7 @@ class Worker:
             self._scheduler.tick()
             return len(items), self.config.concurrency - self._inflight_count()
         except Exception as e:  # the database may be away for a while; keep the worker alive and say so
-            log.error("worker cycle failed", exc_info=e)
+            log_event(log, logging.ERROR, "worker cycle failed", exc_info=e)
             self._sleep(max(self.config.poll_seconds, 1.0))
             return 0, 0
 
@@ -193,6 +193,6 @@ class Worker:
             try:
                 self.source.heartbeat(self.owner, live, utcnow() + dt.timedelta(seconds=self.config.lease_seconds))
             except Exception as e:  # the database may be away; the next heartbeat tries again
-                log.error("lease renewal failed", exc_info=e)
+                log_event(log, logging.ERROR, "lease renewal failed", exc_info=e)
                 return
         self._scheduler.renew()

@@ -132,7 +132,7 @@ class Attempter:
         try:
             return backend.deliver(delivery)
         except Exception as e:  # a backend bug must not lose the row: retry it, and say why
-            log.error("delivery backend raised", exc_info=e, extra={"fields": {"delivery_id": delivery.id}})
+            log_event(log, logging.ERROR, "delivery backend raised", exc_info=e, delivery_id=delivery.id)
             return DeliveryResult.retry(f"the {delivery.backend} backend raised {type(e).__name__}")
         finally:
             self._metrics.attempt_seconds.labels(backend=delivery.backend).observe(time.perf_counter() - started)
@@ -150,7 +150,8 @@ class Attempter:
                 if kept and delivery is not None and isinstance(backend, OutcomeRecorder):
                     backend.on_outcome(s, delivery, result)
         except Exception as e:  # the database or the recorder failed: release the row for a retry
-            log.error("recording a delivery outcome failed", exc_info=e, extra={"fields": {"delivery_id": claim.id}})
+            log_event(log, logging.ERROR, "recording a delivery outcome failed", exc_info=e,
+                      delivery_id=claim.id)
             self._release_after_error(claim, type(e).__name__)
             return
         outcome: str = result.outcome
