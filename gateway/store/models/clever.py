@@ -111,7 +111,7 @@ class CleverRosterUserRow(Base):
 
 
 class CleverRosterSisIdRow(Base):
-    """One SIS id per (user, role): matching looks people up by SIS id within a district (issue 6)."""
+    """One SIS id per (user, role): matching looks people up by SIS id within a district."""
 
     __tablename__ = "clever_roster_sis_ids"
 

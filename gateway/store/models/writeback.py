@@ -1,4 +1,4 @@
-"""Models of writeback (issue 7): the delivery outbox, periodic-job leases, and idempotency keys.
+"""Models of writeback: the delivery outbox, periodic-job leases, and idempotency keys.
 
 The outbox is the durable half of "nothing lost": a grade or assignment change is
 a row here, written in the same transaction as the state it announces, until a

@@ -1,4 +1,4 @@
-"""Models of assignment and grade writeback (issue 7): assignments and their remote ids, grade state, course members.
+"""Models of assignment and grade writeback: assignments and their remote ids, grade state, course members.
 
 An assignment lives in a *context*: an LTI course the gateway saw in a launch (``ctx_...``) or a Clever
 section (``clever:<section id>``). Its ``remote_id`` is what the LMS or Clever made for it (the AGS line

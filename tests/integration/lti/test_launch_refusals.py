@@ -1,7 +1,7 @@
 """Every invalid launch the simulated platform can send is refused with its own code, a page, a metric, and no rows.
 
 The first thirteen are the 1EdTech certification invalid cases (lti-brief §5.2); the rest are the further
-attacks and faults of issue 3 item 4.
+attacks and faults a tool must refuse.
 """
 
 from __future__ import annotations
