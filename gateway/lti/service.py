@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from gateway.handoff.service import HandoffService
 from gateway.http import HttpClient
 from gateway.keys.ring import KeyRing
-from gateway.lti.config import LtiConfig
+from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.deep_linking import DeepLinkingService
-from gateway.lti.dynamic_registration import DrConfig, DynamicRegistrationService
+from gateway.lti.dynamic_registration import DynamicRegistrationService
 from gateway.lti.jwks import PlatformKeys
 from gateway.lti.launch import LaunchService
 from gateway.lti.login import LoginService

@@ -1,12 +1,38 @@
-"""Worker settings, checked once at start-up (``bootstrap``) and read by every worker."""
+"""Writeback's settings, read and checked once at start-up: the outbox and its backends
+(:class:`WritebackConfig`), and the workers (:class:`WorkerConfig`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, at_least, not_negative, positive
+from gateway.writeback.retry import RetryPolicy
 
 IN_PROCESS_CHOICES = ("auto", "true", "false")
+
+
+@dataclass(frozen=True)
+class WritebackConfig:
+    """The outbox's retry schedule and the delivery backends' knobs."""
+
+    retry: RetryPolicy
+    ags_timeout_seconds: float
+    assignment_wait_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WritebackConfig:
+        base = positive(settings, "writeback_backoff_base_seconds")
+        retry = RetryPolicy(
+            max_attempts=at_least(settings, "writeback_max_attempts", 1),
+            base_seconds=base,
+            cap_seconds=at_least(settings, "writeback_backoff_cap_seconds", base, "the backoff base"),
+            retry_after_max_seconds=not_negative(settings, "writeback_retry_after_max_seconds"),
+        )
+        return cls(
+            retry=retry,
+            ags_timeout_seconds=positive(settings, "writeback_ags_timeout_seconds"),
+            assignment_wait_seconds=positive(settings, "writeback_assignment_wait_seconds"),
+        )
 
 
 @dataclass(frozen=True)

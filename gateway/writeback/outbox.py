@@ -26,7 +26,7 @@ from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.writeback import QUEUED, REPLAYABLE, OutboxRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.outbox import OutboxRepository
-from gateway.writeback.config import WorkerConfig
+from gateway.writeback.config import WorkerConfig, WritebackConfig
 from gateway.writeback.errors import DeliveryNotFound, DeliveryNotReplayable, InvalidCursor
 from gateway.writeback.metrics import WritebackMetrics
 from gateway.writeback.retry import RetryPolicy
@@ -265,4 +265,4 @@ class Outbox:
 def build_outbox(db: Database, cipher: Cipher, settings: Settings, registry: CollectorRegistry) -> Outbox:
     """The composition root's one call; checks every writeback setting so a bad value stops start-up."""
     WorkerConfig.from_settings(settings)
-    return Outbox(db, cipher, RetryPolicy.from_settings(settings), WritebackMetrics(registry, db))
+    return Outbox(db, cipher, WritebackConfig.from_settings(settings).retry, WritebackMetrics(registry, db))

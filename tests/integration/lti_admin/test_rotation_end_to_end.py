@@ -31,11 +31,11 @@ from gateway.bootstrap import bootstrap
 from gateway.cli import main
 from gateway.keys.ring import KeyRing
 from gateway.lti import claims as c
+from gateway.lti.ags_token import AgsTokens, TokenTarget
 from gateway.lti.deep_linking import DeepLinkingService
 from gateway.sandbox.lms import LaunchIntent
 from gateway.sandbox.lms.ags import ASSERTION_TYPE
 from gateway.store.models.base import utcnow
-from gateway.writeback.ags_token import AgsTokens, TokenTarget
 from tests.support.gateway import GatewayUnderTest, make_test_settings
 from tests.support.live import LiveServer
 from tests.support.lti_flow import launch
