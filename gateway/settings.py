@@ -3,6 +3,10 @@
 Defaults live in code, the environment overrides them, and tests override both
 by passing keyword arguments to :func:`load_settings`. :func:`check_settings`
 runs at start-up; in production it refuses every dev default by name.
+
+Each feature reads its own settings into a frozen dataclass in its ``config.py`` (``from_settings``) and
+checks them there with the small helpers below, so every refusal names the ``GATEWAY_*`` variable and
+says what is wrong in the same words. Each helper returns the checked value.
 """
 
 from __future__ import annotations
@@ -116,6 +120,55 @@ class Settings:
         return "GATEWAY_" + field_name.upper()
 
 
+def _value(settings: Settings, field_name: str) -> Any:
+    return getattr(settings, field_name)
+
+
+def positive(settings: Settings, field_name: str) -> Any:
+    """The field's value, which must be greater than zero."""
+    value = _value(settings, field_name)
+    if value <= 0:
+        raise SettingsError(settings.env_name(field_name), "must be positive")
+    return value
+
+
+def not_negative(settings: Settings, field_name: str) -> Any:
+    value = _value(settings, field_name)
+    if value < 0:
+        raise SettingsError(settings.env_name(field_name), "must not be negative")
+    return value
+
+
+def at_least(settings: Settings, field_name: str, minimum: float, what: str | None = None) -> Any:
+    """The field's value, at least ``minimum`` (``what`` names the minimum when it is another setting)."""
+    value = _value(settings, field_name)
+    if value < minimum:
+        raise SettingsError(settings.env_name(field_name), f"must be at least {what or f'{minimum:g}'}")
+    return value
+
+
+def between(settings: Settings, field_name: str, low: float, high: float) -> Any:
+    value = _value(settings, field_name)
+    if not low <= value <= high:
+        raise SettingsError(settings.env_name(field_name), f"must be between {low:g} and {high:g}")
+    return value
+
+
+def one_of(settings: Settings, field_name: str, choices: tuple[str, ...]) -> str:
+    value = str(_value(settings, field_name))
+    if value not in choices:
+        raise SettingsError(settings.env_name(field_name), f"must be one of {', '.join(choices)}")
+    return value
+
+
+def http_url(settings: Settings, field_name: str) -> str:
+    """An absolute http(s) URL (production's https-only rules are each feature's, with its own reason)."""
+    value = str(_value(settings, field_name))
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(settings.env_name(field_name), "must be an absolute http(s) URL")
+    return value
+
+
 def _coerce(name: str, raw: str, target: Any) -> Any:
     if target is bool:
         lowered = raw.strip().lower()
@@ -155,12 +208,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 def _check_shape(settings: Settings) -> None:
     if settings.env not in ENVIRONMENTS:
         raise SettingsError("GATEWAY_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
-    if not settings.public_base_url.startswith(("http://", "https://")):
-        raise SettingsError("GATEWAY_PUBLIC_BASE_URL", "must be an absolute http(s) URL")
-    if settings.handoff_code_ttl_seconds <= 0:
-        raise SettingsError("GATEWAY_HANDOFF_CODE_TTL_SECONDS", "must be positive")
-    if settings.http_timeout_seconds <= 0:
-        raise SettingsError("GATEWAY_HTTP_TIMEOUT_SECONDS", "must be positive")
+    http_url(settings, "public_base_url")
+    positive(settings, "handoff_code_ttl_seconds")
+    positive(settings, "http_timeout_seconds")
 
 
 def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:

@@ -21,7 +21,7 @@ root only).
 
 from __future__ import annotations
 
-from gateway.clever.client import CleverClient
+from gateway.clever.client import CleverClient, build_client
 from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverApiError, CleverNotFound
 from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
@@ -29,7 +29,7 @@ from gateway.clever.login import BINDING_COOKIE, CleverLogin, Handback, LoginSta
 from gateway.clever.privacy import LookupDigest, sha256_hex
 from gateway.clever.ratelimit import RateLimiter
 from gateway.clever.service import CleverServices
-from gateway.clever.transport import CleverTransport, RetryPolicy
+from gateway.clever.transport import CleverTransport
 from gateway.clever.types import CleverUser, Me
 
 __all__ = [
@@ -48,7 +48,7 @@ __all__ = [
     "LookupDigest",
     "Me",
     "RateLimiter",
-    "RetryPolicy",
     "SubmissionUpdate",
+    "build_client",
     "sha256_hex",
 ]

@@ -3,17 +3,20 @@
 Base URLs come from settings, so tests and the sandbox point them at the simulated Clever on loopback.
 Every call goes through :class:`~gateway.clever.transport.CleverTransport` (timeouts, retries, rate limit).
 Results are frozen dataclasses from :mod:`gateway.clever.types`; failures are ``CleverApiError`` subclasses.
+:func:`build_client` is the one way to make a client, for login and sync as for LMS Connect writeback.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverBadRequest, CleverBadResponse, CleverInvalidGrant
 from gateway.clever.lms import LmsConnectMixin
-from gateway.clever.transport import Basic, Bearer, CleverTransport
+from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.transport import Basic, Bearer, CleverTransport, RetryLimits
 from gateway.clever.types import (
     CleverUser,
     District,
@@ -29,6 +32,8 @@ from gateway.clever.types import (
     unwrap_list,
     unwrap_one,
 )
+from gateway.http import HttpClient
+from gateway.settings import Settings
 
 T = TypeVar("T")
 
@@ -181,3 +186,35 @@ class CleverClient(LmsConnectMixin):
             # An empty page with a next link would loop forever on a misbehaving server.
             url = self._api(link) if link and items else None
             current = None
+
+
+def build_client(
+    settings: Settings,
+    http: HttpClient,
+    *,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    max_rate_limit_wait_seconds: float | None = None,
+    limiter: RateLimiter | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CleverClient:
+    """A Clever client from the ``GATEWAY_CLEVER_*`` settings; each caller passes what it needs differently.
+
+    ``timeout`` is each call's timeout (default ``GATEWAY_HTTP_TIMEOUT_SECONDS``; LMS Connect calls always use
+    ``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS``); ``max_retries`` and ``max_rate_limit_wait_seconds`` default to
+    their settings (the writeback outbox passes 0 and 0: it owns retries and waits). Clever counts its limit
+    per bearer token, so clients that use the same tokens in one process may share a ``limiter``.
+    """
+    config = CleverConfig.from_settings(settings)
+    limits = RetryLimits(
+        max_retries=config.max_retries if max_retries is None else max_retries,
+        base_seconds=config.retry_base_seconds,
+        max_rate_limit_wait_seconds=(config.max_rate_limit_wait_seconds if max_rate_limit_wait_seconds is None
+                                     else max_rate_limit_wait_seconds),
+    )
+    if limiter is None:
+        limiter = RateLimiter(config.rate_limit_per_minute, clock=clock, sleep=sleep)
+    transport = CleverTransport(http, limiter=limiter, limits=limits, clock=clock, sleep=sleep,
+                                timeout=settings.http_timeout_seconds if timeout is None else timeout)
+    return CleverClient(config, transport, lms_timeout=config.lms_timeout_seconds)

@@ -1,12 +1,14 @@
-"""Clever's settings, checked once at bootstrap (``GATEWAY_CLEVER_*``; README "Clever setup")."""
+"""Clever's settings (``GATEWAY_CLEVER_*``; README "Clever setup"), read and checked once where they are read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, http_url, not_negative, one_of, positive
 
 STATELESS_MODES = ("accept", "bounce")
+# Clever answers 413 to a larger page limit.
+MAX_PAGE_LIMIT = 10000
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,15 @@ class CleverConfig:
     stateless_logins: str
     page_limit: int
     login_state_ttl_seconds: int
+    rate_limit_per_minute: int = 1200
+    max_retries: int = 4
+    retry_base_seconds: float = 1.0
+    max_rate_limit_wait_seconds: float = 90.0
+    lms_timeout_seconds: float = 30.0
+    sync_interval_seconds: int = 3600
+    token_sync_interval_seconds: int = 3600
+    full_sync_interval_seconds: int = 604800
+    events_max_age_days: int = 29
 
     @property
     def configured(self) -> bool:
@@ -26,40 +37,36 @@ class CleverConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CleverConfig:
-        check_clever_settings(settings)
+        """Shape checks always; in production, refuse plain-HTTP Clever URLs. A half-set client is refused."""
+        oauth = http_url(settings, "clever_oauth_base_url")
+        api = http_url(settings, "clever_api_base_url")
+        page_limit = positive(settings, "clever_page_limit")
+        if page_limit > MAX_PAGE_LIMIT:
+            raise SettingsError("GATEWAY_CLEVER_PAGE_LIMIT", f"Clever refuses limits above {MAX_PAGE_LIMIT} (413)")
+        if bool(settings.clever_client_id) != bool(settings.clever_client_secret):
+            raise SettingsError("GATEWAY_CLEVER_CLIENT_SECRET", "set both the Clever client id and secret, or neither")
+        if settings.is_production:
+            for name in ("clever_oauth_base_url", "clever_api_base_url", "clever_redirect_uri"):
+                value = getattr(settings, name)
+                if value and not value.startswith("https://"):
+                    raise SettingsError(settings.env_name(name), "production needs https:// (Clever requires it)")
         redirect = settings.clever_redirect_uri or settings.public_base_url.rstrip("/") + "/clever/callback"
         return cls(
             client_id=settings.clever_client_id,
             client_secret=settings.clever_client_secret,
-            oauth_base_url=settings.clever_oauth_base_url.rstrip("/"),
-            api_base_url=settings.clever_api_base_url.rstrip("/"),
+            oauth_base_url=oauth.rstrip("/"),
+            api_base_url=api.rstrip("/"),
             redirect_uri=redirect,
-            stateless_logins=settings.clever_stateless_logins,
-            page_limit=settings.clever_page_limit,
-            login_state_ttl_seconds=settings.clever_login_state_ttl_seconds,
+            stateless_logins=one_of(settings, "clever_stateless_logins", STATELESS_MODES),
+            page_limit=page_limit,
+            login_state_ttl_seconds=positive(settings, "clever_login_state_ttl_seconds"),
+            rate_limit_per_minute=positive(settings, "clever_rate_limit_per_minute"),
+            max_retries=not_negative(settings, "clever_max_retries"),
+            retry_base_seconds=positive(settings, "clever_retry_base_seconds"),
+            max_rate_limit_wait_seconds=not_negative(settings, "clever_max_rate_limit_wait_seconds"),
+            lms_timeout_seconds=positive(settings, "clever_lms_timeout_seconds"),
+            sync_interval_seconds=positive(settings, "clever_sync_interval_seconds"),
+            token_sync_interval_seconds=positive(settings, "clever_token_sync_interval_seconds"),
+            full_sync_interval_seconds=positive(settings, "clever_full_sync_interval_seconds"),
+            events_max_age_days=positive(settings, "clever_events_max_age_days"),
         )
-
-
-def check_clever_settings(settings: Settings) -> None:
-    """Shape checks always; in production, refuse plain-HTTP Clever URLs and a half-set client."""
-    if settings.clever_stateless_logins not in STATELESS_MODES:
-        raise SettingsError("GATEWAY_CLEVER_STATELESS_LOGINS", f"must be one of {', '.join(STATELESS_MODES)}")
-    for name in ("clever_oauth_base_url", "clever_api_base_url"):
-        if not getattr(settings, name).startswith(("http://", "https://")):
-            raise SettingsError(settings.env_name(name), "must be an absolute http(s) URL")
-    positive = ("clever_page_limit", "clever_rate_limit_per_minute", "clever_login_state_ttl_seconds",
-                "clever_sync_interval_seconds", "clever_token_sync_interval_seconds",
-                "clever_full_sync_interval_seconds", "clever_events_max_age_days")
-    for name in positive:
-        if getattr(settings, name) <= 0:
-            raise SettingsError(settings.env_name(name), "must be positive")
-    if settings.clever_page_limit > 10000:
-        raise SettingsError("GATEWAY_CLEVER_PAGE_LIMIT", "Clever refuses limits above 10000 (413)")
-    if bool(settings.clever_client_id) != bool(settings.clever_client_secret):
-        raise SettingsError("GATEWAY_CLEVER_CLIENT_SECRET", "set both the Clever client id and secret, or neither")
-    if not settings.is_production:
-        return
-    for name in ("clever_oauth_base_url", "clever_api_base_url", "clever_redirect_uri"):
-        value = getattr(settings, name)
-        if value and not value.startswith("https://"):
-            raise SettingsError(settings.env_name(name), "production needs https:// (Clever requires it)")

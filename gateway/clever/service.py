@@ -7,21 +7,18 @@ starts (a login state's ``origin``) finish in that feature's hand-back, given he
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.clever.client import CleverClient
+from gateway.clever.client import CleverClient, build_client
 from gateway.clever.config import CleverConfig
 from gateway.clever.districts import DistrictTokens
 from gateway.clever.login import CleverLogin, Handback
 from gateway.clever.metrics import CleverMetrics
 from gateway.clever.privacy import LookupDigest
-from gateway.clever.ratelimit import RateLimiter
 from gateway.clever.reader import RosterReader
 from gateway.clever.roster import RosterCodec
 from gateway.clever.sync import RosterSync
-from gateway.clever.transport import CleverTransport, RetryPolicy
 from gateway.crypto import Cipher
 from gateway.handoff import HandoffService
 from gateway.http import HttpClient
@@ -30,25 +27,6 @@ from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.clever import CleverLoginRepository
-
-
-def build_client(
-    settings: Settings,
-    http: HttpClient,
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> CleverClient:
-    config = CleverConfig.from_settings(settings)
-    limiter = RateLimiter(settings.clever_rate_limit_per_minute, clock=clock, sleep=sleep)
-    policy = RetryPolicy(
-        max_retries=settings.clever_max_retries,
-        base_seconds=settings.clever_retry_base_seconds,
-        max_rate_limit_wait_seconds=settings.clever_max_rate_limit_wait_seconds,
-    )
-    transport = CleverTransport(http, limiter=limiter, policy=policy, clock=clock, sleep=sleep,
-                                timeout=settings.http_timeout_seconds)
-    return CleverClient(config, transport, lms_timeout=settings.clever_lms_timeout_seconds)
 
 
 @dataclass(frozen=True)

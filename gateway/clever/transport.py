@@ -1,15 +1,21 @@
 """One request to Clever, with Clever's retry rules, through the gateway's :class:`~gateway.http.HttpClient`.
 
-The rules (brief §3.7, https://dev.clever.com/docs/error-messages):
+What an answer means is the gateway's one outbound rule (:func:`gateway.retry.decide`); this module adds
+what Clever asks of a client (brief §3.7, https://dev.clever.com/docs/rate-limits and .../error-messages):
 
-* 429: wait until ``X-RateLimit-Reset`` (a Unix time), then try again; never longer than the configured cap.
-* 500, 502, 503, 504 and no answer at all: back off exponentially with jitter and try again, for idempotent
-  methods only (a POST may have been applied; its caller owns the retry, for example the writeback outbox).
-* 400 and 401 are never retried; an HTML body on an API call means a token used where it cannot reach.
+* throttled (429, or a 403 with a spent rate limit): wait until ``X-RateLimit-Reset`` (a Unix time) or
+  ``Retry-After``, whichever is later (a minute, Clever's window, when neither is usable), then try again, any
+  method (Clever did not act on it); never longer than the configured cap, beyond which the call fails
+  with the wait as its ``retry_after``.
+* transient (408, 5xx, no answer at all): back off exponentially with jitter (never sooner than a
+  ``Retry-After``) and try again, for idempotent methods only (a POST may have been applied; its caller owns
+  the retry, for example the writeback outbox).
+* anything else (400, 401, 403, 404...) is never retried; an HTML body on an API call means a token used
+  where it cannot reach.
 
 Clever's 1,200-a-minute limit is per bearer token, so only bearer calls count against the local limiter; the
 HTTP Basic calls (code exchange, token list) are not throttled here. Calls made while a person waits (the login
-callback) use the ``interactive`` policy: few retries, and a 429 waited out only for a few seconds.
+callback) use the ``interactive`` limits: few retries, and a 429 waited out only for a few seconds.
 
 Every failure becomes a :class:`~gateway.clever.errors.CleverApiError` with a stable code.
 """
@@ -39,13 +45,15 @@ from gateway.clever.errors import (
 from gateway.clever.ratelimit import RateLimiter
 from gateway.http import HttpClient, OutboundError
 from gateway.ops.logs import log_event
+from gateway.retry import backoff_bound, decide
 
 log = logging.getLogger("gateway.clever.transport")
 
-RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 # The longest a login waits out a 429 before the person is told Clever is busy.
 INTERACTIVE_RATE_LIMIT_WAIT_SECONDS = 3.0
+# A throttled answer without a usable wait hint: Clever's window is a minute.
+DEFAULT_RATE_LIMIT_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -81,16 +89,18 @@ Auth = Bearer | Basic
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class RetryLimits:
+    """How much one call may retry and wait (the rule of what to retry is :mod:`gateway.retry`'s)."""
+
     max_retries: int = 4
     base_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     max_rate_limit_wait_seconds: float = 90.0
     max_rate_limit_retries: int = 8
 
-    def interactive(self) -> RetryPolicy:
-        """The policy for calls a person waits on: a Clever code lives a minute, and so does patience."""
-        return RetryPolicy(
+    def interactive(self) -> RetryLimits:
+        """The limits for calls a person waits on: a Clever code lives a minute, and so does patience."""
+        return RetryLimits(
             max_retries=min(self.max_retries, 1),
             base_seconds=min(self.base_seconds, 0.5),
             max_backoff_seconds=min(self.max_backoff_seconds, 2.0),
@@ -99,8 +109,11 @@ class RetryPolicy:
         )
 
     def backoff(self, attempt: int) -> float:
-        """Full jitter: a random wait up to base * 2**attempt, capped."""
-        ceiling = min(self.max_backoff_seconds, self.base_seconds * (2**attempt))
+        """Equal jitter: a random wait between half the bound and the bound (``attempt`` counts from 0).
+
+        Unlike the outbox's full jitter (which spreads many rows), an in-call retry waits at least half the
+        bound, so a struggling Clever is not asked again at once."""
+        ceiling = backoff_bound(attempt + 1, self.base_seconds, self.max_backoff_seconds)
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311  # jitter, not a secret
 
 
@@ -139,15 +152,15 @@ class CleverTransport:
         http: HttpClient,
         *,
         limiter: RateLimiter,
-        policy: RetryPolicy,
+        limits: RetryLimits,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
         timeout: float,
     ) -> None:
         self._http = http
         self._limiter = limiter
-        self._policy = policy
-        self._interactive = policy.interactive()
+        self._limits = limits
+        self._interactive = limits.interactive()
         self._clock = clock
         self._sleep = sleep
         self._timeout = timeout
@@ -164,7 +177,7 @@ class CleverTransport:
         system: str = "clever",
         interactive: bool = False,
     ) -> CleverResponse:
-        policy = self._interactive if interactive else self._policy
+        limits = self._interactive if interactive else self._limits
         kwargs: dict[str, Any] = {"headers": {"Accept": "application/json", **auth.headers()},
                                   "allow_redirects": False}
         if isinstance(auth, Basic):
@@ -181,24 +194,26 @@ class CleverTransport:
             try:
                 response = self._http.request(system, method, url, timeout=timeout or self._timeout, **kwargs)
             except OutboundError as e:
-                if method in IDEMPOTENT_METHODS and attempt < policy.max_retries:
-                    self._wait_backoff(policy, attempt, system, f"no answer ({e.reason})")
+                if method in IDEMPOTENT_METHODS and attempt < limits.max_retries:
+                    self._wait_backoff(limits, attempt, system, f"no answer ({e.reason})", None)
                     attempt += 1
                     continue
                 raise CleverUnavailable(f"Clever did not answer ({e.reason}).") from e
             status = response.status_code
-            if status == 429:
-                if limited >= policy.max_rate_limit_retries:
-                    raise CleverRateLimited(clever_status=429, retry_after=self._reset_wait(response))
-                self._wait_rate_limit(policy, response, auth, system)
+            decision = decide(status, response.headers, self._clock())
+            if decision.verdict == "throttled":
+                wait = DEFAULT_RATE_LIMIT_WAIT_SECONDS if decision.wait is None else decision.wait
+                if limited >= limits.max_rate_limit_retries:
+                    raise CleverRateLimited(clever_status=status, retry_after=wait)
+                self._wait_rate_limit(limits, wait, status, auth, system)
                 limited += 1
                 continue
-            if status in RETRYABLE_STATUSES:
-                if method in IDEMPOTENT_METHODS and attempt < policy.max_retries:
-                    self._wait_backoff(policy, attempt, system, f"status {status}")
+            if decision.verdict == "transient":
+                if method in IDEMPOTENT_METHODS and attempt < limits.max_retries:
+                    self._wait_backoff(limits, attempt, system, f"status {status}", decision.wait, status)
                     attempt += 1
                     continue
-                raise CleverUnavailable(f"Clever answered {status}.", clever_status=status)
+                raise CleverUnavailable(f"Clever answered {status}.", clever_status=status, retry_after=decision.wait)
             return self._result(response)
 
     def _result(self, response: requests.Response) -> CleverResponse:
@@ -226,19 +241,10 @@ class CleverTransport:
             return CleverBadRequest(detail, clever_status=status)
         return CleverUnavailable(detail, clever_status=status)
 
-    def _reset_wait(self, response: requests.Response) -> float:
-        raw = response.headers.get("X-RateLimit-Reset", "")
-        try:
-            reset = float(raw)
-        except ValueError:
-            return 60.0
-        return max(0.0, reset - self._clock())
-
-    def _wait_rate_limit(self, policy: RetryPolicy, response: requests.Response, auth: Auth, system: str) -> None:
-        wait = self._reset_wait(response)
-        if wait > policy.max_rate_limit_wait_seconds:
+    def _wait_rate_limit(self, limits: RetryLimits, wait: float, status: int, auth: Auth, system: str) -> None:
+        if wait > limits.max_rate_limit_wait_seconds:
             raise CleverRateLimited(
-                f"Clever's rate-limit window resets in {wait:.0f} s.", clever_status=429, retry_after=wait
+                f"Clever's rate-limit window resets in {wait:.0f} s.", clever_status=status, retry_after=wait
             )
         log_event(log, logging.WARNING, "clever rate limited", system=system, wait_seconds=round(wait, 2))
         if isinstance(auth, Bearer):
@@ -247,8 +253,12 @@ class CleverTransport:
         else:
             self._sleep(wait)
 
-    def _wait_backoff(self, policy: RetryPolicy, attempt: int, system: str, why: str) -> None:
-        wait = policy.backoff(attempt)
+    def _wait_backoff(self, limits: RetryLimits, attempt: int, system: str, why: str, hint: float | None,
+                      status: int = 0) -> None:
+        if hint is not None and hint > limits.max_rate_limit_wait_seconds:
+            raise CleverUnavailable(f"Clever asked to come back in {hint:.0f} s.", clever_status=status,
+                                    retry_after=hint)
+        wait = max(limits.backoff(attempt), hint or 0.0)
         log_event(log, logging.WARNING, "clever call retried", system=system, why=why, attempt=attempt + 1,
                   wait_seconds=round(wait, 2))
         self._sleep(wait)

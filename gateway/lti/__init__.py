@@ -19,7 +19,9 @@ root only).
 
 from __future__ import annotations
 
-from gateway.lti import claims
+from gateway.lti import ags, claims
+from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer
+from gateway.lti.ags_token import AgsTokens, TokenTarget, TokenUnavailable
 from gateway.lti.launch import LaunchInProgress, LaunchStep
 from gateway.lti.people import LaunchUser
 from gateway.lti.registrations import Deployment
@@ -28,12 +30,19 @@ from gateway.lti.service import LtiServices
 from gateway.lti.validator import VerifiedLaunch
 
 __all__ = [
+    "AgsAnswerError",
+    "AgsClient",
+    "AgsNoAnswer",
+    "AgsTokens",
     "Deployment",
     "LaunchInProgress",
     "LaunchStep",
     "LaunchUser",
     "LtiServices",
+    "TokenTarget",
+    "TokenUnavailable",
     "VerifiedLaunch",
+    "ags",
     "claims",
     "normalize_roles",
 ]

@@ -1,15 +1,19 @@
-"""The LTI knobs, read once from :class:`gateway.settings.Settings` and checked."""
+"""The LTI knobs, read once from :class:`gateway.settings.Settings` and checked with its helpers.
+
+:class:`LtiConfig` holds the launch's knobs; :class:`DrConfig` those of dynamic registration.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, between, not_negative, one_of, positive
 
 LOGIN_PATH = "/lti/login"
 LAUNCH_PATH = "/lti/launch"
 JWKS_PATH = "/.well-known/jwks.json"
+DYNAMIC_REGISTRATION_MODES = ("off", "pending", "active")
 
 
 def recorded_launch_target(uri: str | None) -> str | None:
@@ -38,28 +42,15 @@ class LtiConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LtiConfig:
-        positive = {
-            "GATEWAY_LTI_STATE_TTL_SECONDS": settings.lti_state_ttl_seconds,
-            "GATEWAY_LTI_MAX_ID_TOKEN_BYTES": settings.lti_max_id_token_bytes,
-            "GATEWAY_LTI_JWKS_CACHE_SECONDS": settings.lti_jwks_cache_seconds,
-            "GATEWAY_LTI_JWKS_TIMEOUT_SECONDS": settings.lti_jwks_timeout_seconds,
-        }
-        for name, value in positive.items():
-            if value <= 0:
-                raise SettingsError(name, "must be positive")
-        # A leeway of minutes would reopen the replay window that exp closes (lti-brief §3.4: 5-60 s).
-        if not 0 <= settings.lti_clock_leeway_seconds <= 300:
-            raise SettingsError("GATEWAY_LTI_CLOCK_LEEWAY_SECONDS", "must be between 0 and 300")
-        if settings.lti_jwks_refetch_cooldown_seconds < 0:
-            raise SettingsError("GATEWAY_LTI_JWKS_REFETCH_COOLDOWN_SECONDS", "must not be negative")
         return cls(
             public_base_url=settings.public_base_url.rstrip("/"),
-            state_ttl_seconds=settings.lti_state_ttl_seconds,
-            leeway_seconds=settings.lti_clock_leeway_seconds,
-            max_id_token_bytes=settings.lti_max_id_token_bytes,
-            jwks_cache_seconds=settings.lti_jwks_cache_seconds,
-            jwks_cooldown_seconds=settings.lti_jwks_refetch_cooldown_seconds,
-            jwks_timeout_seconds=settings.lti_jwks_timeout_seconds,
+            state_ttl_seconds=positive(settings, "lti_state_ttl_seconds"),
+            # A leeway of minutes would reopen the replay window that exp closes (lti-brief §3.4: 5-60 s).
+            leeway_seconds=between(settings, "lti_clock_leeway_seconds", 0, 300),
+            max_id_token_bytes=positive(settings, "lti_max_id_token_bytes"),
+            jwks_cache_seconds=positive(settings, "lti_jwks_cache_seconds"),
+            jwks_cooldown_seconds=not_negative(settings, "lti_jwks_refetch_cooldown_seconds"),
+            jwks_timeout_seconds=positive(settings, "lti_jwks_timeout_seconds"),
             dev=settings.is_dev,
         )
 
@@ -94,3 +85,40 @@ class LtiConfig:
             and parts.path.rstrip("/") == ours.path
             and not parts.fragment
         )
+
+
+@dataclass(frozen=True)
+class DrConfig:
+    """Dynamic registration (``GATEWAY_LTI_DYNAMIC_REGISTRATION*``): off, pending approval, or active at once."""
+
+    mode: str
+    allowed_hosts: tuple[str, ...]
+    timeout_seconds: float
+    require_https: bool
+    # Refuse targets that resolve to loopback/private/link-local/reserved addresses. On in production; off in
+    # dev and test, whose simulated LMSs listen on loopback.
+    public_addresses_only: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DrConfig:
+        mode = one_of(settings, "lti_dynamic_registration", DYNAMIC_REGISTRATION_MODES)
+        timeout = positive(settings, "lti_dynamic_registration_timeout_seconds")
+        hosts = tuple(h.strip().lower() for h in settings.lti_dynamic_registration_hosts.split(",") if h.strip())
+        if settings.is_production and mode == "active" and not hosts:
+            # active trusts every platform that registers; with no host list that is the whole internet.
+            raise SettingsError(
+                "GATEWAY_LTI_DYNAMIC_REGISTRATION",
+                "active needs GATEWAY_LTI_DYNAMIC_REGISTRATION_HOSTS in production (or use pending)",
+            )
+        return cls(
+            mode=mode,
+            allowed_hosts=hosts,
+            timeout_seconds=timeout,
+            require_https=settings.is_production,
+            public_addresses_only=settings.is_production,
+        )
+
+    def host_allowed(self, host: str) -> bool:
+        if not self.allowed_hosts:
+            return True
+        return any(host == h or (h.startswith(".") and host.endswith(h)) for h in self.allowed_hosts)

@@ -41,19 +41,18 @@ from sqlalchemy.exc import IntegrityError
 from gateway.http import HttpClient, OutboundError
 from gateway.lti import claims as c
 from gateway.lti import errors
+from gateway.lti.config import DrConfig
 from gateway.lti.management import set_registration_status
 from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration
 from gateway.lti.tool_config import ToolProfile, tool_configuration
 from gateway.ops.logs import log_event
 from gateway.ops.metrics import Metrics
-from gateway.settings import Settings, SettingsError
 from gateway.store import Database
 from gateway.store.repositories.lti_registrations import DeploymentRepository
 
 log = logging.getLogger("gateway.lti.dynamic_registration")
 SYSTEM = "lti_registration"
 ACTOR = "lti-dynamic-registration"
-MODES = ("off", "pending", "active")
 MAX_DOCUMENT_BYTES = 256 * 1024
 CLOSE_SUBJECT = "org.imsglobal.lti.close"
 REQUIRED_MEMBERS = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
@@ -70,43 +69,6 @@ PRODUCT_FAMILIES = {
     "schoology": "schoology",
     "sandbox": "sandbox",
 }
-
-
-@dataclass(frozen=True)
-class DrConfig:
-    mode: str
-    allowed_hosts: tuple[str, ...]
-    timeout_seconds: float
-    require_https: bool
-    # Refuse targets that resolve to loopback/private/link-local/reserved addresses. On in production; off in
-    # dev and test, whose simulated LMSs listen on loopback.
-    public_addresses_only: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DrConfig:
-        if settings.lti_dynamic_registration not in MODES:
-            raise SettingsError("GATEWAY_LTI_DYNAMIC_REGISTRATION", f"must be one of {', '.join(MODES)}")
-        if settings.lti_dynamic_registration_timeout_seconds <= 0:
-            raise SettingsError("GATEWAY_LTI_DYNAMIC_REGISTRATION_TIMEOUT_SECONDS", "must be positive")
-        hosts = tuple(h.strip().lower() for h in settings.lti_dynamic_registration_hosts.split(",") if h.strip())
-        if settings.is_production and settings.lti_dynamic_registration == "active" and not hosts:
-            # active trusts every platform that registers; with no host list that is the whole internet.
-            raise SettingsError(
-                "GATEWAY_LTI_DYNAMIC_REGISTRATION",
-                "active needs GATEWAY_LTI_DYNAMIC_REGISTRATION_HOSTS in production (or use pending)",
-            )
-        return cls(
-            mode=settings.lti_dynamic_registration,
-            allowed_hosts=hosts,
-            timeout_seconds=settings.lti_dynamic_registration_timeout_seconds,
-            require_https=settings.is_production,
-            public_addresses_only=settings.is_production,
-        )
-
-    def host_allowed(self, host: str) -> bool:
-        if not self.allowed_hosts:
-            return True
-        return any(host == h or (h.startswith(".") and host.endswith(h)) for h in self.allowed_hosts)
 
 
 @dataclass(frozen=True)

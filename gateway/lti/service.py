@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from gateway.handoff import HandoffService
 from gateway.http import HttpClient
 from gateway.keys import KeyRing
-from gateway.lti.config import LtiConfig
+from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.deep_linking import DeepLinkingService
-from gateway.lti.dynamic_registration import DrConfig, DynamicRegistrationService
+from gateway.lti.dynamic_registration import DynamicRegistrationService
 from gateway.lti.jwks import PlatformKeys
 from gateway.lti.launch import LaunchService, LaunchStep
 from gateway.lti.login import LoginService

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from gateway.lti import claims as c
 from gateway.lti.config import LtiConfig
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, one_of
 
 LOGO_PATH = "/lti/logo.svg"
 CANVAS_PLATFORM = "canvas.instructure.com"
@@ -81,9 +81,7 @@ class ToolProfile:
     def from_settings(cls, settings: Settings, config: LtiConfig) -> ToolProfile:
         if not settings.lti_tool_name.strip():
             raise SettingsError("GATEWAY_LTI_TOOL_NAME", "must not be empty")
-        if settings.lti_canvas_privacy_level not in CANVAS_PRIVACY_LEVELS:
-            levels = ", ".join(CANVAS_PRIVACY_LEVELS)
-            raise SettingsError("GATEWAY_LTI_CANVAS_PRIVACY_LEVEL", f"must be one of {levels}")
+        privacy_level = one_of(settings, "lti_canvas_privacy_level", CANVAS_PRIVACY_LEVELS)
         placements = tuple(p.strip() for p in settings.lti_canvas_placements.split(",") if p.strip())
         unknown = [p for p in placements if p not in CANVAS_PLACEMENTS]
         if unknown or not placements:
@@ -103,7 +101,7 @@ class ToolProfile:
             launch_url=config.launch_url,
             jwks_url=config.jwks_url,
             domain=urlsplit(config.public_base_url).netloc,
-            canvas_privacy_level=settings.lti_canvas_privacy_level,
+            canvas_privacy_level=privacy_level,
             canvas_placements=placements,
             custom_parameters=_parse_custom(settings.lti_tool_custom_parameters),
         )

@@ -1,10 +1,13 @@
-"""Worker settings, checked once at start-up by the composition root and read by every worker."""
+"""Worker settings, read and checked once at start-up by the composition root, and read by every worker.
+
+The variables keep their ``GATEWAY_WRITEBACK_*`` names: the outbox was the workers' first work source.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, at_least, one_of, positive
 
 IN_PROCESS_CHOICES = ("auto", "true", "false")
 
@@ -18,27 +21,23 @@ class WorkerConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, concurrency: int | None = None) -> WorkerConfig:
-        config = cls(
-            concurrency=concurrency or settings.writeback_concurrency,
-            lease_seconds=settings.writeback_lease_seconds,
-            poll_seconds=settings.writeback_poll_seconds,
-            max_delivery_seconds=settings.writeback_max_delivery_seconds,
+        lease = positive(settings, "writeback_lease_seconds")
+        one_of(settings, "worker_in_process", IN_PROCESS_CHOICES)
+        return cls(
+            concurrency=_concurrency(settings, concurrency),
+            lease_seconds=lease,
+            poll_seconds=positive(settings, "writeback_poll_seconds"),
+            max_delivery_seconds=at_least(settings, "writeback_max_delivery_seconds", lease, "the lease"),
         )
-        if config.concurrency < 1:
-            raise SettingsError("GATEWAY_WRITEBACK_CONCURRENCY", "must be at least 1")
-        if config.lease_seconds <= 0:
-            raise SettingsError("GATEWAY_WRITEBACK_LEASE_SECONDS", "must be positive")
-        if config.poll_seconds <= 0:
-            raise SettingsError("GATEWAY_WRITEBACK_POLL_SECONDS", "must be positive")
-        if config.max_delivery_seconds < config.lease_seconds:
-            raise SettingsError("GATEWAY_WRITEBACK_MAX_DELIVERY_SECONDS", "must be at least the lease")
-        if settings.worker_in_process not in IN_PROCESS_CHOICES:
-            raise SettingsError("GATEWAY_WORKER_IN_PROCESS", f"must be one of {', '.join(IN_PROCESS_CHOICES)}")
-        if settings.idempotency_retention_hours < 1:
-            raise SettingsError("GATEWAY_IDEMPOTENCY_RETENTION_HOURS", "must be at least 1")
-        if settings.writeback_delivered_retention_days < 1:
-            raise SettingsError("GATEWAY_WRITEBACK_DELIVERED_RETENTION_DAYS", "must be at least 1")
-        return config
+
+
+def _concurrency(settings: Settings, override: int | None) -> int:
+    """``gateway worker --concurrency N`` wins over the setting; either must be at least 1."""
+    if not override:
+        return int(at_least(settings, "writeback_concurrency", 1))
+    if override < 1:
+        raise SettingsError(settings.env_name("writeback_concurrency"), "must be at least 1")
+    return override
 
 
 def runs_in_process(settings: Settings) -> bool:

@@ -3,8 +3,9 @@
 Assignments are created, updated (PATCH) and deleted at ``/v3.1/sections/{id}/assignments``; a grade is a
 ``PATCH .../assignments/{id}/submissions/{user_id}`` with ``grade_points``, ``grade`` and
 ``grade_comment``. Calls go through the one Clever client with the district-app token of the Secure
-Sync install, with Clever's own limiter but **no retries of its own** (the outbox owns retries, and
-honours ``X-RateLimit-Reset``), and with ``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s).
+Sync install, made by :func:`gateway.clever.client.build_client` with Clever's own limiter but **no retries
+or waits of its own** (the outbox owns retries, and honours ``X-RateLimit-Reset``), and with
+``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s).
 
 Before writing, the district's ``lms_state`` must be ``success`` and the section (and, for a grade, the
 student) synced in the LMS, as the last roster sync read them; otherwise the delivery fails with the
@@ -25,27 +26,15 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from gateway.clever import (
-    AssignmentDraft,
-    CleverApiError,
-    CleverClient,
-    CleverConfig,
-    CleverNotFound,
-    CleverTransport,
-    RateLimiter,
-    RetryPolicy,
-    SubmissionUpdate,
-)
-from gateway.http import HttpClient
-from gateway.settings import Settings
+from gateway.clever import AssignmentDraft, CleverApiError, CleverClient, CleverNotFound, SubmissionUpdate
+from gateway.retry import is_retryable
 from gateway.store import Database
 from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.writeback import assignment_state as st
-from gateway.writeback.assignment_backend import AssignmentBackend
+from gateway.writeback.assignment_backend import AssignmentBackend, load_state, subject_of
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import Delivery, DeliveryResult
-from gateway.writeback.classify import is_retryable
 from gateway.writeback.contexts import CLEVER_NOTES, clever_readiness
 
 NAME: Final = "clever"
@@ -68,19 +57,6 @@ def grade_points(score_given: float, score_maximum: float | None, points_possibl
     return score_given
 
 
-def writeback_client(settings: Settings, http: HttpClient) -> CleverClient:
-    """A Clever client for the outbox: Clever's limiter and timeouts, but no retries or long waits of its own."""
-    import time
-
-    policy = RetryPolicy(max_retries=0, base_seconds=settings.clever_retry_base_seconds,
-                         max_rate_limit_wait_seconds=0.0)
-    limiter = RateLimiter(settings.clever_rate_limit_per_minute, clock=time.time, sleep=time.sleep)
-    transport = CleverTransport(http, limiter=limiter, policy=policy, clock=time.time, sleep=time.sleep,
-                                timeout=settings.clever_lms_timeout_seconds)
-    config = CleverConfig.from_settings(settings)
-    return CleverClient(config, transport, lms_timeout=settings.clever_lms_timeout_seconds)
-
-
 @dataclass(frozen=True)
 class _Target:
     state: st.AssignmentState
@@ -98,15 +74,12 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
 
     def __init__(self, db: Database, client: CleverClient, token_for: Callable[[str], str | None],
                  metrics: BackendMetrics, *, wait_seconds: float) -> None:
-        super().__init__(db)
+        super().__init__(db, metrics, wait_seconds=wait_seconds)
         self._client = client
         self._token_for = token_for
-        self._metrics = metrics
-        self._wait = wait_seconds
 
     def _target(self, s: Session, delivery: Delivery) -> _Target | DeliveryResult:
-        subject = delivery.payload.get("subject") if delivery.kind == st.GRADE else None
-        state = st.load(s, str(delivery.payload.get("assignment_id")), subject if isinstance(subject, str) else None)
+        state, subject = load_state(s, delivery), subject_of(delivery)
         if state is None or state.clever_section_id is None or state.clever_district_id is None:
             return DeliveryResult.failed("the assignment is not a Clever assignment known to the gateway")
         lookup = WritebackLookup(s)
@@ -118,7 +91,7 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
             refused = self._not_ready(district, clever_readiness(district, section))
             if refused is not None:
                 return refused
-        if isinstance(subject, str) and delivery.kind == st.GRADE:
+        if subject is not None:
             student = lookup.clever_roster_users([subject]).get(subject)
             if student is None or student.archived_at is not None or student.lms_synced is not True:
                 self._metrics.waits.labels(backend=NAME, reason="student_not_synced").inc()
@@ -147,9 +120,6 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
     # -- assignments ----------------------------------------------------------------------------------------
 
     def _create(self, delivery: Delivery, target: _Target) -> DeliveryResult:
-        state = target.state
-        if state.created:
-            return DeliveryResult.delivered(data={"remote_id": state.remote_id, **state.remote_detail})
         try:
             made = self._client.create_assignment(target.token, target.section_id,
                                                   AssignmentDraft(**_draft(delivery.payload["draft"])))
@@ -160,13 +130,10 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
                                                           "state": made.state, "warnings": warnings})
 
     def _update(self, delivery: Delivery, target: _Target) -> DeliveryResult:
-        state = target.state
-        refused = st.never_created(state)
-        if refused is not None:
-            return refused
-        assert state.remote_id is not None
+        remote_id = target.state.remote_id
+        assert remote_id is not None
         try:
-            self._client.update_assignment(target.token, target.section_id, state.remote_id,
+            self._client.update_assignment(target.token, target.section_id, remote_id,
                                            AssignmentDraft(**_draft(delivery.payload["draft"])))
         except CleverApiError as e:
             return self._error(e, "updating the assignment")
@@ -189,14 +156,6 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
 
     def _grade(self, delivery: Delivery, target: _Target) -> DeliveryResult:
         state, payload = target.state, delivery.payload
-        skipped = st.superseded(state, delivery)
-        if skipped is not None:
-            self._metrics.waits.labels(backend=NAME, reason="superseded").inc()
-            return skipped
-        waiting = st.await_remote(state, wait_seconds=self._wait)
-        if waiting is not None:
-            self._metrics.waits.labels(backend=NAME, reason=f"assignment_{waiting.outcome}").inc()
-            return waiting
         assert state.remote_id is not None
         given = payload.get("score_given")
         points = grade_points(float(given), payload.get("score_maximum"), payload.get("points_possible")) \

@@ -13,18 +13,19 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
+from gateway.clever import build_client
 from gateway.core import Core
 from gateway.keys import KeyRing
+from gateway.lti import AgsClient, AgsTokens
 from gateway.runtime import PeriodicJob
-from gateway.settings import SettingsError
 from gateway.store.models import writeback as writeback_models
 from gateway.store.models import writeback_assignments as assignment_models
 from gateway.writeback import api, cli, views
 from gateway.writeback.ags import AgsBackend
-from gateway.writeback.ags_token import AgsTokens
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import DeliveryBackend
-from gateway.writeback.clever_lms import CleverLmsBackend, writeback_client
+from gateway.writeback.clever_lms import CleverLmsBackend
+from gateway.writeback.config import WritebackConfig
 from gateway.writeback.housekeeping import writeback_jobs
 from gateway.writeback.members import CourseMembership
 from gateway.writeback.outbox import build_outbox
@@ -38,19 +39,18 @@ CleverTokenFor = Callable[[str], str | None]
 def build_delivery_backends(core: Core, keyring: KeyRing, clever_token_for: CleverTokenFor
                             ) -> dict[str, DeliveryBackend]:
     settings = core.settings
-    if settings.writeback_ags_timeout_seconds <= 0:
-        raise SettingsError("GATEWAY_WRITEBACK_AGS_TIMEOUT_SECONDS", "must be positive")
-    if settings.writeback_assignment_wait_seconds <= 0:
-        raise SettingsError("GATEWAY_WRITEBACK_ASSIGNMENT_WAIT_SECONDS", "must be positive")
+    config = WritebackConfig.from_settings(settings)
     metrics = BackendMetrics(core.metrics.registry)
-    tokens = AgsTokens(core.http, keyring, timeout=settings.writeback_ags_timeout_seconds,
+    tokens = AgsTokens(core.http, keyring, timeout=config.ags_timeout_seconds,
                        on_fetch=lambda outcome: metrics.token_requests.labels(outcome=outcome).inc())
-    wait = settings.writeback_assignment_wait_seconds
+    ags = AgsClient(core.http, tokens, timeout=config.ags_timeout_seconds, on_token_refresh=metrics.token_refreshes.inc)
+    # The outbox owns retries and waits: this Clever client sends once, with LMS Connect's timeout.
+    clever = build_client(settings, core.http, timeout=settings.clever_lms_timeout_seconds, max_retries=0,
+                          max_rate_limit_wait_seconds=0.0)
+    wait = config.assignment_wait_seconds
     return {
-        "ags": AgsBackend(core.db, core.http, tokens, metrics, timeout=settings.writeback_ags_timeout_seconds,
-                          wait_seconds=wait),
-        "clever": CleverLmsBackend(core.db, writeback_client(settings, core.http), clever_token_for, metrics,
-                                   wait_seconds=wait),
+        "ags": AgsBackend(core.db, ags, metrics, wait_seconds=wait),
+        "clever": CleverLmsBackend(core.db, clever, clever_token_for, metrics, wait_seconds=wait),
     }
 
 

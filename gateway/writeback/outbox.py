@@ -25,6 +25,7 @@ from gateway.store.models.base import iso, new_id, utcnow
 from gateway.store.models.writeback import QUEUED, REPLAYABLE, OutboxRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.outbox import OutboxRepository
+from gateway.writeback.config import WritebackConfig
 from gateway.writeback.errors import DeliveryNotFound, DeliveryNotReplayable
 from gateway.writeback.metrics import WritebackMetrics
 from gateway.writeback.retry import RetryPolicy
@@ -242,5 +243,5 @@ class Outbox:
 
 
 def build_outbox(db: Database, cipher: Cipher, settings: Settings, registry: CollectorRegistry) -> Outbox:
-    """The composition root's one call."""
-    return Outbox(db, cipher, RetryPolicy.from_settings(settings), WritebackMetrics(registry, db))
+    """The composition root's one call; checks every writeback setting so a bad value stops start-up."""
+    return Outbox(db, cipher, WritebackConfig.from_settings(settings).retry, WritebackMetrics(registry, db))

@@ -4,7 +4,8 @@ Full jitter (a uniform wait between zero and the exponential bound) spreads the 
 of many rows that failed together, so a recovering LMS is not hit by a synchronized wave.
 A remote's ``Retry-After``/``X-RateLimit-Reset`` is a floor: we never come back sooner
 than it asked, but never later than ``retry_after_max`` either, so one odd header cannot
-park a grade for a day.
+park a grade for a day. Which answers are retried, and the hint itself, are :mod:`gateway.retry`'s rule;
+the knobs are read and checked by :class:`gateway.writeback.config.WritebackConfig`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from gateway.settings import Settings, SettingsError
+from gateway.retry import backoff_bound
 
 
 @dataclass(frozen=True)
@@ -23,28 +24,9 @@ class RetryPolicy:
     cap_seconds: float
     retry_after_max_seconds: float
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        policy = cls(
-            max_attempts=settings.writeback_max_attempts,
-            base_seconds=settings.writeback_backoff_base_seconds,
-            cap_seconds=settings.writeback_backoff_cap_seconds,
-            retry_after_max_seconds=settings.writeback_retry_after_max_seconds,
-        )
-        if policy.max_attempts < 1:
-            raise SettingsError("GATEWAY_WRITEBACK_MAX_ATTEMPTS", "must be at least 1")
-        if policy.base_seconds <= 0:
-            raise SettingsError("GATEWAY_WRITEBACK_BACKOFF_BASE_SECONDS", "must be positive")
-        if policy.cap_seconds < policy.base_seconds:
-            raise SettingsError("GATEWAY_WRITEBACK_BACKOFF_CAP_SECONDS", "must be at least the backoff base")
-        if policy.retry_after_max_seconds < 0:
-            raise SettingsError("GATEWAY_WRITEBACK_RETRY_AFTER_MAX_SECONDS", "must not be negative")
-        return policy
-
     def backoff_bound(self, attempt: int) -> float:
         """The upper bound of the wait after failed attempt number ``attempt`` (1-based)."""
-        exponent = min(max(attempt, 1) - 1, 62)  # 2**62 already dwarfs any cap; avoid float overflow
-        return float(min(self.cap_seconds, self.base_seconds * (2.0**exponent)))
+        return backoff_bound(attempt, self.base_seconds, self.cap_seconds)
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random | None = None) -> float:
         """Seconds until the next attempt after failed attempt ``attempt``."""

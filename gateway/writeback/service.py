@@ -20,14 +20,15 @@ from sqlalchemy.orm import Session
 
 from gateway.api.cursor import Cursor
 from gateway.errors import GatewayError, ValidationFailed
+from gateway.lti import ags
 from gateway.store import Database
 from gateway.store.models.base import iso, new_id
 from gateway.store.models.writeback_assignments import FAILED, WritebackAssignmentRow
 from gateway.store.repositories.assignments import AssignmentRepository
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.store.repositories.audit import AuditRepository
-from gateway.writeback import ags, clever_lms, validation
 from gateway.writeback import assignment_state as st
+from gateway.writeback import clever_lms, validation
 from gateway.writeback.backends import DeliveryBackend
 from gateway.writeback.contexts import AGS, ResolvedContext, resolve
 from gateway.writeback.outbox import Enqueued, Outbox, OutboxItem

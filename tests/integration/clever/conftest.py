@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.clever.client import CleverClient
-from gateway.clever.service import build_client
+from gateway.clever.client import CleverClient, build_client
 from gateway.http import HttpClient
 from gateway.ops.metrics import Metrics
 from gateway.settings import load_settings

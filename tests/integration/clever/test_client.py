@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.clever.client import CleverClient
+from gateway.clever.client import CleverClient, build_client
 from gateway.clever.errors import (
     CleverBadResponse,
     CleverInvalidGrant,
@@ -14,7 +14,6 @@ from gateway.clever.errors import (
     CleverUnavailable,
     CleverWrongToken,
 )
-from gateway.clever.service import build_client
 from gateway.http import HttpClient
 from gateway.ops.metrics import Metrics
 from gateway.settings import load_settings
@@ -90,6 +89,17 @@ def test_5xx_backs_off_and_retries(client: CleverClient, clever_on_fake_clock: R
     assert len(client.districts(token)) == 1
     assert _gets(sim, "/v3.1/districts") == 3
     assert len(fake_clock.slept) == 2
+
+
+def test_408_is_retried_like_a_5xx(client: CleverClient, clever_on_fake_clock: RunningClever,
+                                    fake_clock: FakeClock) -> None:
+    """The one outbound rule (gateway.retry): a 408 is transient, as the writeback outbox always read it."""
+    sim = clever_on_fake_clock.sim
+    _, token, _ = _district(sim)
+    sim.switches.failures = [408]
+    assert len(client.districts(token)) == 1
+    assert _gets(sim, "/v3.1/districts") == 2
+    assert len(fake_clock.slept) == 1
 
 
 def test_5xx_that_persists_is_unavailable(client: CleverClient, clever_on_fake_clock: RunningClever) -> None:

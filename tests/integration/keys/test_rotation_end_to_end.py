@@ -32,10 +32,10 @@ from gateway.cli import main
 from gateway.keys import KeyRing, KeysServices
 from gateway.keys.feature import KeysFeature
 from gateway.lti import claims as c
+from gateway.lti.ags_token import AgsTokens, TokenTarget
 from gateway.lti.deep_linking import DeepLinkingService
 from gateway.lti.feature import LtiFeature
 from gateway.store.models.base import utcnow
-from gateway.writeback.ags_token import AgsTokens, TokenTarget
 from sandbox.lms import LaunchIntent
 from sandbox.lms.ags import ASSERTION_TYPE
 from tests.support.gateway import GatewayUnderTest, make_test_settings

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from gateway.lti import errors
-from gateway.lti.dynamic_registration import DrConfig, address_refused, check_public_host
+from gateway.lti.config import DrConfig
+from gateway.lti.dynamic_registration import address_refused, check_public_host
 from gateway.settings import SettingsError, load_settings
 
 

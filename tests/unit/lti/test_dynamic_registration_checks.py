@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from gateway.lti import errors
-from gateway.lti.dynamic_registration import DrConfig, check_platform_configuration, deployment_id_from
+from gateway.lti.config import DrConfig
+from gateway.lti.dynamic_registration import check_platform_configuration, deployment_id_from
 from gateway.settings import SettingsError, load_settings
 
 URL = "https://lms.example.edu/api/lti/security/openid-configuration"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gateway.writeback.ags import line_item, next_link, score, scores_url, timestamp
+from gateway.lti.ags import line_item, next_link, score, scores_url, timestamp
 from gateway.writeback.clever_lms import draft, grade_points
 
 

@@ -1,20 +1,16 @@
-"""How every backend reads an HTTP outcome: delivered, retry (with the remote's wait), or failed for good."""
+"""How every backend reads an HTTP outcome: delivered, retry (with the remote's wait), or failed for good.
+
+The rule itself (statuses, hints) is :mod:`gateway.retry`'s, tested in ``tests/unit/foundation/test_retry_rule.py``;
+these tests pin how a decision becomes a delivery result."""
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 
 import pytest
 
 from gateway.http import OutboundError
-from gateway.writeback.classify import (
-    classify_outbound_error,
-    classify_status,
-    parse_rate_limit_reset,
-    parse_retry_after,
-    wait_hint,
-)
+from gateway.writeback.classify import classify_outbound_error, classify_status
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -51,40 +47,9 @@ def test_only_retry_headers_are_kept_and_bodies_are_truncated() -> None:
     assert result.retry_after == 7
 
 
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        ("120", 120.0),
-        ("0", 0.0),
-        (email.utils.format_datetime(NOW + dt.timedelta(seconds=90), usegmt=True), 90.0),
-        (email.utils.format_datetime(NOW - dt.timedelta(seconds=90), usegmt=True), 0.0),
-        ("soon", None),
-        ("-5", None),
-        ("", None),
-    ],
-)
-def test_retry_after_as_seconds_or_http_date(value: str, seconds: float | None) -> None:
-    assert parse_retry_after(value, NOW) == seconds
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        (str(int(NOW.timestamp()) + 42), 42.0),  # Clever: Unix epoch seconds
-        (str(int(NOW.timestamp()) - 5), 0.0),
-        ("30", 30.0),  # some APIs send seconds from now
-        ("nan", None),
-        ("tomorrow", None),
-    ],
-)
-def test_rate_limit_reset_as_epoch_or_delta(value: str, seconds: float | None) -> None:
-    assert parse_rate_limit_reset(value, NOW) == seconds
-
-
-def test_the_longest_hint_wins() -> None:
-    assert wait_hint({"Retry-After": "5", "X-RateLimit-Reset": str(int(NOW.timestamp()) + 20)}, NOW) == 20
-    assert wait_hint({"Retry-After": "garbage"}, NOW) is None
-    assert wait_hint({}, NOW) is None
+def test_the_wait_hint_travels_with_a_retry() -> None:
+    reset = str(int(NOW.timestamp()) + 20)
+    assert classify_status(429, {"Retry-After": "5", "X-RateLimit-Reset": reset}, None, NOW).retry_after == 20
 
 
 @pytest.mark.parametrize("reason", ["timeout", "connection", "request"])

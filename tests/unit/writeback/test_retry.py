@@ -54,6 +54,9 @@ def test_the_remote_hint_is_a_floor_and_is_capped() -> None:
         ({"writeback_concurrency": 0}, "GATEWAY_WRITEBACK_CONCURRENCY"),
         ({"writeback_max_delivery_seconds": 1}, "GATEWAY_WRITEBACK_MAX_DELIVERY_SECONDS"),
         ({"worker_in_process": "maybe"}, "GATEWAY_WORKER_IN_PROCESS"),
+        ({"writeback_retry_after_max_seconds": -1}, "GATEWAY_WRITEBACK_RETRY_AFTER_MAX_SECONDS"),
+        ({"writeback_ags_timeout_seconds": 0}, "GATEWAY_WRITEBACK_AGS_TIMEOUT_SECONDS"),
+        ({"writeback_assignment_wait_seconds": 0}, "GATEWAY_WRITEBACK_ASSIGNMENT_WAIT_SECONDS"),
     ],
 )
 def test_bad_writeback_settings_stop_start_up_naming_the_variable(

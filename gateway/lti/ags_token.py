@@ -5,7 +5,9 @@ one apart from the token URL) or else the token URL, ``iat``, ``exp`` (a minute)
 the tool key's ``kid``. Tokens are cached per (registration, scopes) until shortly before they expire, **in
 memory, per process**: each worker process fetches its own, which costs one token request per hour per
 platform and process (LMSs rate-limit repeated token requests; lti-brief §1.7). A 401 from a service call
-drops the cached token so the caller can fetch a new one once (:meth:`AgsTokens.invalidate`).
+drops the cached token so the caller can fetch a new one once (:meth:`AgsTokens.invalidate`). A token that
+cannot be had raises :class:`TokenUnavailable` saying why; what that means for a caller (retry or give up) is
+the caller's to decide.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import requests
 
 from gateway.http import HttpClient, OutboundError
 from gateway.keys import KeyRing, NoSigningKey
-from gateway.writeback.backends import DeliveryResult
-from gateway.writeback.classify import classify_outbound_error, classify_response
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_SECONDS = 60
@@ -52,11 +52,17 @@ class AccessToken:
 
 
 class TokenUnavailable(Exception):
-    """No token: ``result`` says whether to retry (no answer, 5xx, 429) or fail (the platform refused us)."""
+    """No token. ``reason``: ``no_key`` (no tool signing key loaded), ``no_answer`` (``outbound`` says how the
+    call failed), ``refused`` (the token endpoint answered ``response``, not 2xx) or ``malformed`` (a 2xx
+    without an ``access_token``; ``response`` is it)."""
 
-    def __init__(self, result: DeliveryResult) -> None:
-        super().__init__(result.error)
-        self.result = result
+    def __init__(self, reason: str, message: str, *, response: requests.Response | None = None,
+                 outbound: OutboundError | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.response = response
+        self.outbound = outbound
 
 
 class AgsTokens:
@@ -127,7 +133,7 @@ class AgsTokens:
             assertion = self.assertion(target)
         except NoSigningKey as e:
             self._on_fetch("no_key")
-            raise TokenUnavailable(DeliveryResult.retry("no tool signing key is loaded")) from e
+            raise TokenUnavailable("no_key", "no tool signing key is loaded") from e
         form = {
             "grant_type": "client_credentials",
             "client_assertion_type": ASSERTION_TYPE,
@@ -139,10 +145,11 @@ class AgsTokens:
                                           headers={"Accept": "application/json"}, timeout=self._timeout)
         except OutboundError as e:
             self._on_fetch("no_answer")
-            raise TokenUnavailable(classify_outbound_error(e)) from e
+            raise TokenUnavailable("no_answer", f"no answer from {e.system}: {e.reason}", outbound=e) from e
         if not 200 <= response.status_code <= 299:
             self._on_fetch("refused")
-            raise TokenUnavailable(_token_refusal(response))
+            raise TokenUnavailable("refused", f"the platform's token endpoint answered {response.status_code}",
+                                   response=response)
         token = self._parse(response)
         self._on_fetch("fetched")
         return token
@@ -155,19 +162,8 @@ class AgsTokens:
         value = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             self._on_fetch("malformed")
-            raise TokenUnavailable(DeliveryResult.retry(
-                "the platform's token endpoint answered without an access_token",
-                status=response.status_code))
+            raise TokenUnavailable("malformed", "the platform's token endpoint answered without an access_token",
+                                   response=response)
         expires_in = body.get("expires_in") if isinstance(body, dict) else None
         seconds = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else DEFAULT_EXPIRES_IN
         return AccessToken(value, self._clock() + max(0.0, seconds - EXPIRY_MARGIN_SECONDS))
-
-
-def _token_refusal(response: requests.Response) -> DeliveryResult:
-    """The token endpoint's refusal, judged like any remote answer, and said in the gateway's words."""
-    judged = classify_response(response)
-    what = f"the platform's token endpoint answered {response.status_code}"
-    if judged.outcome == "failed":
-        what += " (check the registration: client id, token URL or audience, and the tool's JWKS)"
-    return DeliveryResult(judged.outcome, status=judged.status, body=judged.body, headers=judged.headers,
-                          retry_after=judged.retry_after, error=what)

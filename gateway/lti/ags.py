@@ -1,0 +1,207 @@
+"""The LTI Assignment and Grade Services 2.0 client (https://www.imsglobal.org/spec/lti-ags/v2p0/): the wire.
+
+Facts from lti-brief §1.7, §1.8 and §3.7. A line item lives in the context's line items container: listed
+(``GET`` with filters, every page followed), created (``POST``), updated (``PUT``) and deleted (``DELETE``).
+A score is POSTed to ``{line item}/scores`` (the line item URL's query string kept) with
+``application/vnd.ims.lis.v1.score+json``; ``scoreMaximum`` always travels with ``scoreGiven``, and
+``timestamp`` is the grade's event time, so the LMS keeps the newest. Lists page with
+``Link: <...>; rel="next"`` (``rel`` quoted or bare, as lti1p3platform sends it). Every call carries a
+token from :class:`~gateway.lti.ags_token.AgsTokens`, fetched again once after a 401.
+
+Plain values in, plain values out, no Flask and no idea of an outbox: an answer other than 2xx is an
+:class:`AgsAnswerError` holding the response, no answer at all is an :class:`AgsNoAnswer`, and a token that
+cannot be had is :class:`~gateway.lti.ags_token.TokenUnavailable`. What each means (retry, give up, skip) is
+the caller's to say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from gateway.http import HttpClient, OutboundError
+from gateway.lti.ags_token import AgsTokens, TokenTarget
+
+SYSTEM: Final = "ags"
+LINEITEM: Final = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEM_CONTAINER: Final = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE: Final = "application/vnd.ims.lis.v1.score+json"
+MAX_PAGES: Final = 50
+PAGE_LIMIT: Final = "100"
+_LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
+
+
+class AgsAnswerError(Exception):
+    """The platform answered, but not 2xx (or not what the spec says). ``response`` is its answer."""
+
+    def __init__(self, response: requests.Response, message: str | None = None) -> None:
+        super().__init__(message or f"the platform answered {response.status_code}")
+        self.response = response
+        self.status = response.status_code
+        self.message = message
+
+
+class AgsNoAnswer(Exception):
+    """No answer arrived (timeout, refused or reset connection, TLS)."""
+
+    def __init__(self, outbound: OutboundError) -> None:
+        super().__init__(str(outbound))
+        self.outbound = outbound
+
+
+# -- pure helpers ------------------------------------------------------------------------------------------
+
+
+def next_link(header: str | None) -> str | None:
+    """The target of ``rel="next"`` in a ``Link`` header (RFC 8288), with ``rel`` quoted or bare."""
+    if not header:
+        return None
+    for match in _LINK_VALUE.finditer(header):
+        for param in match.group(2).strip().strip(",").split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
+                return match.group(1).strip()
+    return None
+
+
+def scores_url(line_item_url: str) -> str:
+    """``{line item}/scores``, keeping the line item URL's query string (Moodle puts its type id there)."""
+    parts = urlsplit(line_item_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/scores", parts.query, ""))
+
+
+def timestamp(value: dt.datetime) -> str:
+    """ISO 8601 with milliseconds, as the spec asks ("should use subsecond precision")."""
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def line_item(*, assignment_id: str, title: str, points: float, tag: str | None, resource_link_lms_id: str | None,
+              due_at: dt.datetime | None) -> dict[str, Any]:
+    """The line item of an assignment. ``resourceId`` is the gateway's own assignment id, so it never collides."""
+    item: dict[str, Any] = {"label": title, "scoreMaximum": points, "resourceId": assignment_id}
+    if tag:
+        item["tag"] = tag
+    if resource_link_lms_id:
+        item["resourceLinkId"] = resource_link_lms_id
+    if due_at is not None:
+        item["endDateTime"] = timestamp(due_at)
+    return item
+
+
+def score(*, sub: str, score_given: float | None, score_maximum: float | None, comment: str | None,
+          activity_progress: str, grading_progress: str, submitted_at: dt.datetime | None,
+          started_at: dt.datetime | None) -> dict[str, Any]:
+    """A score without its ``timestamp`` (the sender adds the grade's event time)."""
+    body: dict[str, Any] = {"userId": sub, "activityProgress": activity_progress, "gradingProgress": grading_progress}
+    if score_given is not None:
+        body["scoreGiven"] = score_given
+        body["scoreMaximum"] = score_maximum
+    if comment is not None:
+        body["comment"] = comment
+    submission = {name: timestamp(value) for name, value in (("startedAt", started_at), ("submittedAt", submitted_at))
+                  if value is not None}
+    if submission:
+        body["submission"] = submission
+    return body
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+# -- the client --------------------------------------------------------------------------------------------
+
+
+class AgsClient:
+    """Calls to one platform's AGS endpoints with a registration's token (``target``), each with ``timeout``."""
+
+    def __init__(self, http: HttpClient, tokens: AgsTokens, *, timeout: float,
+                 on_token_refresh: Callable[[], None] | None = None) -> None:
+        self._http = http
+        self._tokens = tokens
+        self._timeout = timeout
+        self._on_refresh = on_token_refresh or (lambda: None)
+
+    def call(self, target: TokenTarget, method: str, url: str, *, accept: str, content_type: str | None = None,
+             body: Any = None, params: dict[str, str] | None = None) -> requests.Response:
+        """One call with the token; a 401 drops the token and the call is sent once more with a new one."""
+        for attempt in (1, 2):
+            token = self._tokens.token(target)
+            headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+            kwargs: dict[str, Any] = {"headers": headers, "timeout": self._timeout, "allow_redirects": False}
+            if content_type is not None:
+                headers["Content-Type"] = content_type
+                kwargs["data"] = json.dumps(body, allow_nan=False)
+            if params:
+                kwargs["params"] = params
+            try:
+                response = self._http.request(SYSTEM, method, url, **kwargs)
+            except OutboundError as e:
+                raise AgsNoAnswer(e) from e
+            if response.status_code == 401 and attempt == 1:
+                self._tokens.invalidate(target, token)
+                self._on_refresh()
+                continue
+            return response
+        raise AssertionError("unreachable: the second attempt always returns")
+
+    def _ok(self, response: requests.Response, message: str | None = None) -> requests.Response:
+        if not 200 <= response.status_code <= 299:
+            raise AgsAnswerError(response, message)
+        return response
+
+    # -- line items -----------------------------------------------------------------------------------------
+
+    def find_line_items(self, target: TokenTarget, lineitems_url: str,
+                        filters: dict[str, str]) -> list[dict[str, Any]]:
+        """Line items of the container matching ``filters`` (``resource_id``, ``resource_link_id``, ``tag``),
+        every page followed (at most :data:`MAX_PAGES`)."""
+        found: list[dict[str, Any]] = []
+        url: str | None = lineitems_url
+        query: dict[str, str] | None = {**filters, "limit": PAGE_LIMIT}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            response = self.call(target, "GET", url, accept=LINEITEM_CONTAINER, params=query)
+            self._ok(response, f"listing line items: remote answered {response.status_code}")
+            page = _json(response)
+            if not isinstance(page, list):
+                raise AgsAnswerError(response, "the LMS's line item list is not a JSON array")
+            found.extend(item for item in page if isinstance(item, dict) and isinstance(item.get("id"), str))
+            url, query = next_link(response.headers.get("Link")), None
+        return found
+
+    def create_line_item(self, target: TokenTarget, lineitems_url: str,
+                         item: dict[str, Any]) -> tuple[str, requests.Response]:
+        """The new line item's URL (its ``id``) and the platform's answer."""
+        response = self._ok(self.call(target, "POST", lineitems_url, accept=LINEITEM, content_type=LINEITEM,
+                                      body=item))
+        made = _json(response)
+        remote_id = made.get("id") if isinstance(made, dict) else None
+        if not isinstance(remote_id, str) or not remote_id:
+            raise AgsAnswerError(response, "the LMS created a line item but its answer has no id")
+        return remote_id, response
+
+    def update_line_item(self, target: TokenTarget, url: str, item: dict[str, Any]) -> requests.Response:
+        return self._ok(self.call(target, "PUT", url, accept=LINEITEM, content_type=LINEITEM,
+                                  body={**item, "id": url}))
+
+    def delete_line_item(self, target: TokenTarget, url: str) -> requests.Response:
+        return self._ok(self.call(target, "DELETE", url, accept="application/json"))
+
+    # -- scores ---------------------------------------------------------------------------------------------
+
+    def post_score(self, target: TokenTarget, line_item_url: str, body: dict[str, Any],
+                   at: dt.datetime) -> requests.Response:
+        """POST a score with ``at`` (the grade's event time) as its ``timestamp``."""
+        return self._ok(self.call(target, "POST", scores_url(line_item_url), accept="application/json",
+                                  content_type=SCORE, body={**body, "timestamp": timestamp(at)}))
