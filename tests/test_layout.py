@@ -13,7 +13,6 @@ GATEWAY = REPO / "gateway"
 # Folders named after code that is not (or not yet) a gateway package, each with the reason it may exist.
 NOT_IN_GATEWAY = {
     "sandbox": "the simulated LMS, Clever and vendor pages: a package of its own beside gateway/, never in production",
-    "runtime": "worker, scheduler and periodic jobs, on their way from gateway/writeback/ to gateway/runtime/",
 }
 
 

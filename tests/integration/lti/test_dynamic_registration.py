@@ -177,7 +177,8 @@ def test_a_used_registration_token_is_refused(pair: Pair) -> None:
 
 def test_a_client_id_the_gateway_holds_already_is_refused(pair: Pair) -> None:
     registration = pair.platform.registration()
-    add_registration(pair.gateway.services.db, **{**registration, "client_id": "sandbox-dr-client-1"})
+    with pair.gateway.services.db.transaction() as s:
+        add_registration(s, **{**registration, "client_id": "sandbox-dr-client-1"})
     _refused(pair, pair.platform.start_registration(pair.register_url), 409, "LTI_DR_REGISTRATION_EXISTS")
 
 
