@@ -54,7 +54,7 @@ class Settings:
     http_timeout_seconds: float = 10.0
     key_publish_delay_seconds: int = 86400
     key_retire_grace_seconds: int = 86400
-    # -- lti (issue 3/4) --
+    # LTI
     lti_state_ttl_seconds: int = 600
     lti_clock_leeway_seconds: int = 30
     lti_max_id_token_bytes: int = 65536
@@ -71,7 +71,7 @@ class Settings:
     lti_dynamic_registration: str = "pending"  # off | pending (an admin approves) | active
     lti_dynamic_registration_hosts: str = ""  # comma-separated hosts (or .suffixes) allowed; empty: any
     lti_dynamic_registration_timeout_seconds: float = 10.0
-    # -- clever (issue 5) --
+    # Clever
     clever_client_id: str = ""
     clever_client_secret: str = ""
     clever_oauth_base_url: str = "https://clever.com"
@@ -89,7 +89,7 @@ class Settings:
     clever_token_sync_interval_seconds: int = 3600
     clever_events_max_age_days: int = 29
     clever_full_sync_interval_seconds: int = 604800  # a full re-read weekly, in case events were missed
-    # -- writeback (issue 7) --
+    # Writeback and workers
     writeback_max_attempts: int = 15  # then the row goes to `dead` (about 3 hours of failures with the defaults)
     writeback_backoff_base_seconds: float = 5.0
     writeback_backoff_cap_seconds: float = 3600.0
