@@ -72,10 +72,6 @@ class Resolution:
     conflicts: tuple[Conflict, ...] = ()
     tried: tuple[str, ...] = field(default=())
 
-    @property
-    def matched(self) -> bool:
-        return self.clever_user_id is not None
-
 
 def clean(value: object, limit: int = 255) -> str | None:
     """A usable identifier from a claim: a non-empty string that is not an unexpanded LMS variable."""

@@ -92,10 +92,6 @@ class PlatformKeys:
                 return entry.keys[kid]
             raise IdTokenKidUnknown(f"The platform's JWKS has no key {kid!r}.")
 
-    def forget(self, jwks_url: str) -> None:
-        with self._lock(jwks_url):
-            self._entries.pop(jwks_url, None)
-
     def _without_fetch(self, entry: _Entry, kid: str, *, error: bool = False) -> jwt.PyJWK:
         if kid in entry.keys:
             return entry.keys[kid]  # stale but known: better than refusing a class while the platform hiccups

@@ -33,10 +33,6 @@ class WorkerGuard:
         self._fd: int | None = None
 
     @property
-    def needed(self) -> bool:
-        return self._path is not None
-
-    @property
     def held(self) -> bool:
         return self._path is None or self._fd is not None
 
