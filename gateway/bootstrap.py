@@ -153,8 +153,7 @@ def bootstrap(settings: Settings) -> Services:
         launch_steps=(identity.launch_step(), WritebackFeature.launch_step()),
         option_checks=IdentityFeature.option_checks(),
     )
-    writeback = WritebackFeature.build(core, keyring=keys.services.keyring,
-                                       clever_token_for=clever.services.tokens.token_for)
+    writeback = WritebackFeature.build(core, ags=lti.services.ags, clever_token_for=clever.services.tokens.token_for)
     health = HealthFeature.build(core, signing_key_ready=keys.services.signing_key_ready)
     built: dict[type[Feature], Feature] = {type(f): f for f in (
         health, keys, api, handoff, lti, clever, writeback, identity)}

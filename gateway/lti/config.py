@@ -38,6 +38,7 @@ class LtiConfig:
     jwks_cache_seconds: int
     jwks_cooldown_seconds: float
     jwks_timeout_seconds: float
+    ags_timeout_seconds: float
     dev: bool
 
     @classmethod
@@ -51,6 +52,8 @@ class LtiConfig:
             jwks_cache_seconds=positive(settings, "lti_jwks_cache_seconds"),
             jwks_cooldown_seconds=not_negative(settings, "lti_jwks_refetch_cooldown_seconds"),
             jwks_timeout_seconds=positive(settings, "lti_jwks_timeout_seconds"),
+            # Named for writeback, AGS's only caller when the setting was made.
+            ags_timeout_seconds=positive(settings, "writeback_ags_timeout_seconds"),
             dev=settings.is_dev,
         )
 

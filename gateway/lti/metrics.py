@@ -21,3 +21,11 @@ class LtiMetrics:
             "gateway_lti_jwks_fetches_total", "Platform JWKS fetches: why (cold, expired, unknown_kid) and how",
             ["reason", "result"], registry=metrics.registry,
         )
+        # A cached token costs no request, so a high rate means the cache is not working.
+        self.ags_token_requests = Counter(
+            "gateway_ags_token_requests_total", "AGS access-token requests by outcome", ["outcome"],
+            registry=metrics.registry,
+        )
+        self.ags_token_refreshes = Counter(
+            "gateway_ags_token_refreshes_total", "AGS tokens fetched again after a 401", registry=metrics.registry,
+        )

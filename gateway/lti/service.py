@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from gateway.handoff import HandoffService
 from gateway.http import HttpClient
 from gateway.keys import KeyRing
+from gateway.lti.ags import AgsClient
+from gateway.lti.ags_token import AgsTokens
 from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.deep_linking import DeepLinkingService
 from gateway.lti.dynamic_registration import DynamicRegistrationService
@@ -38,6 +40,7 @@ class LtiServices:
     deep_linking: DeepLinkingService
     tool: ToolProfile
     registration: DynamicRegistrationService
+    ags: AgsClient  # Assignment and Grade Services, with its access-token cache
     option_checks: OptionChecks
 
 
@@ -64,6 +67,8 @@ def build_lti(
     )
     validator = LaunchValidator(db, states, keys, config)
     tool = ToolProfile.from_settings(settings, config)
+    tokens = AgsTokens(http, keyring, timeout=config.ags_timeout_seconds,
+                       on_fetch=lambda outcome: lti_metrics.ags_token_requests.labels(outcome=outcome).inc())
     return LtiServices(
         settings=settings,
         db=db,
@@ -77,5 +82,7 @@ def build_lti(
         deep_linking=DeepLinkingService(db, handoff, keyring, config),
         tool=tool,
         registration=DynamicRegistrationService(db, http, tool, DrConfig.from_settings(settings), metrics),
+        ags=AgsClient(http, tokens, timeout=config.ags_timeout_seconds,
+                      on_token_refresh=lti_metrics.ags_token_refreshes.inc),
         option_checks=option_checks or {},
     )

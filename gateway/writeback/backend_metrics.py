@@ -1,8 +1,6 @@
 """Metrics of the AGS and Clever delivery backends, beside the outbox's own (``gateway_deliveries_total``...).
+The AGS client's token metrics are LTI's (``gateway.lti.metrics``).
 
-- ``gateway_ags_token_requests_total{outcome}``: token requests (fetched, refused, no_answer, malformed,
-  no_key); a cached token costs none, so a high rate means the cache is not working.
-- ``gateway_ags_token_refreshes_total``: a service call answered 401 and the token was fetched again.
 - ``gateway_writeback_grade_refusals_total{backend,status}``: grades the remote refused for good (the
   student is not enrolled, the role cannot be graded): each fails alone.
 - ``gateway_writeback_waits_total{backend,reason}``: attempts that sent nothing because something had to
@@ -16,13 +14,6 @@ from prometheus_client import CollectorRegistry, Counter
 
 class BackendMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.token_requests = Counter(
-            "gateway_ags_token_requests_total", "AGS access-token requests by outcome", ["outcome"],
-            registry=registry,
-        )
-        self.token_refreshes = Counter(
-            "gateway_ags_token_refreshes_total", "AGS tokens fetched again after a 401", registry=registry,
-        )
         self.grade_refusals = Counter(
             "gateway_writeback_grade_refusals_total", "Grades a remote refused for good, by backend and status",
             ["backend", "status"], registry=registry,

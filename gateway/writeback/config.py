@@ -12,7 +12,6 @@ from gateway.writeback.retry import RetryPolicy
 @dataclass(frozen=True)
 class WritebackConfig:
     retry: RetryPolicy
-    ags_timeout_seconds: float
     assignment_wait_seconds: float
     delivered_retention_days: int
     idempotency_retention_hours: int
@@ -28,7 +27,6 @@ class WritebackConfig:
         )
         return cls(
             retry=retry,
-            ags_timeout_seconds=positive(settings, "writeback_ags_timeout_seconds"),
             assignment_wait_seconds=positive(settings, "writeback_assignment_wait_seconds"),
             delivered_retention_days=at_least(settings, "writeback_delivered_retention_days", 1),
             idempotency_retention_hours=at_least(settings, "idempotency_retention_hours", 1),

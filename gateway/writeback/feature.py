@@ -15,8 +15,7 @@ from flask import Blueprint
 
 from gateway.clever import build_client
 from gateway.core import Core
-from gateway.keys import KeyRing
-from gateway.lti import AgsClient, AgsTokens
+from gateway.lti import AgsClient
 from gateway.runtime import PeriodicJob
 from gateway.store.models import writeback as writeback_models
 from gateway.store.models import writeback_assignments as assignment_models
@@ -36,14 +35,12 @@ from gateway.writeback.source import OutboxSource
 CleverTokenFor = Callable[[str], str | None]
 
 
-def build_delivery_backends(core: Core, keyring: KeyRing, clever_token_for: CleverTokenFor
+def build_delivery_backends(core: Core, ags: AgsClient, clever_token_for: CleverTokenFor
                             ) -> dict[str, DeliveryBackend]:
+    """``ags``: the LTI feature's AGS client (one token cache per process)."""
     settings = core.settings
     config = WritebackConfig.from_settings(settings)
     metrics = BackendMetrics(core.metrics.registry)
-    tokens = AgsTokens(core.http, keyring, timeout=config.ags_timeout_seconds,
-                       on_fetch=lambda outcome: metrics.token_requests.labels(outcome=outcome).inc())
-    ags = AgsClient(core.http, tokens, timeout=config.ags_timeout_seconds, on_token_refresh=metrics.token_refreshes.inc)
     # The outbox owns retries and waits: this Clever client sends once, with LMS Connect's timeout.
     clever = build_client(settings, core.http, timeout=settings.clever_lms_timeout_seconds, max_retries=0,
                           max_rate_limit_wait_seconds=0.0)
@@ -68,9 +65,9 @@ class WritebackFeature:
         return CourseMembership()
 
     @classmethod
-    def build(cls, core: Core, *, keyring: KeyRing, clever_token_for: CleverTokenFor) -> WritebackFeature:
+    def build(cls, core: Core, *, ags: AgsClient, clever_token_for: CleverTokenFor) -> WritebackFeature:
         outbox = build_outbox(core.db, core.cipher, core.settings, core.metrics.registry)
-        backends = build_delivery_backends(core, keyring, clever_token_for)
+        backends = build_delivery_backends(core, ags, clever_token_for)
         return cls(WritebackServices(core.db, outbox, backends, WritebackService(outbox)), core)
 
     @classmethod

@@ -13,7 +13,7 @@ from gateway.lti.deep_linking import auto_post_form, check_items, response_claim
 
 CONFIG = LtiConfig(public_base_url="https://gw.example.com", state_ttl_seconds=600, leeway_seconds=30,
                    max_id_token_bytes=65536, jwks_cache_seconds=3600, jwks_cooldown_seconds=30,
-                   jwks_timeout_seconds=5, dev=False)
+                   jwks_timeout_seconds=5, ags_timeout_seconds=30, dev=False)
 SETTINGS = {"deep_link_return_url": "https://lms.example.com/return", "accept_types": ["ltiResourceLink", "link"],
             "accept_multiple": True, "accept_lineitem": None, "data": {"opaque": 1}}
 
