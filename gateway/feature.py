@@ -12,6 +12,7 @@ with ``gateway.web.services(LtiServices)``; they never import ``feature.py``, wh
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, ClassVar, Protocol
@@ -50,6 +51,30 @@ class Feature(Protocol):
     def jobs(self) -> Sequence[PeriodicJob]:
         """Periodic jobs the workers run (empty when none)."""
         ...
+
+
+class FeatureDefaults:
+    """What a feature that serves no route, adds no command or runs no job need not write itself."""
+
+    @classmethod
+    def blueprints(cls) -> Sequence[Blueprint]:
+        return []
+
+    @classmethod
+    def register_commands(cls, commands: Any) -> None:
+        return None
+
+    def jobs(self) -> Sequence[PeriodicJob]:
+        return []
+
+
+def print_rows(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
+    """A command's list: JSON when asked, else one ``key=value`` line a row."""
+    if as_json:
+        print(json.dumps(list(rows), indent=2))
+        return
+    for row in rows:
+        print("  ".join(f"{k}={v}" for k, v in row.items()))
 
 
 def add_command(commands: Any, name: str, feature: type, handler: CommandHandler,

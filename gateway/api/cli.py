@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from gateway.api.keys import SCOPES, ApiKeyNotFound, ApiKeyService, UnknownScope
-from gateway.feature import add_command
+from gateway.feature import add_command, print_rows
 
 
 def cmd_create(args: argparse.Namespace, api_keys: ApiKeyService) -> int:
@@ -28,11 +28,7 @@ def cmd_create(args: argparse.Namespace, api_keys: ApiKeyService) -> int:
 
 def cmd_list(args: argparse.Namespace, api_keys: ApiKeyService) -> int:
     rows = [info.__dict__ for info in api_keys.list()]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        for row in rows:
-            print("  ".join(f"{k}={v}" for k, v in row.items()))
+    print_rows(rows, args.json)
     return 0
 
 

@@ -12,12 +12,12 @@ from flask import Blueprint
 from gateway.api import cli, views
 from gateway.api.keys import ApiKeyService
 from gateway.core import Core
-from gateway.runtime import PeriodicJob
+from gateway.feature import FeatureDefaults
 from gateway.store.models import core as core_models
 
 
 @dataclass(frozen=True)
-class ApiFeature:
+class ApiFeature(FeatureDefaults):
     name: ClassVar[str] = "api"
     models: ClassVar[tuple[ModuleType, ...]] = (core_models,)
 
@@ -34,6 +34,3 @@ class ApiFeature:
     @classmethod
     def register_commands(cls, commands: Any) -> None:
         cli.register(commands, cls)
-
-    def jobs(self) -> Sequence[PeriodicJob]:
-        return []

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from flask import Blueprint
 
 from gateway.core import Core
+from gateway.feature import FeatureDefaults
 from gateway.handoff import views
 from gateway.handoff.service import HandoffService
 from gateway.runtime import PeriodicJob
@@ -19,7 +20,7 @@ PURGE_INTERVAL_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
-class HandoffFeature:
+class HandoffFeature(FeatureDefaults):
     name: ClassVar[str] = "handoff"
     models: ClassVar[tuple[ModuleType, ...]] = (core_models,)
 
@@ -32,10 +33,6 @@ class HandoffFeature:
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:
         return [views.bp]
-
-    @classmethod
-    def register_commands(cls, commands: Any) -> None:
-        return None
 
     def jobs(self) -> Sequence[PeriodicJob]:
         def purge() -> None:

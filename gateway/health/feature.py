@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from flask import Blueprint
 
 from gateway.core import Core
+from gateway.feature import FeatureDefaults
 from gateway.health import views
 from gateway.health.service import HealthServices
-from gateway.runtime import PeriodicJob
 
 
 @dataclass(frozen=True)
-class HealthFeature:
+class HealthFeature(FeatureDefaults):
     name: ClassVar[str] = "health"
     models: ClassVar[tuple[ModuleType, ...]] = ()
 
@@ -30,9 +30,3 @@ class HealthFeature:
     def blueprints(cls) -> Sequence[Blueprint]:
         return [views.bp]
 
-    @classmethod
-    def register_commands(cls, commands: Any) -> None:
-        return None
-
-    def jobs(self) -> Sequence[PeriodicJob]:
-        return []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from gateway.feature import add_command
+from gateway.feature import add_command, print_rows
 from gateway.keys.ring import RotationInProgress
 from gateway.keys.service import KeysServices
 
@@ -35,11 +34,7 @@ def cmd_rotate(args: argparse.Namespace, keys: KeysServices) -> int:
 def cmd_list(args: argparse.Namespace, keys: KeysServices) -> int:
     keys.keyring.load()
     rows = keys.keyring.describe()
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        for row in rows:
-            print("  ".join(f"{k}={v}" for k, v in row.items()))
+    print_rows(rows, args.json)
     return 0
 
 

@@ -11,15 +11,15 @@ from typing import Any, ClassVar
 from flask import Blueprint
 
 from gateway.core import Core
+from gateway.feature import FeatureDefaults
 from gateway.keys import cli, views
 from gateway.keys.ring import KeyRing
 from gateway.keys.service import KeysServices
-from gateway.runtime import PeriodicJob
 from gateway.store.models import core as core_models
 
 
 @dataclass(frozen=True)
-class KeysFeature:
+class KeysFeature(FeatureDefaults):
     name: ClassVar[str] = "keys"
     models: ClassVar[tuple[ModuleType, ...]] = (core_models,)
 
@@ -44,6 +44,3 @@ class KeysFeature:
     @classmethod
     def register_commands(cls, commands: Any) -> None:
         cli.register(commands, cls)
-
-    def jobs(self) -> Sequence[PeriodicJob]:
-        return []
