@@ -72,7 +72,10 @@ class Services:
 
     def get(self, kind: type[F]) -> F:
         """The built feature of a class: ``services.get(LtiFeature)``."""
-        return next(f for f in self.features if isinstance(f, kind))
+        for built in self.features:
+            if isinstance(built, kind):
+                return built
+        raise LookupError(f"{kind.__name__} is not among the built features; add it to FEATURES and bootstrap()")
 
     @property
     def settings(self) -> Settings:
@@ -153,11 +156,9 @@ def bootstrap(settings: Settings) -> Services:
         launch_steps=(identity.launch_step(), WritebackFeature.launch_step()),
         option_checks=IdentityFeature.option_checks(),
     )
-    writeback = WritebackFeature.build(core, ags=lti.services.ags, clever_token_for=clever.services.tokens.token_for)
+    writeback = WritebackFeature.build(core, ags=lti.services.ags, clever=clever.services)
     health = HealthFeature.build(core, signing_key_ready=keys.services.signing_key_ready)
-    built: dict[type[Feature], Feature] = {type(f): f for f in (
-        health, keys, api, handoff, lti, clever, writeback, identity)}
-    features = tuple(built[kind] for kind in FEATURES)
+    features = _in_order(health, keys, api, handoff, lti, clever, writeback, identity)
     return Services(
         core=core,
         worker_config=worker_config,
@@ -165,6 +166,16 @@ def bootstrap(settings: Settings) -> Services:
         features=features,
         periodic_jobs=[job for f in features for job in f.jobs()],
     )
+
+
+def _in_order(*built: Feature) -> tuple[Feature, ...]:
+    """The built features in :data:`FEATURES` order; a feature built but not listed (or listed, not built) is a
+    wiring mistake, said at start-up rather than found as a missing route."""
+    by_class = {type(f): f for f in built}
+    if set(by_class) != set(FEATURES):
+        missing = sorted(k.__name__ for k in set(FEATURES) ^ set(by_class))
+        raise RuntimeError(f"FEATURES and bootstrap() disagree about: {', '.join(missing)}")
+    return tuple(by_class[kind] for kind in FEATURES)
 
 
 def build_worker(services: Services, *, concurrency: int | None = None, owner: str | None = None) -> Worker:

@@ -13,8 +13,11 @@ from pathlib import Path
 import grimp
 import pytest
 
-# gateway.api is the toolkit every feature uses (auth, params, paging), not a feature with a surface.
-FEATURES = ("clever", "handoff", "health", "identity", "keys", "lti", "writeback")
+from gateway.bootstrap import FEATURES as FEATURE_CLASSES
+
+# The packages of the composition root's features; gateway.api is the toolkit every feature uses (auth, params,
+# paging) and has a feature for its own routes, but no surface other packages are held to.
+FEATURES = tuple(sorted({cls.__module__.split(".")[1] for cls in FEATURE_CLASSES} - {"api"}))
 
 
 def _feature_of(module: str) -> str | None:
@@ -75,6 +78,21 @@ def test_every_table_belongs_to_a_feature(tmp_path: Path) -> None:
         services.close()
     assert owned  # the features name their model modules
     assert set(Base.metadata.tables) - owned == set(), "add the table's module to its feature's `models`"
+
+
+def _contracts() -> list[dict[str, object]]:
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[1]
+    contracts: list[dict[str, object]] = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"]
+    return contracts
+
+
+def test_every_feature_module_is_protected() -> None:
+    # A new feature's feature.py must be for the composition root only, like the others.
+    protected = next(c["protected_modules"] for c in _contracts() if c["type"] == "protected")
+    assert set(protected) == {cls.__module__ for cls in FEATURE_CLASSES}
 
 
 def test_every_package_and_module_of_gateway_has_a_layer() -> None:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from gateway.api.auth import require_scope
 from gateway.api.idempotency import idempotent, unit_of_work
 from gateway.api.params import actor, choice, choices, cursor, invalid, json_object, limit
+from gateway.api.problems import handle_gateway_error
 from gateway.api.responses import page_response
 from gateway.identity.admin import CONFLICT_STATUSES, UNMATCHED_STATUSES, IdentityAdmin, require_reason
 from gateway.identity.rules import KEYS, RuleInvalid
@@ -17,6 +18,12 @@ from gateway.identity.service import IdentityServices
 from gateway.web import core, json_response, services
 
 bp = Blueprint("identity_api", __name__, url_prefix="/api/v1/admin/identity")
+
+
+@bp.errorhandler(RuleInvalid)
+def _rule_invalid(error: RuleInvalid) -> Response:
+    """A matching rule of the wrong type is a bad field, answered like every other."""
+    return handle_gateway_error(invalid(error.key, str(error)))
 
 
 def _admin() -> IdentityAdmin:
@@ -114,8 +121,5 @@ def rules(registration_id: str) -> Response:
 def set_rules(registration_id: str) -> Response:
     body = json_object(KEYS)
     with unit_of_work() as s:
-        try:
-            view = _admin().set_rules(s, registration_id, body, actor=actor())
-        except RuleInvalid as e:
-            raise invalid(e.key, str(e)) from e
+        view = _admin().set_rules(s, registration_id, body, actor=actor())
     return json_response(view)

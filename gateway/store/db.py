@@ -106,14 +106,14 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any exception.
 
-        The one transaction rule: the service owns the unit of work. A public service method (what a view, a CLI
-        command or a job calls) is one transaction and opens it here itself. The functions it composes take the
-        ``Session`` it opened as their first argument and never open a transaction. One function per operation:
-        where an operation is needed both alone and inside another transaction, only the session-taking function
-        exists (no ``_in`` twin), and a caller that stands alone opens the transaction around it. API routes
-        are the one place above a service that holds the transaction: ``gateway.api.idempotency.unit_of_work()``
-        opens it with the ``Idempotency-Key`` row, which must commit with the change, and the view hands that
-        session to session-taking functions.
+        The one transaction rule: one transaction per request, command or job, opened by the outermost caller,
+        and nothing below it opens another. Where the work is one service call (a launch, a login, a sync, a
+        delivery), the service method is that caller and opens it here. Where a view or a command composes
+        session-taking functions itself (the admin API and management commands), it opens the transaction:
+        API writes through ``gateway.api.idempotency.unit_of_work()``, which opens it with the
+        ``Idempotency-Key`` row so both commit together. Every function below takes the ``Session`` as its first
+        argument and never opens a transaction. One function per operation: where an operation is needed both
+        alone and inside another transaction, only the session-taking function exists (no ``_in`` twin).
 
         ``session.begin_nested()`` is a savepoint on both engines (on SQLite too, see ``_sqlite_connect``): its
         rollback undoes its own work only, and its release leaves the rest to this transaction.

@@ -28,7 +28,7 @@ _ASSIGNMENT = "/<context_id>/assignments/<assignment_id>"
 
 
 def _service() -> WritebackService:
-    return WritebackService(services(WritebackServices).outbox)
+    return services(WritebackServices).service
 
 
 def _body() -> Any:

@@ -6,14 +6,14 @@ person as a member (:class:`~gateway.writeback.members.CourseMembership`, an LTI
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, ClassVar
 
 from flask import Blueprint
 
-from gateway.clever import build_client
+from gateway.clever import CleverServices, build_client
 from gateway.core import Core
 from gateway.lti import AgsClient
 from gateway.runtime import PeriodicJob
@@ -31,23 +31,20 @@ from gateway.writeback.outbox import build_outbox
 from gateway.writeback.service import WritebackService, WritebackServices
 from gateway.writeback.source import OutboxSource
 
-# A Clever district's access token by district id (the Clever feature's token store).
-CleverTokenFor = Callable[[str], str | None]
 
-
-def build_delivery_backends(core: Core, ags: AgsClient, clever_token_for: CleverTokenFor
-                            ) -> dict[str, DeliveryBackend]:
-    """``ags``: the LTI feature's AGS client (one token cache per process)."""
+def build_delivery_backends(core: Core, ags: AgsClient, clever: CleverServices) -> dict[str, DeliveryBackend]:
+    """``ags``: the LTI feature's AGS client (one token cache per process); ``clever``: its checked settings and
+    its district tokens."""
     settings = core.settings
     config = WritebackConfig.from_settings(settings)
     metrics = BackendMetrics(core.metrics.registry)
     # The outbox owns retries and waits: this Clever client sends once, with LMS Connect's timeout.
-    clever = build_client(settings, core.http, timeout=settings.clever_lms_timeout_seconds, max_retries=0,
-                          max_rate_limit_wait_seconds=0.0)
+    lms_client = build_client(settings, core.http, timeout=clever.config.lms_timeout_seconds, max_retries=0,
+                              max_rate_limit_wait_seconds=0.0)
     wait = config.assignment_wait_seconds
     return {
         "ags": AgsBackend(core.db, ags, metrics, wait_seconds=wait),
-        "clever": CleverLmsBackend(core.db, clever, clever_token_for, metrics, wait_seconds=wait),
+        "clever": CleverLmsBackend(core.db, lms_client, clever.tokens.token_for, metrics, wait_seconds=wait),
     }
 
 
@@ -65,9 +62,9 @@ class WritebackFeature:
         return CourseMembership()
 
     @classmethod
-    def build(cls, core: Core, *, ags: AgsClient, clever_token_for: CleverTokenFor) -> WritebackFeature:
+    def build(cls, core: Core, *, ags: AgsClient, clever: CleverServices) -> WritebackFeature:
         outbox = build_outbox(core.db, core.cipher, core.settings, core.metrics.registry)
-        backends = build_delivery_backends(core, ags, clever_token_for)
+        backends = build_delivery_backends(core, ags, clever)
         return cls(WritebackServices(core.db, outbox, backends, WritebackService(outbox)), core)
 
     @classmethod

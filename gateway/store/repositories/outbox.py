@@ -11,7 +11,7 @@ Claiming is the heart of "nothing lost" and "in order", so its rules live here, 
   workers claim disjoint rows, and claims of one ordering key are serialized by an
   advisory lock (see ``_lock_keys``). SQLite: the claiming UPDATE repeats the whole predicate and
   SQLite runs it under its single write lock, so even a second process could not claim a
-  row twice; the gateway still runs one worker per SQLite file (see ``writeback/guard.py``).
+  row twice; the gateway still runs one worker per SQLite file (see ``runtime/guard.py``).
 
 ``seq`` comes from the database at insert time. Two transactions that enqueue the same key
 concurrently may commit in the other order than their ``seq``; such requests had no order

@@ -1,6 +1,6 @@
 """The sandbox is a dev plugin: a production app has no route under /sandbox, dev and test apps mount it.
 
-A dev app answering there is covered by ``tests/integration/lti/test_dev_sandbox.py``.
+A dev app answering there is covered by ``tests/integration/sandbox/test_dev_sandbox.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How every backend reads an HTTP outcome: delivered, retry (with the remote's wait), or failed for good.
 
-The rule itself (statuses, hints) is :mod:`gateway.retry`'s, tested in ``tests/unit/foundation/test_retry_rule.py``;
+The rule itself (statuses, hints) is :mod:`gateway.retry`'s, tested in ``tests/unit/retry/test_retry_rule.py``;
 these tests pin how a decision becomes a delivery result."""
 
 from __future__ import annotations
