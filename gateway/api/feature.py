@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
-from gateway.api import cli, views
+import gateway.api.cli as cli
+import gateway.api.views as views
 from gateway.api.keys import ApiKeyService
 from gateway.core import Core
 from gateway.feature import FeatureDefaults

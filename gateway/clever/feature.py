@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
-from gateway.clever import api, cli, views
+import gateway.clever.api as api
+import gateway.clever.cli as cli
+import gateway.clever.views as views
 from gateway.clever.errors import CleverApiError
 from gateway.clever.login import Handback
 from gateway.clever.service import CleverServices, build_clever

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 from flask import Blueprint
 
+import gateway.handoff.views as views
 from gateway.core import Core
 from gateway.feature import FeatureDefaults
-from gateway.handoff import views
 from gateway.handoff.service import HandoffService
 from gateway.runtime import PeriodicJob
 from gateway.store.models import core as core_models

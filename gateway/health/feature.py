@@ -9,9 +9,9 @@ from typing import ClassVar
 
 from flask import Blueprint
 
+import gateway.health.views as views
 from gateway.core import Core
 from gateway.feature import FeatureDefaults
-from gateway.health import views
 from gateway.health.service import HealthServices
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import gateway.identity.errors as errors
 from gateway.api.cursor import Cursor, Page
-from gateway.identity import errors
 from gateway.identity.links import REHOME_ADMIN, Links, Refusal
 from gateway.identity.rules import MatchRules, parse_changes
 from gateway.store.models.base import iso

@@ -22,10 +22,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import gateway.identity.errors as errors
 from gateway.clever import CleverLogin, CleverUser, LoginStart, Me, sha256_hex
 from gateway.crypto import Cipher
 from gateway.handoff import Handoff, HandoffService
-from gateway.identity import errors
 from gateway.identity.links import REHOME_FRESH, REHOME_NEVER, Linked, Links, Refusal
 from gateway.identity.metrics import IdentityMetrics
 from gateway.store import Database

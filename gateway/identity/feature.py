@@ -14,10 +14,12 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
+import gateway.identity.api as api
+import gateway.identity.cli as cli
+import gateway.identity.views as views
 from gateway.clever import CleverServices, LookupDigest
 from gateway.core import Core
 from gateway.handoff import HandoffService
-from gateway.identity import api, cli, views
 from gateway.identity.admin import IdentityAdmin
 from gateway.identity.clever_link import LINK_ORIGIN, CleverLinkFlow
 from gateway.identity.launches import LaunchIdentity

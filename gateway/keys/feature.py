@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
+import gateway.keys.cli as cli
+import gateway.keys.views as views
 from gateway.core import Core
 from gateway.feature import FeatureDefaults
-from gateway.keys import cli, views
 from gateway.keys.ring import KeyRing
 from gateway.keys.service import KeysServices
 from gateway.store.models import core as core_models

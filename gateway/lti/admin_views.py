@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+import gateway.lti.management as management
 from gateway.api.auth import require_scope
 from gateway.api.idempotency import idempotent, unit_of_work
 from gateway.api.params import actor, cursor, json_object, limit
 from gateway.api.responses import page_response
 from gateway.errors import ValidationFailed
-from gateway.lti import management
 from gateway.lti.service import LtiServices
 from gateway.web import core, json_response, services
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import gateway.lti.management as management
 from gateway.errors import GatewayError
 from gateway.keys import operator_actor
-from gateway.lti import management
 from gateway.lti.presets import PRESETS
 from gateway.lti.registrations import DEPLOYMENT_STATUSES, LMS_KINDS, REGISTRATION_STATUSES
 from gateway.lti.service import LtiServices

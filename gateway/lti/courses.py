@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.lti import claims as c
+import gateway.lti.claims as c
 from gateway.lti.validator import VerifiedLaunch
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.lti import LtiContextRow, LtiResourceLinkRow

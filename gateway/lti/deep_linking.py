@@ -17,12 +17,12 @@ from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.registration import Registration as PyltiRegistration
 
+import gateway.lti.claims as c
+import gateway.lti.errors as errors
 from gateway.api.keys import ApiKey
 from gateway.errors import ValidationFailed
 from gateway.handoff import HandoffService
 from gateway.keys import KeyRing
-from gateway.lti import claims as c
-from gateway.lti import errors
 from gateway.lti.config import LtiConfig
 from gateway.lti.registrations import get_registration
 from gateway.store import Database

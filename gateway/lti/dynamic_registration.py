@@ -38,9 +38,9 @@ import requests
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 
+import gateway.lti.claims as c
+import gateway.lti.errors as errors
 from gateway.http import HttpClient, OutboundError
-from gateway.lti import claims as c
-from gateway.lti import errors
 from gateway.lti.config import DrConfig
 from gateway.lti.management import set_registration_status
 from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration

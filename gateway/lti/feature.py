@@ -9,10 +9,13 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
+import gateway.lti.admin_views as admin_views
+import gateway.lti.cli as cli
+import gateway.lti.registration_views as registration_views
+import gateway.lti.views as views
 from gateway.core import Core
 from gateway.handoff import HandoffService
 from gateway.keys import KeyRing
-from gateway.lti import admin_views, cli, registration_views, views
 from gateway.lti.launch import LaunchStep
 from gateway.lti.management import OptionChecks
 from gateway.lti.service import LtiServices, build_lti

@@ -21,9 +21,9 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import gateway.lti.claims as c
+import gateway.lti.errors as errors
 from gateway.handoff import Handoff, HandoffService
-from gateway.lti import claims as c
-from gateway.lti import errors
 from gateway.lti.courses import upsert_context, upsert_resource_link
 from gateway.lti.metrics import LtiMetrics
 from gateway.lti.people import LaunchUser, known_user_id, resolve_user

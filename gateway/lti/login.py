@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from gateway.lti import errors
+import gateway.lti.errors as errors
 from gateway.lti.config import LtiConfig
 from gateway.lti.registrations import Registration, find_deployment, registrations_for_issuer
 from gateway.lti.state import LoginStates

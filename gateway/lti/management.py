@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+import gateway.lti.errors as errors
+import gateway.lti.registrations as registrations
 from gateway.api.cursor import Cursor, Page
 from gateway.errors import ValidationFailed
-from gateway.lti import errors, registrations
 from gateway.lti.presets import ENDPOINTS, PRESETS, PresetError, apply_preset
 from gateway.lti.registrations import (
     DEPLOYMENT_STATUSES,

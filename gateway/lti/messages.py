@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.lti import claims as c
-from gateway.lti import errors
+import gateway.lti.claims as c
+import gateway.lti.errors as errors
 from gateway.lti.claims import Required
 
 # The refusal for each required claim's absence.

@@ -16,7 +16,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from gateway.lti import errors
+import gateway.lti.errors as errors
 from gateway.ops.logs import log_event
 
 log = logging.getLogger("gateway.lti.platform_errors")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.lti import claims as c
+import gateway.lti.claims as c
 from gateway.lti.config import recorded_launch_target
 from gateway.lti.courses import ags_scopes
 from gateway.lti.people import LaunchUser

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pylti1p3.roles import AbstractRole, ObserverRole, StaffRole, StudentRole, TeacherRole, TeachingAssistantRole
 
-from gateway.lti import claims as c
+import gateway.lti.claims as c
 
 # Short names LTI 1.3 core §5.3.7 lists as context (membership) roles.
 CONTEXT_ROLE_NAMES = frozenset(

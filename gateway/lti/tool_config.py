@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from gateway.lti import claims as c
+import gateway.lti.claims as c
 from gateway.lti.config import LtiConfig
 from gateway.settings import Settings, SettingsError, one_of
 

@@ -26,8 +26,8 @@ from urllib.parse import urlencode
 
 import jwt
 
-from gateway.lti import claims as c
-from gateway.lti import errors
+import gateway.lti.claims as c
+import gateway.lti.errors as errors
 from gateway.lti.config import LtiConfig
 from gateway.lti.jwks import PlatformKeys
 from gateway.lti.login import origin_of, valid_frame_name

@@ -14,11 +14,11 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+import gateway.writeback.assignment_state as st
 from gateway.lti import AgsAnswerError, AgsClient, AgsNoAnswer, TokenTarget, TokenUnavailable
 from gateway.lti import claims as c
 from gateway.store import Database
 from gateway.store.repositories.assignments_contexts import WritebackLookup
-from gateway.writeback import assignment_state as st
 from gateway.writeback.assignment_backend import AssignmentBackend, load_state
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import Delivery, DeliveryResult

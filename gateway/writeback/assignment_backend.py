@@ -13,8 +13,8 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+import gateway.writeback.assignment_state as st
 from gateway.store import Database
-from gateway.writeback import assignment_state as st
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import Delivery, DeliveryResult
 

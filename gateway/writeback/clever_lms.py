@@ -26,12 +26,12 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+import gateway.writeback.assignment_state as st
 from gateway.clever import AssignmentDraft, CleverApiError, CleverClient, CleverNotFound, SubmissionUpdate
 from gateway.retry import is_retryable
 from gateway.store import Database
 from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.assignments_contexts import WritebackLookup
-from gateway.writeback import assignment_state as st
 from gateway.writeback.assignment_backend import AssignmentBackend, load_state, subject_of
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import Delivery, DeliveryResult

@@ -13,13 +13,15 @@ from typing import Any, ClassVar
 
 from flask import Blueprint
 
+import gateway.writeback.api as api
+import gateway.writeback.cli as cli
+import gateway.writeback.views as views
 from gateway.clever import CleverServices, build_client
 from gateway.core import Core
 from gateway.lti import AgsClient
 from gateway.runtime import PeriodicJob
 from gateway.store.models import writeback as writeback_models
 from gateway.store.models import writeback_assignments as assignment_models
-from gateway.writeback import api, cli, views
 from gateway.writeback.ags import AgsBackend
 from gateway.writeback.backend_metrics import BackendMetrics
 from gateway.writeback.backends import DeliveryBackend

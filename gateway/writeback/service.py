@@ -18,6 +18,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import gateway.writeback.assignment_state as st
+import gateway.writeback.clever_lms as clever_lms
+import gateway.writeback.validation as validation
 from gateway.api.cursor import Cursor
 from gateway.errors import GatewayError, ValidationFailed
 from gateway.lti import ags
@@ -27,8 +30,6 @@ from gateway.store.models.writeback_assignments import FAILED, WritebackAssignme
 from gateway.store.repositories.assignments import AssignmentRepository
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.store.repositories.audit import AuditRepository
-from gateway.writeback import assignment_state as st
-from gateway.writeback import clever_lms, validation
 from gateway.writeback.backends import DeliveryBackend
 from gateway.writeback.contexts import AGS, ResolvedContext, resolve
 from gateway.writeback.outbox import Enqueued, Outbox, OutboxItem
