@@ -76,3 +76,11 @@ def gateway_on(database_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
 
 
 __all__ = ["make_test_settings"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say once, at the end, what a run without the reference folder did not check."""
+    from tests.support.clever_spec import MISSING_REASON, specs_available
+
+    if not specs_available():
+        terminalreporter.write_line(f"note: {MISSING_REASON}", yellow=True)

@@ -48,7 +48,8 @@ def test_district_tokens_and_paged_lists(client: CleverClient, clever_on_fake_cl
     assert {u.id for p in pages for u in p.items} >= set(kids)
     assert _gets(sim, "/v3.1/users") == 3
     assert [d.name for d in client.districts(token)] == ["Maple USD"]
-    assert clever_on_fake_clock.spec.checked >= 4
+    if clever_on_fake_clock.spec.enabled:  # without Clever's specs nothing is checked (tests/support/clever_spec.py)
+        assert clever_on_fake_clock.spec.checked >= 4
 
 
 def test_429_waits_until_the_reset_instant(client: CleverClient, clever_on_fake_clock: RunningClever,
@@ -129,7 +130,8 @@ def test_html_body_is_a_wrong_token_error(client: CleverClient, clever_on_fake_c
     sim.switches.html = 1
     with pytest.raises(CleverWrongToken):
         client.districts(token)
-    assert clever_on_fake_clock.spec.skipped == 1
+    if clever_on_fake_clock.spec.enabled:
+        assert clever_on_fake_clock.spec.skipped == 1
 
 
 def test_no_answer_is_retried_then_unavailable(fake_clock: FakeClock) -> None:

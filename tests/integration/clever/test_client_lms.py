@@ -50,7 +50,8 @@ def test_assignment_and_grade_round_trip(client: CleverClient, clever_on_fake_cl
     client.delete_assignment(token, section, created.id)
     with pytest.raises(CleverNotFound):
         client.get_assignment(token, section, created.id)
-    assert clever_on_fake_clock.spec.checked >= 8
+    if clever_on_fake_clock.spec.enabled:  # without Clever's specs nothing is checked (tests/support/clever_spec.py)
+        assert clever_on_fake_clock.spec.checked >= 8
 
 
 def test_not_ready_district_or_section(client: CleverClient, clever_on_fake_clock: RunningClever) -> None:

@@ -10,12 +10,18 @@ import itertools
 import re
 from typing import Any
 
+import pytest
 import requests
 
 from sandbox.clever import CleverSim, create_app
 from tests.support.clever_roster import seed_district
 from tests.support.clever_sim import RunningClever
-from tests.support.clever_spec import find
+from tests.support.clever_spec import find, require_specs
+
+
+@pytest.fixture(autouse=True)
+def _specs() -> None:
+    require_specs()  # every test here checks against Clever's published specs
 
 _ANY = re.compile(r"<any\(([^)]*)\):(\w+)>")
 _ARG = re.compile(r"<(?:\w+:)?(\w+)>")

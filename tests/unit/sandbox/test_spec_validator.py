@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from sandbox.clever import records
-from tests.support.clever_spec import check
+from tests.support.clever_spec import check, require_specs
+
+
+@pytest.fixture(autouse=True)
+def _specs() -> None:
+    require_specs()  # every test here checks against Clever's published specs
 
 UID = "0123456789abcdef01234567"
 
