@@ -29,7 +29,8 @@ def limit(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     raw = request.args.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # ASCII digits only: str.isdigit() also accepts "²" and "１０", which int() refuses or reads.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise invalid("limit", f"`limit` must be an integer from 1 to {maximum}.")
     return int(raw)
 
