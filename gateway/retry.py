@@ -79,7 +79,7 @@ def _now(now: float | None) -> float:
 def parse_retry_after(value: str, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value (``now`` in Unix seconds), or None when it is malformed."""
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() also takes "\u00b2", which int() refuses
         return float(int(value))
     try:
         when = email.utils.parsedate_to_datetime(value)

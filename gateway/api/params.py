@@ -29,7 +29,7 @@ def limit(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     raw = request.args.get("limit")
     if raw is None:
         return default
-    # ASCII digits only: str.isdigit() also accepts "²" and "１０", which int() refuses or reads.
+    # ASCII digits only: str.isdigit() also accepts superscripts (int() refuses them) and fullwidth digits.
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise invalid("limit", f"`limit` must be an integer from 1 to {maximum}.")
     return int(raw)

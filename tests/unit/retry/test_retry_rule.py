@@ -61,7 +61,7 @@ def test_no_answer_is_transient() -> None:
     assert NO_ANSWER.retryable and NO_ANSWER.verdict == "transient"
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("-5", None), ("", None)])
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("-5", None), ("", None), ("\u00b2", None)])
 def test_retry_after_edges(value: str, seconds: float | None) -> None:
     assert parse_retry_after(value, T) == seconds
 
