@@ -52,6 +52,9 @@ class Settings:
     log_level: str = "INFO"
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
     http_timeout_seconds: float = 10.0
+    # How long a process trusts its cached registrations, deployments, API keys and tool keys: a change made
+    # through another process (replica, worker, CLI) takes effect everywhere within this many seconds.
+    cache_seconds: float = 5.0
     key_publish_delay_seconds: int = 86400
     key_retire_grace_seconds: int = 86400
     # LTI
@@ -211,6 +214,7 @@ def _check_shape(settings: Settings) -> None:
     http_url(settings, "public_base_url")
     positive(settings, "handoff_code_ttl_seconds")
     positive(settings, "http_timeout_seconds")
+    at_least(settings, "cache_seconds", 0)
 
 
 def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:

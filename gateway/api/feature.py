@@ -26,7 +26,7 @@ class ApiFeature(FeatureDefaults):
 
     @classmethod
     def build(cls, core: Core) -> ApiFeature:
-        return cls(ApiKeyService(core.db))
+        return cls(ApiKeyService(core.db, core.settings.cache_seconds))
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from gateway.store import Database
+from gateway.store.cache import ReadCache
 from gateway.store.models.base import utcnow
 from gateway.store.models.core import ApiKeyRow
 from gateway.store.repositories.api_keys import ApiKeyRepository
@@ -55,13 +56,33 @@ class ApiKeyInfo:
     revoked_at: str | None
 
 
+@dataclass(frozen=True)
+class _StoredKey:
+    """What authentication needs of a key's row (cached: revoking takes effect within the cache bound)."""
+
+    id: str
+    name: str
+    secret_hash: str
+    scopes: frozenset[str]
+    revoked: bool
+    last_used_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: ApiKeyRow) -> _StoredKey:
+        return cls(row.id, row.name, row.secret_hash, frozenset(row.scopes), row.revoked_at is not None,
+                   row.last_used_at)
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
 class ApiKeyService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache_seconds: float = 5.0) -> None:
+        """``cache_seconds``: how long a process trusts a key it read; a revocation through another process
+        (a replica, the CLI) takes effect within it, through this one at once."""
         self._db = db
+        self._stored: ReadCache[str, _StoredKey] = ReadCache(db, ("api_keys",), ttl_seconds=cache_seconds)
 
     def create(self, name: str, scopes: list[str], *, actor: str = "cli") -> tuple[ApiKeyInfo, str]:
         """Make a key. Returns its info and the full key, which is never shown again."""
@@ -85,19 +106,23 @@ class ApiKeyService:
         match = _KEY_FORMAT.match(presented)
         if not match:
             return None
+        stored = self._stored.get(match["id"], lambda: self._load(match["id"]))
+        expected = stored.secret_hash if stored is not None else _hash("0" * 43)
+        # Compare even when the row is missing so timing does not reveal which key ids exist.
+        ok = hmac.compare_digest(expected, _hash(match["secret"]))
+        if stored is None or not ok or stored.revoked:
+            return None
+        now = utcnow()
+        # A write per API call would serialize every request on SQLite; minute precision is enough.
+        if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_PRECISION:
+            with self._db.transaction() as s:
+                ApiKeyRepository(s).touch(stored.id, now)
+        return ApiKey(stored.id, stored.name, stored.scopes)
+
+    def _load(self, key_id: str) -> _StoredKey | None:
         with self._db.transaction() as s:
-            repo = ApiKeyRepository(s)
-            row = repo.get(match["id"])
-            expected = row.secret_hash if row is not None else _hash("0" * 43)
-            # Compare even when the row is missing so timing does not reveal which key ids exist.
-            ok = hmac.compare_digest(expected, _hash(match["secret"]))
-            if row is None or not ok or row.revoked_at is not None:
-                return None
-            now = utcnow()
-            # A write per API call would serialize every request on SQLite; minute precision is enough.
-            if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
-                repo.touch(row.id, now)
-            return ApiKey(row.id, row.name, frozenset(row.scopes))
+            row = ApiKeyRepository(s).get(key_id)
+            return _StoredKey.from_row(row) if row is not None else None
 
     def list(self) -> list[ApiKeyInfo]:
         with self._db.transaction() as s:

@@ -107,27 +107,34 @@ class HandoffService:
         return urlunsplit(parts._replace(query=urlencode(query)))
 
     def redeem(self, code: str, key: ApiKey) -> dict[str, Any]:
+        """The launch record for a live code; two statements when it is (the code's update, the record's read)."""
         if not _CODE_FORMAT.match(code or ""):
             raise HandoffCodeInvalid()
         code_hash = _hash(code)
         now = utcnow()
         with self._db.transaction() as s:
             repo = LaunchRepository(s)
-            row = repo.code(code_hash)
-            if row is None:
-                raise HandoffCodeUnknown()
-            if row.api_key_id is not None and row.api_key_id != key.id:
-                raise HandoffCodeWrongKey()
-            if row.redeemed_at is not None:
-                raise HandoffCodeUsed(extra={"launch_id": row.launch_id} if row.redeemed_by == key.id else None)
-            if row.expires_at <= now:
-                raise HandoffCodeExpired()
-            if not repo.mark_redeemed(code_hash, key.id, now):
-                raise HandoffCodeUsed()
-            launch = repo.get(row.launch_id)
+            launch_id = repo.redeem(code_hash, key.id, now)
+            if launch_id is None:
+                self._refusal(repo, code_hash, key, now)
+            launch = repo.get(launch_id) if launch_id is not None else None
             if launch is None:
                 raise HandoffCodeUnknown()
             return self._decode(launch)
+
+    @staticmethod
+    def _refusal(repo: LaunchRepository, code_hash: str, key: ApiKey, now: dt.datetime) -> None:
+        """Say why a code could not be used (in the order a caller can act on), or that a concurrent request won."""
+        row = repo.code(code_hash)
+        if row is None:
+            raise HandoffCodeUnknown()
+        if row.api_key_id is not None and row.api_key_id != key.id:
+            raise HandoffCodeWrongKey()
+        if row.redeemed_at is not None:
+            raise HandoffCodeUsed(extra={"launch_id": row.launch_id} if row.redeemed_by == key.id else None)
+        if row.expires_at <= now:
+            raise HandoffCodeExpired()
+        raise HandoffCodeUsed()
 
     def get(self, launch_id: str, key: ApiKey) -> dict[str, Any]:
         """Read a launch again; only the key that redeemed it may, until it expires."""

@@ -9,7 +9,7 @@ sends the browser to link by logging in with Clever first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,7 +26,6 @@ from gateway.lti import claims as c
 from gateway.store.models.base import utcnow
 from gateway.store.models.lti import LtiIdentityRow
 from gateway.store.repositories.identity_people import IdentityPeopleRepository
-from gateway.store.repositories.lti_launches import IdentityRepository
 
 ACTOR = "lti-launch"
 _NOTE = "identity.match"
@@ -94,7 +93,7 @@ class LaunchIdentity:
 
     def before_record(self, work: LaunchInProgress) -> None:
         """The launch step: resolve the user's Clever identity; the record names the match."""
-        match = self.resolve(work.session, work.launch, work.deployment, work.user)
+        match = self.resolve(work.session, work.launch, work.deployment, work.user, work.identity)
         work.user = match.user
         work.clever_match = match.clever_match
         work.notes[_NOTE] = match
@@ -106,17 +105,17 @@ class LaunchIdentity:
         return self.detour(work.session, work.launch, work.deployment, match, record, work.launch_id)
 
     def resolve(self, session: Session, launch: VerifiedLaunch, deployment: Deployment,
-                   user: LaunchUser) -> LaunchMatch:
-        identity = IdentityRepository(session).find(launch.registration.id, launch.sub)
-        assert identity is not None  # the launch made or found it a moment ago
+                user: LaunchUser, identity: LtiIdentityRow) -> LaunchMatch:
         links = Links(session, ACTOR)
         rules = MatchRules.from_options(launch.registration.options, launch.registration.issuer)
-        before = links.matches.get(identity.id)
+        before, conflicted = links.matches.with_open_conflict(identity.id)
+        conflicts_changed = False  # this launch recorded or resolved a conflict: read the open ones again
         facts = launch_facts(launch, deployment, user, rules, before.blocked_clever_user_id if before else None)
         resolution = resolve(facts, rules, SessionRoster(links.people, self._digest))
         district = facts.district_id
         for found in resolution.conflicts:
             self._conflict(links, identity, found.kind, found.method, found.clever_user_ids, found.reason, district)
+            conflicts_changed = True
         result: str = resolution.result
         linked_by: str | None = resolution.result
         if resolution.result == "existing":
@@ -131,16 +130,19 @@ class LaunchIdentity:
             if isinstance(outcome, Refusal):
                 self._conflict(links, identity, outcome.kind, resolution.result, outcome.clever_user_ids,
                                outcome.reason, district, outcome.details)
+                conflicts_changed = True
                 result, linked_by = UNMATCHED, None
             else:
                 self._metrics.links.labels(method=resolution.result).inc()
-                user = LaunchUser(outcome.user_id, outcome.clever_user_id, user.created)
+                user = replace(user, id=outcome.user_id, clever_user_id=outcome.clever_user_id)
+                conflicts_changed = conflicts_changed or outcome.changed
+        if conflicts_changed:
+            conflicted = bool(links.conflicts.open_for(identity.id))
         if result == UNMATCHED:
             linked_by = None
             if user.clever_user_id is not None:
                 # Linked, but to a Clever user of another district: the vendor must not receive that id here.
-                user = LaunchUser(user.id, None, user.created)
-            conflicted = bool(links.conflicts.open_for(identity.id))
+                user = replace(user, clever_user_id=None)
             status = "unlinked" if before is not None and before.status == "unlinked" else (
                 "conflict" if conflicted else "unmatched")
             links.matches.upsert(identity.id, identity.registration_id, status=status, deployment_ref=deployment.id,
@@ -153,7 +155,7 @@ class LaunchIdentity:
                 "clever_user_id": user.clever_user_id,
                 "district_id": district,
                 "linked_by": linked_by,
-                "conflict": bool(links.conflicts.open_for(identity.id)),
+                "conflict": conflicted,
             },
             identity_id=identity.id,
             rules=rules,

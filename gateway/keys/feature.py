@@ -35,6 +35,7 @@ class KeysFeature(FeatureDefaults):
             settings.signing_key_pem,
             publish_delay=dt.timedelta(seconds=settings.key_publish_delay_seconds),
             retire_grace=dt.timedelta(seconds=settings.key_retire_grace_seconds),
+            cache_seconds=settings.cache_seconds,
         )
         return cls(KeysServices(settings, keyring))
 

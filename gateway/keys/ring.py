@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from gateway.store import Database
+from gateway.store.cache import ReadCache
 from gateway.store.models.base import utcnow
 from gateway.store.models.core import ToolKeyRow
 from gateway.store.repositories.audit import AuditRepository
@@ -50,6 +51,21 @@ class RotationInProgress(Exception):
 PUBLISHED = ("next", "active", "retired")
 # Replicas re-check the rotation schedule at most this often (by the ring's clock).
 ADVANCE_EVERY = dt.timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """A key's row, as signing and the JWKS read it (cached)."""
+
+    kid: str
+    status: str
+    public_jwk: dict[str, Any]
+    created_at: dt.datetime
+    retired_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: ToolKeyRow) -> KeyState:
+        return cls(row.kid, row.status, dict(row.public_jwk), row.created_at, row.retired_at)
 
 
 @dataclass(frozen=True)
@@ -102,8 +118,12 @@ class KeyRing:
         publish_delay: dt.timedelta = dt.timedelta(hours=24),
         retire_grace: dt.timedelta = dt.timedelta(hours=24),
         clock: Callable[[], dt.datetime] = utcnow,
+        cache_seconds: float = 5.0,
     ) -> None:
         self._db = db
+        # Which key signs and which are published: read once per ``cache_seconds`` (a rotation applied by another
+        # process is seen within it; the schedule's own switch is a day after publication, so that is plenty).
+        self._states: ReadCache[str, tuple[KeyState, ...]] = ReadCache(db, ("tool_keys",), ttl_seconds=cache_seconds)
         self._dir = keys_dir
         self._pem_setting = signing_key_pem
         self._keys: dict[str, ToolKey] = {}
@@ -182,12 +202,19 @@ class KeyRing:
         now = self._clock()
         if not force and self._advanced_at is not None and now - self._advanced_at < ADVANCE_EVERY:
             return
-        with self._db.transaction() as s:
-            scheduled = {r.kid for status in ("next", "active") for r in ToolKeyRepository(s).with_status(status)}
+        states = self._key_states()
+        scheduled = {k.kid for k in states if k.status in ("next", "active")}
         if scheduled - self._keys.keys():
             # `gateway keys rotate` ran in another process: read the new key file, or this serving process
             # would never switch to it and would sign with the old key after it leaves the JWKS.
             self.load()
+        due = any(k.status == "next" and k.created_at + self._publish_delay <= now for k in states) or any(
+            k.status == "retired" and k.retired_at is not None and k.retired_at < now - self._retire_grace
+            for k in states
+        )
+        if not (force or due):
+            self._advanced_at = now
+            return
         with self._db.transaction() as s:
             repo = ToolKeyRepository(s)
             for row in repo.with_status("next"):
@@ -209,18 +236,24 @@ class KeyRing:
 
     # -- use ---------------------------------------------------------------------------------------
 
+    def _key_states(self) -> tuple[KeyState, ...]:
+        def read() -> tuple[KeyState, ...]:
+            with self._db.transaction() as s:
+                return tuple(KeyState.from_row(r) for r in ToolKeyRepository(s).list())
+
+        return self._states.get("all", read) or ()
+
     def _active_kid(self) -> str | None:
         self.advance()
-        with self._db.transaction() as s:
-            repo = ToolKeyRepository(s)
-            for row in repo.with_status("active"):
-                if row.kid in self._keys:
-                    return row.kid
-            # A replica that never got the new key file keeps signing with the key it replaced, which
-            # platforms still accept while it is published (retired); /readyz and `keys list` show the lag.
-            for row in sorted(repo.with_status("retired"), key=lambda r: r.retired_at or r.created_at, reverse=True):
-                if row.kid in self._keys:
-                    return row.kid
+        states = self._key_states()
+        for state in states:
+            if state.status == "active" and state.kid in self._keys:
+                return state.kid
+        # A replica that never got the new key file keeps signing with the key it replaced, which
+        # platforms still accept while it is published (retired); /readyz and `keys list` show the lag.
+        retired = [k for k in states if k.status == "retired" and k.kid in self._keys]
+        for state in sorted(retired, key=lambda k: k.retired_at or k.created_at, reverse=True):
+            return state.kid
         return None
 
     def signing_key(self) -> ToolKey:
@@ -238,9 +271,7 @@ class KeyRing:
     def jwks(self) -> dict[str, Any]:
         """Public keys of the active key, the next key, and keys retired within the grace period."""
         self.advance()
-        with self._db.transaction() as s:
-            rows = [r for r in ToolKeyRepository(s).list() if r.status in PUBLISHED]
-        return {"keys": [dict(r.public_jwk) for r in rows]}
+        return {"keys": [dict(k.public_jwk) for k in self._key_states() if k.status in PUBLISHED]}
 
     def describe(self) -> list[dict[str, Any]]:
         with self._db.transaction() as s:

@@ -23,13 +23,14 @@ from gateway.lti import ags, claims
 from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer
 from gateway.lti.ags_token import AgsTokens, TokenTarget, TokenUnavailable
 from gateway.lti.launch import LaunchInProgress, LaunchStep
-from gateway.lti.people import LaunchUser
+from gateway.lti.people import LAST_LAUNCH_PRECISION, LaunchUser
 from gateway.lti.registrations import Deployment
 from gateway.lti.roles import normalize as normalize_roles
 from gateway.lti.service import LtiServices
 from gateway.lti.validator import VerifiedLaunch
 
 __all__ = [
+    "LAST_LAUNCH_PRECISION",
     "AgsAnswerError",
     "AgsClient",
     "AgsNoAnswer",

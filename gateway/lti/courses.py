@@ -7,6 +7,7 @@ launch without an AGS or NRPS claim (deep linking, for instance) leaves earlier 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,19 +33,48 @@ def ags_scopes(launch: VerifiedLaunch) -> list[str]:
     return [s for s in scope if isinstance(s, str)] if isinstance(scope, list) else []
 
 
-def upsert_context(session: Session, launch: VerifiedLaunch, deployment_ref: str) -> LtiContextRow | None:
+def upsert_placement(
+    session: Session, launch: VerifiedLaunch, deployment_ref: str
+) -> tuple[LtiContextRow | None, LtiResourceLinkRow | None]:
+    """The launch's course and placement, read in one statement, written only where the launch changed them."""
     claim = launch.claim(c.CONTEXT)
     if not claim.get("id"):
-        return None
-    repo = ContextRepository(session)
+        return None, None
+    link_id = launch.claim(c.RESOURCE_LINK).get("id")
+    found_context, found_link = ContextRepository(session).find_with_link(
+        launch.registration.id, str(claim["id"]), str(link_id) if link_id else "")
+    context = _upsert_context(session, launch, deployment_ref, found_context)
+    link = _upsert_resource_link(session, launch, context, found_link) if link_id else None
+    return context, link
+
+
+def _touch(session: Session, row: LtiContextRow | LtiResourceLinkRow, now: dt.datetime) -> None:
+    """``updated_at`` says when the LMS last changed the row, not when it was last launched."""
+    if row.updated_at is None or session.is_modified(row):
+        row.updated_at = now
+
+
+def _upsert_context(
+    session: Session, launch: VerifiedLaunch, deployment_ref: str, row: LtiContextRow | None
+) -> LtiContextRow:
+    claim = launch.claim(c.CONTEXT)
     now = utcnow()
-    row = repo.find(launch.registration.id, str(claim["id"]))
     if row is None:
         row = LtiContextRow(
             id=new_id("ctx"), registration_id=launch.registration.id, deployment_ref=deployment_ref,
             context_id=str(claim["id"]), types=[], ags_scopes=[], created_at=now,
         )
-        repo.add(row)
+        _fill_context(row, launch, deployment_ref)
+        row.updated_at = now
+        ContextRepository(session).add(row)  # one INSERT with every column
+        return row
+    _fill_context(row, launch, deployment_ref)
+    _touch(session, row, now)
+    return row
+
+
+def _fill_context(row: LtiContextRow, launch: VerifiedLaunch, deployment_ref: str) -> None:
+    claim = launch.claim(c.CONTEXT)
     row.deployment_ref = deployment_ref
     row.title = _text(claim.get("title"), 500)
     row.label = _text(claim.get("label"), 255)
@@ -55,25 +85,29 @@ def upsert_context(session: Session, launch: VerifiedLaunch, deployment_ref: str
         row.ags_scopes = ags_scopes(launch)
     if c.NRPS_SERVICE in launch.claims:
         row.nrps_url = _url(launch.claim(c.NRPS_SERVICE).get("context_memberships_url"))
-    row.updated_at = now
-    return row
 
 
-def upsert_resource_link(session: Session, launch: VerifiedLaunch, context: LtiContextRow) -> LtiResourceLinkRow | None:
+def _upsert_resource_link(
+    session: Session, launch: VerifiedLaunch, context: LtiContextRow, row: LtiResourceLinkRow | None
+) -> LtiResourceLinkRow:
     claim = launch.claim(c.RESOURCE_LINK)
-    if not claim.get("id"):
-        return None
-    repo = ResourceLinkRepository(session)
     now = utcnow()
-    row = repo.find(context.id, str(claim["id"]))
     if row is None:
         row = LtiResourceLinkRow(
             id=new_id("rlk"), context_ref=context.id, resource_link_id=str(claim["id"]), created_at=now,
         )
-        repo.add(row)
+        _fill_link(row, launch)
+        row.updated_at = now
+        ResourceLinkRepository(session).add(row)
+        return row
+    _fill_link(row, launch)
+    _touch(session, row, now)
+    return row
+
+
+def _fill_link(row: LtiResourceLinkRow, launch: VerifiedLaunch) -> None:
+    claim = launch.claim(c.RESOURCE_LINK)
     row.title = _text(claim.get("title"), 500)
     row.description = _text(claim.get("description"), 4000)
     if c.AGS_ENDPOINT in launch.claims:
         row.ags_lineitem_url = _url(launch.claim(c.AGS_ENDPOINT).get("lineitem"))
-    row.updated_at = now
-    return row

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 import gateway.lti.claims as c
 import gateway.lti.errors as errors
 from gateway.handoff import Handoff, HandoffService
-from gateway.lti.courses import upsert_context, upsert_resource_link
+from gateway.lti.courses import upsert_placement
 from gateway.lti.metrics import LtiMetrics
 from gateway.lti.people import LaunchUser, known_user_id, resolve_user
 from gateway.lti.record import build_record, deep_linking_settings
@@ -34,7 +34,7 @@ from gateway.lti.validator import LaunchPost, LaunchValidator, StorageCheck, Ver
 from gateway.ops.logs import log_event
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
-from gateway.store.models.lti import LtiContextRow, LtiDeepLinkRequestRow
+from gateway.store.models.lti import LtiContextRow, LtiDeepLinkRequestRow, LtiIdentityRow
 from gateway.store.repositories.lti_launches import DeepLinkRequestRepository
 
 log = logging.getLogger("gateway.lti.launch")
@@ -50,9 +50,22 @@ class LaunchInProgress:
     launch_id: str
     deployment: Deployment
     user: LaunchUser
+    identity: LtiIdentityRow  # who launched: (registration, sub)
     context: LtiContextRow | None
     clever_match: dict[str, Any] | None = None
     notes: dict[str, Any] = field(default_factory=dict)  # what a step keeps between its two calls
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    handoff: Handoff
+    message_type: str
+    registration_id: str
+
+
+@dataclass(frozen=True)
+class _HeldForApproval:
+    deployment_id: str
 
 
 class LaunchStep(Protocol):
@@ -85,69 +98,79 @@ class LaunchService:
         self._steps = tuple(steps)
 
     def launch(self, post: LaunchPost) -> Handoff | StorageCheck:
-        result = self._validator.validate(post)
-        if isinstance(result, StorageCheck):
-            return result
-        if result.deployment is None and not result.registration.auto_activate_deployments:
-            self._record_pending(result)
-            raise errors.DeploymentUnknown(
-                f"Deployment {result.deployment_id[:80]!r} is new; it was recorded for approval."
-            )
+        """Validate and record the launch in one transaction (the reads, the nonce, the record and its code)."""
         try:
-            handoff = self._record(result)
+            outcome = self._launch(post)
         except IntegrityError:
             # A concurrent first launch made the same user, course or deployment: the rows exist now.
-            handoff = self._record(result)
-        self._metrics.launches.labels(message_type=result.message_type).inc()
-        log_event(log, logging.INFO, "lti launch accepted", launch_id=handoff.launch_id,
-                  message_type=result.message_type, registration=result.registration.id)
-        return handoff
+            outcome = self._launch(post)
+        if isinstance(outcome, StorageCheck):
+            return outcome
+        if isinstance(outcome, _HeldForApproval):
+            raise errors.DeploymentUnknown(
+                f"Deployment {outcome.deployment_id[:80]!r} is new; it was recorded for approval."
+            )
+        self._metrics.launches.labels(message_type=outcome.message_type).inc()
+        log_event(log, logging.INFO, "lti launch accepted", launch_id=outcome.handoff.launch_id,
+                  message_type=outcome.message_type, registration=outcome.registration_id)
+        return outcome.handoff
 
-    def _record_pending(self, launch: VerifiedLaunch) -> None:
+    def _launch(self, post: LaunchPost) -> _Recorded | StorageCheck | _HeldForApproval:
+        """The recorded launch; or the storage check to answer; or a new deployment held for approval (recorded
+        ``pending`` in this transaction, which commits before the refusal is raised)."""
+        with self._db.transaction() as s:
+            result = self._validator.validate(s, post)
+            if isinstance(result, StorageCheck):
+                return result
+            if result.deployment is None and not result.registration.auto_activate_deployments:
+                self._record_pending(s, result)
+                return _HeldForApproval(result.deployment_id)
+            return _Recorded(self._record(s, result), result.message_type, result.registration.id)
+
+    @staticmethod
+    def _record_pending(session: Session, launch: VerifiedLaunch) -> None:
         try:
-            with self._db.transaction() as s:
-                add_deployment(s, launch.registration.id, launch.deployment_id, status="pending", actor=ACTOR)
+            with session.begin_nested():
+                add_deployment(session, launch.registration.id, launch.deployment_id, status="pending", actor=ACTOR)
         except IntegrityError:
             pass  # another launch recorded it a moment ago
 
-    def _record(self, launch: VerifiedLaunch) -> Handoff:
+    def _record(self, s: Session, launch: VerifiedLaunch) -> Handoff:
         launch_id = new_id("lch")
-        with self._db.transaction() as s:
-            if not self._states.consume(s, launch.state):
-                raise errors.IdTokenReplayed("Another request used this login a moment ago.")
-            deployment: Deployment = launch.deployment or add_deployment(
-                s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
-            )
-            user = resolve_user(s, launch.registration.id, launch.sub)
-            context = upsert_context(s, launch, deployment.id)
-            link = upsert_resource_link(s, launch, context) if context is not None else None
-            work = LaunchInProgress(s, launch, launch_id, deployment, user, context)
-            for step in self._steps:
-                step.before_record(work)
-            for_user = launch.claim(c.FOR_USER).get("user_id")
-            record = build_record(
-                launch,
-                launch_id=launch_id,
-                user=work.user,
-                deployment=deployment,
-                context=context,
-                link=link,
-                for_user_id=known_user_id(s, launch.registration.id, str(for_user)) if for_user else None,
-                clever_match=work.clever_match,
-            )
-            handoff = self._detour(work, record) or self._handoff.issue(
-                s, "lti", record, user_id=work.user.id, launch_id=launch_id)
-            if launch.message_type == c.DEEP_LINKING_REQUEST:
-                DeepLinkRequestRepository(s).add(
-                    LtiDeepLinkRequestRow(
-                        launch_id=launch_id,
-                        registration_id=launch.registration.id,
-                        deployment_id=launch.deployment_id,
-                        settings=deep_linking_settings(launch),
-                        created_at=utcnow(),
-                    )
+        if not self._states.consume(s, launch.state):
+            raise errors.IdTokenReplayed("Another request used this login a moment ago.")
+        deployment: Deployment = launch.deployment or add_deployment(
+            s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
+        )
+        user, identity = resolve_user(s, launch.registration.id, launch.sub)
+        context, link = upsert_placement(s, launch, deployment.id)
+        work = LaunchInProgress(s, launch, launch_id, deployment, user, identity, context)
+        for step in self._steps:
+            step.before_record(work)
+        for_user = launch.claim(c.FOR_USER).get("user_id")
+        record = build_record(
+            launch,
+            launch_id=launch_id,
+            user=work.user,
+            deployment=deployment,
+            context=context,
+            link=link,
+            for_user_id=known_user_id(s, launch.registration.id, str(for_user)) if for_user else None,
+            clever_match=work.clever_match,
+        )
+        handoff = self._detour(work, record) or self._handoff.issue(
+            s, "lti", record, user_id=work.user.id, launch_id=launch_id)
+        if launch.message_type == c.DEEP_LINKING_REQUEST:
+            DeepLinkRequestRepository(s).add(
+                LtiDeepLinkRequestRow(
+                    launch_id=launch_id,
+                    registration_id=launch.registration.id,
+                    deployment_id=launch.deployment_id,
+                    settings=deep_linking_settings(launch),
+                    created_at=utcnow(),
                 )
-            return handoff
+            )
+        return handoff
 
     def _detour(self, work: LaunchInProgress, record: dict[str, Any]) -> Handoff | None:
         for step in self._steps:

@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+from sqlalchemy.orm import Session
+
 import gateway.lti.errors as errors
 from gateway.lti.config import LtiConfig
-from gateway.lti.registrations import Registration, find_deployment, registrations_for_issuer
+from gateway.lti.registrations import Registration, RegistrationDirectory
 from gateway.lti.state import LoginStates
 from gateway.store import Database
-from gateway.store.repositories.lti_registrations import RegistrationRepository
 
 MAX_PARAM_CHARS = 8192
 # A frame name: Canvas sends `post_message_forwarding`, Sakai `_parent` (lti-brief §1.11).
@@ -87,30 +88,35 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 
 
 class LoginService:
-    def __init__(self, db: Database, states: LoginStates, config: LtiConfig) -> None:
+    def __init__(
+        self, db: Database, states: LoginStates, config: LtiConfig, directory: RegistrationDirectory
+    ) -> None:
         self._db = db
         self._states = states
         self._config = config
+        self._directory = directory
 
     def initiate(self, request: LoginRequest) -> LoginRedirect:
-        registration = self._registration(request)
-        if not self._config.is_own_launch_target(request.target_link_uri):
-            raise errors.TargetLinkUriInvalid(
-                f"The target link URI must be {self._config.launch_url}, not {request.target_link_uri[:200]}."
+        """One transaction; warm (registration and deployment cached), one statement: the state's INSERT."""
+        with self._db.transaction() as s:
+            registration = self._registration(s, request)
+            if not self._config.is_own_launch_target(request.target_link_uri):
+                raise errors.TargetLinkUriInvalid(
+                    f"The target link URI must be {self._config.launch_url}, not {request.target_link_uri[:200]}."
+                )
+            if request.deployment_id is not None:
+                deployment = self._directory.deployment(s, registration.id, request.deployment_id)
+                if deployment is not None and deployment.status == "disabled":
+                    raise errors.DeploymentDisabled()
+            login = self._states.begin(
+                s,
+                registration_id=registration.id,
+                target_link_uri=request.target_link_uri,
+                login_hint=request.login_hint,
+                message_hint=request.lti_message_hint,
+                deployment_hint=request.deployment_id,
+                storage_target=request.storage_target,
             )
-        if request.deployment_id is not None:
-            with self._db.transaction() as s:
-                deployment = find_deployment(s, registration.id, request.deployment_id)
-            if deployment is not None and deployment.status == "disabled":
-                raise errors.DeploymentDisabled()
-        login = self._states.begin(
-            registration_id=registration.id,
-            target_link_uri=request.target_link_uri,
-            login_hint=request.login_hint,
-            message_hint=request.lti_message_hint,
-            deployment_hint=request.deployment_id,
-            storage_target=request.storage_target,
-        )
         params = {
             "scope": "openid",
             "response_type": "id_token",
@@ -132,14 +138,13 @@ class LoginService:
             platform_origin=origin_of(registration.auth_login_url),
         )
 
-    def _registration(self, request: LoginRequest) -> Registration:
-        with self._db.transaction() as s:
-            candidates = registrations_for_issuer(s, request.iss)
-            if request.client_id is not None:
-                row = RegistrationRepository(s).by_issuer_and_client(request.iss, request.client_id)
-                chosen = Registration.from_row(row) if row is not None else None
-            else:
-                chosen = candidates[0] if len(candidates) == 1 else None
+    def _registration(self, session: Session, request: LoginRequest) -> Registration:
+        candidates = self._directory.for_issuer(session, request.iss)
+        if request.client_id is not None:
+            # (issuer, client id) is unique: the issuer's registrations hold it if it exists.
+            chosen = next((r for r in candidates if r.client_id == request.client_id), None)
+        else:
+            chosen = candidates[0] if len(candidates) == 1 else None
         if not candidates:
             raise errors.IssuerUnknown(f"No registration has the issuer {request.iss[:200]}.")
         if chosen is None and request.client_id is None:

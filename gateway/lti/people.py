@@ -6,6 +6,7 @@ new gateway user, and a user already linked to Clever shows that link in the lau
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,9 @@ from gateway.store.models.lti import LtiIdentityRow
 from gateway.store.repositories.lti_launches import IdentityRepository
 from gateway.store.repositories.users import UserRepository
 
+# ``last_launch_at`` is kept to this precision: a write per launch would serialize a class's launches on SQLite.
+LAST_LAUNCH_PRECISION = dt.timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class LaunchUser:
@@ -23,24 +27,29 @@ class LaunchUser:
     created: bool
 
 
-def resolve_user(session: Session, registration_id: str, sub: str) -> LaunchUser:
+def stale(stamp: dt.datetime | None, now: dt.datetime, precision: dt.timedelta = LAST_LAUNCH_PRECISION) -> bool:
+    """Whether a "last seen" stamp is worth a write: unset, or older than ``precision``."""
+    return stamp is None or now - stamp >= precision
+
+
+def resolve_user(session: Session, registration_id: str, sub: str) -> tuple[LaunchUser, LtiIdentityRow]:
+    """The launching user and the LTI identity (registration, sub) that launched: one statement when known,
+    three when new. The caller keeps the row (the session's identity map holds rows only while referenced)."""
     identities = IdentityRepository(session)
-    users = UserRepository(session)
     now = utcnow()
-    identity = identities.find(registration_id, sub)
-    if identity is not None:
-        user = users.get(identity.user_id)
-        assert user is not None  # the foreign key guarantees it
-        identity.last_launch_at = now
-        return LaunchUser(user.id, user.clever_user_id, created=False)
-    user = users.create()
-    identities.add(
-        LtiIdentityRow(
-            id=new_id("lid"), user_id=user.id, registration_id=registration_id, sub=sub, created_at=now,
-            last_launch_at=now,
-        )
+    found = identities.find_with_user(registration_id, sub)
+    if found is not None:
+        identity, user = found
+        if stale(identity.last_launch_at, now):
+            identity.last_launch_at = now
+        return LaunchUser(user.id, user.clever_user_id, created=False), identity
+    user = UserRepository(session).create()
+    identity = LtiIdentityRow(
+        id=new_id("lid"), user_id=user.id, registration_id=registration_id, sub=sub, created_at=now,
+        last_launch_at=now,
     )
-    return LaunchUser(user.id, user.clever_user_id, created=True)
+    identities.add(identity)
+    return LaunchUser(user.id, user.clever_user_id, created=True), identity
 
 
 def known_user_id(session: Session, registration_id: str, sub: str) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.store import Database
+from gateway.store.cache import ReadCache
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.lti import LtiDeploymentRow, LtiRegistrationRow
 from gateway.store.repositories.audit import AuditRepository
@@ -207,3 +208,31 @@ def get_registration(session: Session, registration_id: str) -> Registration | N
 def find_deployment(session: Session, registration_id: str, deployment_id: str) -> Deployment | None:
     row = DeploymentRepository(session).find(registration_id, deployment_id)
     return Deployment.from_row(row) if row is not None else None
+
+
+_TABLES = ("lti_registrations", "lti_deployments")
+
+
+class RegistrationDirectory:
+    """Registrations and deployments as logins and launches read them, cached (:mod:`gateway.store.cache`).
+
+    A registration disabled, a deployment approved or disabled through this process takes effect on its next
+    request; through another process (replica, CLI), within ``ttl_seconds``. Lookups run in the caller's session.
+    """
+
+    def __init__(self, db: Database, ttl_seconds: float) -> None:
+        self._by_issuer: ReadCache[str, tuple[Registration, ...]] = ReadCache(db, _TABLES, ttl_seconds=ttl_seconds)
+        self._by_id: ReadCache[str, Registration] = ReadCache(db, _TABLES, ttl_seconds=ttl_seconds)
+        self._deployments: ReadCache[tuple[str, str], Deployment] = ReadCache(db, _TABLES, ttl_seconds=ttl_seconds)
+
+    def for_issuer(self, session: Session, issuer: str) -> list[Registration]:
+        found = self._by_issuer.get(issuer, lambda: tuple(registrations_for_issuer(session, issuer)) or None)
+        return list(found or ())
+
+    def get(self, session: Session, registration_id: str) -> Registration | None:
+        return self._by_id.get(registration_id, lambda: get_registration(session, registration_id))
+
+    def deployment(self, session: Session, registration_id: str, deployment_id: str) -> Deployment | None:
+        return self._deployments.get(
+            (registration_id, deployment_id), lambda: find_deployment(session, registration_id, deployment_id)
+        )

@@ -18,6 +18,7 @@ from gateway.lti.launch import LaunchService, LaunchStep
 from gateway.lti.login import LoginService
 from gateway.lti.management import OptionChecks
 from gateway.lti.metrics import LtiMetrics
+from gateway.lti.registrations import RegistrationDirectory
 from gateway.lti.state import LoginStates
 from gateway.lti.tool_config import ToolProfile
 from gateway.lti.validator import LaunchValidator
@@ -65,7 +66,8 @@ def build_lti(
         cooldown_seconds=config.jwks_cooldown_seconds,
         timeout_seconds=config.jwks_timeout_seconds,
     )
-    validator = LaunchValidator(db, states, keys, config)
+    directory = RegistrationDirectory(db, settings.cache_seconds)
+    validator = LaunchValidator(states, keys, config, directory)
     tool = ToolProfile.from_settings(settings, config)
     tokens = AgsTokens(http, keyring, timeout=config.ags_timeout_seconds,
                        on_fetch=lambda outcome: lti_metrics.ags_token_requests.labels(outcome=outcome).inc())
@@ -76,7 +78,7 @@ def build_lti(
         metrics=lti_metrics,
         states=states,
         keys=keys,
-        login=LoginService(db, states, config),
+        login=LoginService(db, states, config, directory),
         validator=validator,
         launches=LaunchService(db, validator, states, handoff, lti_metrics, launch_steps),
         deep_linking=DeepLinkingService(db, handoff, keyring, config),

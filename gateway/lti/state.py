@@ -79,6 +79,7 @@ class LoginStates:
 
     def begin(
         self,
+        session: Session,
         *,
         registration_id: str,
         target_link_uri: str,
@@ -89,21 +90,20 @@ class LoginStates:
     ) -> NewLogin:
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = utcnow()
-        with self._db.transaction() as s:
-            LoginStateRepository(s).add(
-                LtiLoginStateRow(
-                    state_hash=digest(state),
-                    nonce_hash=digest(nonce),
-                    registration_id=registration_id,
-                    deployment_hint=deployment_hint,
-                    target_link_uri=target_link_uri,
-                    login_hint=login_hint,
-                    message_hint=message_hint,
-                    storage_target=storage_target,
-                    created_at=now,
-                    expires_at=now + self._ttl,
-                )
+        LoginStateRepository(session).add(
+            LtiLoginStateRow(
+                state_hash=digest(state),
+                nonce_hash=digest(nonce),
+                registration_id=registration_id,
+                deployment_hint=deployment_hint,
+                target_link_uri=target_link_uri,
+                login_hint=login_hint,
+                message_hint=message_hint,
+                storage_target=storage_target,
+                created_at=now,
+                expires_at=now + self._ttl,
             )
+        )
         return NewLogin(state, nonce)
 
     def find(self, session: Session, state: str) -> LoginState | None:

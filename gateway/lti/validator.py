@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+from sqlalchemy.orm import Session
 
 import gateway.lti.claims as c
 import gateway.lti.errors as errors
@@ -33,15 +34,8 @@ from gateway.lti.jwks import PlatformKeys
 from gateway.lti.login import origin_of, valid_frame_name
 from gateway.lti.messages import check_message
 from gateway.lti.platform_errors import platform_error
-from gateway.lti.registrations import (
-    Deployment,
-    Registration,
-    find_deployment,
-    get_registration,
-    registrations_for_issuer,
-)
+from gateway.lti.registrations import Deployment, Registration, RegistrationDirectory
 from gateway.lti.state import COOKIE_PREFIX, LoginState, LoginStates, cookie_name, digest
-from gateway.store import Database
 from gateway.store.models.base import utcnow
 
 _MINT = object()  # only this module can make a VerifiedLaunch
@@ -191,32 +185,34 @@ def check_audience(claims: Mapping[str, Any], registration: Registration, known_
 
 
 class LaunchValidator:
-    def __init__(self, db: Database, states: LoginStates, keys: PlatformKeys, config: LtiConfig) -> None:
-        self._db = db
+    def __init__(
+        self, states: LoginStates, keys: PlatformKeys, config: LtiConfig, directory: RegistrationDirectory
+    ) -> None:
         self._states = states
         self._keys = keys
         self._config = config
+        self._directory = directory
 
-    def validate(self, post: LaunchPost) -> VerifiedLaunch | StorageCheck:
-        login, registration = self._login(post)
+    def validate(self, session: Session, post: LaunchPost) -> VerifiedLaunch | StorageCheck:
+        """Check the launch post; reads only (the login state, and on refusals the reason), in ``session``."""
+        login, registration = self._login(session, post)
         retry = self.retry_url(login, registration) if login and registration else None
         try:
-            return self._validate(post, login, registration)
+            return self._validate(session, post, login, registration)
         except errors.LtiError as e:
             if e.new_window and e.retry_url is None:
                 e.retry_url = retry
             raise
 
-    def _login(self, post: LaunchPost) -> tuple[LoginState | None, Registration | None]:
+    def _login(self, session: Session, post: LaunchPost) -> tuple[LoginState | None, Registration | None]:
         if not post.state:
             return None, None
-        with self._db.transaction() as s:
-            login = self._states.find(s, post.state)
-            registration = get_registration(s, login.registration_id) if login else None
+        login = self._states.find(session, post.state)
+        registration = self._directory.get(session, login.registration_id) if login else None
         return login, registration
 
     def _validate(
-        self, post: LaunchPost, login: LoginState | None, registration: Registration | None
+        self, session: Session, post: LaunchPost, login: LoginState | None, registration: Registration | None
     ) -> VerifiedLaunch | StorageCheck:
         if post.error:
             # Fixed text per known code: error_description is attacker-writable and never shown (platform_errors).
@@ -238,7 +234,7 @@ class LaunchValidator:
         key = self._keys.key(registration.jwks_url, kid)
         claims = verify_signature(post.id_token, key)
         check_times(claims, self._config.leeway_seconds, time.time())
-        self._check_identity_claims(claims, registration, login)
+        self._check_identity_claims(session, claims, registration, login)
         message_type = check_message(claims)
         target = claims.get(c.TARGET_LINK_URI)
         if isinstance(target, str) and not self._config.is_own_launch_target(target):
@@ -246,7 +242,7 @@ class LaunchValidator:
         deployment_id = str(claims[c.DEPLOYMENT_ID])
         if login.deployment_hint is not None and login.deployment_hint != deployment_id:
             raise errors.DeploymentMismatch()
-        deployment = self._deployment(registration, deployment_id)
+        deployment = self._deployment(session, registration, deployment_id)
         check = self._browser_binding(post, login, registration)
         if check is not None:
             return check
@@ -260,13 +256,14 @@ class LaunchValidator:
             _mint=_MINT,
         )
 
-    def _check_identity_claims(self, claims: dict[str, Any], registration: Registration, login: LoginState) -> None:
-        with self._db.transaction() as s:
-            issuers = registrations_for_issuer(s, str(claims.get("iss")))
-            replayed = None
-            nonce = claims.get("nonce")
-            if isinstance(nonce, str) and digest(nonce) != login.nonce_hash:
-                replayed = self._states.find_by_nonce(s, nonce)
+    def _check_identity_claims(
+        self, session: Session, claims: dict[str, Any], registration: Registration, login: LoginState
+    ) -> None:
+        issuers = self._directory.for_issuer(session, str(claims.get("iss")))
+        replayed = None
+        nonce = claims.get("nonce")
+        if isinstance(nonce, str) and digest(nonce) != login.nonce_hash:
+            replayed = self._states.find_by_nonce(session, nonce)
         if claims.get("iss") != registration.issuer:
             if not issuers:
                 raise errors.IssuerUnknown("The token's issuer is not registered.")
@@ -279,9 +276,8 @@ class LaunchValidator:
         if digest(nonce) != login.nonce_hash:
             raise errors.NonceMismatch()
 
-    def _deployment(self, registration: Registration, deployment_id: str) -> Deployment | None:
-        with self._db.transaction() as s:
-            deployment = find_deployment(s, registration.id, deployment_id)
+    def _deployment(self, session: Session, registration: Registration, deployment_id: str) -> Deployment | None:
+        deployment = self._directory.deployment(session, registration.id, deployment_id)
         if deployment is not None and deployment.status == "disabled":
             raise errors.DeploymentDisabled()
         if deployment is not None and deployment.status == "pending":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -64,14 +63,39 @@ def _sqlite_before_execute(connection: Connection, cursor: Any, statement: str, 
         cursor.execute("BEGIN")
 
 
+def _written(session: Session) -> set[str]:
+    found: set[str] = session.info.setdefault(_WRITTEN, set())
+    return found
+
+
+def _note_flushed(session: Session, _context: Any) -> None:
+    for row in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(row, "__tablename__", None)
+        if isinstance(table, str):
+            _written(session).add(table)
+
+
+def _note_executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        name = getattr(table, "name", None)
+        if isinstance(name, str):
+            _written(state.session).add(name)
+
+
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # NullPool: SQLite connections are cheap, and a pool would pin a file that tests copy or drop.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+        # Pooled, so the PRAGMAs above run once per connection, not once per transaction (opening a connection
+        # and its PRAGMAs was half a launch's CPU). Connections move between threads, never two at once.
+        engine = create_engine(url, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "commit", _sqlite_end)
@@ -90,6 +114,9 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+_WRITTEN = "gateway_written_tables"
+
+
 class Database:
     """One engine and its session factory. ``transaction()`` is the unit of work (and says who opens it)."""
 
@@ -97,6 +124,26 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._watchers: list[tuple[frozenset[str], Callable[[], None]]] = []
+        event.listen(self._sessions, "after_flush", _note_flushed)
+        event.listen(self._sessions, "do_orm_execute", _note_executed)
+        event.listen(self._sessions, "after_commit", self._after_commit)
+        event.listen(self._sessions, "after_rollback", _forget_written)
+
+    def watch(self, tables: Iterable[str], callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every commit (through this database's sessions) that wrote one of ``tables``.
+
+        In-process caches empty themselves this way; other processes' writes reach them by expiry only.
+        """
+        self._watchers.append((frozenset(tables), callback))
+
+    def _after_commit(self, session: Session) -> None:
+        written: set[str] = session.info.pop(_WRITTEN, set())
+        if not written:
+            return
+        for tables, callback in self._watchers:
+            if tables & written:
+                callback()
 
     @property
     def dialect(self) -> str:

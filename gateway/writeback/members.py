@@ -12,14 +12,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.handoff import Handoff
-from gateway.lti import LaunchInProgress, claims, normalize_roles
+from gateway.lti import LAST_LAUNCH_PRECISION, LaunchInProgress, claims, normalize_roles
 from gateway.store.models.base import utcnow
 from gateway.store.repositories.assignments import ContextMemberRepository
 
 
 def record_member(session: Session, context_ref: str, user_id: str, raw_roles: Any) -> None:
     roles = normalize_roles([r for r in raw_roles if isinstance(r, str)] if isinstance(raw_roles, list) else [])
-    ContextMemberRepository(session).record(context_ref, user_id, list(roles.simple), roles.learner, utcnow())
+    ContextMemberRepository(session).record(context_ref, user_id, list(roles.simple), roles.learner, utcnow(),
+                                            precision=LAST_LAUNCH_PRECISION)
 
 
 class CourseMembership:

@@ -95,15 +95,19 @@ class ContextMemberRepository:
     def get(self, context_ref: str, user_id: str) -> LtiContextMemberRow | None:
         return self._s.get(LtiContextMemberRow, (context_ref, user_id))
 
-    def record(self, context_ref: str, user_id: str, roles: list[str], learner: bool, now: dt.datetime) -> None:
-        """The member's latest launch in the course (roles of that launch win)."""
+    def record(self, context_ref: str, user_id: str, roles: list[str], learner: bool, now: dt.datetime,
+               precision: dt.timedelta = dt.timedelta(0)) -> None:
+        """The member's latest launch in the course (roles of that launch win). A launch that changes nothing
+        writes nothing unless ``last_launch_at`` is older than ``precision``."""
         row = self.get(context_ref, user_id)
         if row is None:
             self._s.add(LtiContextMemberRow(context_ref=context_ref, user_id=user_id, roles=roles, learner=learner,
                                             first_launch_at=now, last_launch_at=now))
             self._s.flush()
             return
-        row.roles, row.learner, row.last_launch_at = roles, learner, now
+        row.roles, row.learner = roles, learner
+        if self._s.is_modified(row) or now - row.last_launch_at >= precision:
+            row.last_launch_at = now
 
     def many(self, context_ref: str, user_ids: Sequence[str]) -> dict[str, LtiContextMemberRow]:
         if not user_ids:

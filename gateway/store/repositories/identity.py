@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.base import utcnow
@@ -25,8 +25,21 @@ class IdentityMatchRepository:
     def get(self, lti_identity_id: str) -> IdentityMatchRow | None:
         return self._s.get(IdentityMatchRow, lti_identity_id)
 
+    def with_open_conflict(self, lti_identity_id: str) -> tuple[IdentityMatchRow | None, bool]:
+        """The identity's outcome (if any) and whether it has an open conflict, in one statement."""
+        open_conflict = exists().where(
+            IdentityConflictRow.lti_identity_id == lti_identity_id, IdentityConflictRow.status == "open"
+        )
+        found = self._s.execute(
+            select(IdentityMatchRow, open_conflict)
+            .select_from(LtiIdentityRow)
+            .outerjoin(IdentityMatchRow, IdentityMatchRow.lti_identity_id == LtiIdentityRow.id)
+            .where(LtiIdentityRow.id == lti_identity_id)
+        ).first()
+        return (found[0], bool(found[1])) if found is not None else (None, False)
+
     def upsert(self, lti_identity_id: str, registration_id: str, **values: Any) -> IdentityMatchRow:
-        """Write the identity's outcome; columns not named keep their value."""
+        """Write the identity's outcome; columns not named keep their value; nothing when nothing changed."""
         row = self.get(lti_identity_id)
         if row is None:
             row = IdentityMatchRow(lti_identity_id=lti_identity_id, registration_id=registration_id,
@@ -34,7 +47,8 @@ class IdentityMatchRepository:
             self._s.add(row)
         for key, value in values.items():
             setattr(row, key, value)
-        row.updated_at = utcnow()
+        if row.updated_at is None or self._s.is_modified(row):
+            row.updated_at = utcnow()
         self._s.flush()
         return row
 

@@ -25,14 +25,21 @@ class LaunchRepository:
     def code(self, code_hash: str) -> HandoffCodeRow | None:
         return self._s.get(HandoffCodeRow, code_hash)
 
-    def mark_redeemed(self, code_hash: str, api_key_id: str, at: dt.datetime) -> bool:
-        """Mark a code used; False if another request won the race (single use under concurrency)."""
-        result = self._s.execute(
+    def redeem(self, code_hash: str, api_key_id: str, at: dt.datetime) -> str | None:
+        """Use a live code in one statement: the launch id, or None when the code is unknown, bound to another key,
+        used or expired (the caller then reads the row to say which). Single use under concurrency."""
+        launch_id: str | None = self._s.execute(
             update(HandoffCodeRow)
-            .where(HandoffCodeRow.code_hash == code_hash, HandoffCodeRow.redeemed_at.is_(None))
+            .where(
+                HandoffCodeRow.code_hash == code_hash,
+                HandoffCodeRow.redeemed_at.is_(None),
+                HandoffCodeRow.expires_at > at,
+                (HandoffCodeRow.api_key_id.is_(None)) | (HandoffCodeRow.api_key_id == api_key_id),
+            )
             .values(redeemed_at=at, redeemed_by=api_key_id)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
+            .returning(HandoffCodeRow.launch_id)
+        ).scalar()
+        return launch_id
 
     def redeemed_by(self, launch_id: str) -> str | None:
         return self._s.scalars(

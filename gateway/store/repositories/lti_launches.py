@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from gateway.store.models.core import UserRow
 from gateway.store.models.lti import (
     LtiContextRow,
     LtiDeepLinkRequestRow,
@@ -52,6 +53,15 @@ class IdentityRepository:
             select(LtiIdentityRow).where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub == sub)
         ).first()
 
+    def find_with_user(self, registration_id: str, sub: str) -> tuple[LtiIdentityRow, UserRow] | None:
+        """The identity and its gateway user, in one statement."""
+        found = self._s.execute(
+            select(LtiIdentityRow, UserRow)
+            .join(UserRow, UserRow.id == LtiIdentityRow.user_id)
+            .where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub == sub)
+        ).first()
+        return (found[0], found[1]) if found is not None else None
+
     def add(self, row: LtiIdentityRow) -> None:
         self._s.add(row)
         self._s.flush()
@@ -67,6 +77,21 @@ class ContextRepository:
                 LtiContextRow.registration_id == registration_id, LtiContextRow.context_id == context_id
             )
         ).first()
+
+    def find_with_link(
+        self, registration_id: str, context_id: str, resource_link_id: str
+    ) -> tuple[LtiContextRow | None, LtiResourceLinkRow | None]:
+        """The course and one of its placements, in one statement (either may be missing)."""
+        found = self._s.execute(
+            select(LtiContextRow, LtiResourceLinkRow)
+            .outerjoin(
+                LtiResourceLinkRow,
+                (LtiResourceLinkRow.context_ref == LtiContextRow.id)
+                & (LtiResourceLinkRow.resource_link_id == resource_link_id),
+            )
+            .where(LtiContextRow.registration_id == registration_id, LtiContextRow.context_id == context_id)
+        ).first()
+        return (found[0], found[1]) if found is not None else (None, None)
 
     def get(self, context_ref: str) -> LtiContextRow | None:
         return self._s.get(LtiContextRow, context_ref)

@@ -73,7 +73,8 @@ def world(sqlite_url: str, keys_dir: Path, clock: Clock, monkeypatch: pytest.Mon
                                   key_publish_delay_seconds=int(DELAY.total_seconds()),
                                   key_retire_grace_seconds=int(GRACE.total_seconds()))
     built = bootstrap(settings)
-    ring = KeyRing(built.db, keys_dir, publish_delay=DELAY, retire_grace=GRACE, clock=clock)
+    # No key cache: the CLI below writes through its own store handle, and each step reads the JWKS at once.
+    ring = KeyRing(built.db, keys_dir, publish_delay=DELAY, retire_grace=GRACE, clock=clock, cache_seconds=0)
     lti = dataclasses.replace(built.lti, deep_linking=DeepLinkingService(built.db, built.handoff, ring,
                                                                          built.lti.config))
     services = built.with_features(KeysFeature(KeysServices(settings, ring)), LtiFeature(lti))

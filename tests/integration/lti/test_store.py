@@ -79,8 +79,9 @@ def test_deployment_is_unique_within_its_registration(database: Database) -> Non
 def test_login_state_is_single_use_and_purged_after_expiry(database: Database) -> None:
     registration = _add(database, **REGISTRATION)
     states = LoginStates(database, ttl_seconds=600)
-    login = states.begin(registration_id=registration.id, target_link_uri="https://gw/lti/launch",
-                         login_hint="u1", message_hint=None, deployment_hint=None, storage_target=None)
+    with database.transaction() as s:
+        login = states.begin(s, registration_id=registration.id, target_link_uri="https://gw/lti/launch",
+                             login_hint="u1", message_hint=None, deployment_hint=None, storage_target=None)
     with database.transaction() as s:
         found = states.find(s, login.state)
         assert found is not None and found.nonce_hash == digest(login.nonce) and not found.used
