@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from gateway.api.keys import ApiKey
@@ -27,7 +28,6 @@ from gateway.handoff.errors import (
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
-from gateway.store.models.core import HandoffCodeRow, LaunchRow
 from gateway.store.repositories.api_keys import ApiKeyRepository
 from gateway.store.repositories.launches import LaunchRepository
 
@@ -85,17 +85,16 @@ class HandoffService:
         document = {"id": launch_id, "kind": kind, "created_at": now.isoformat(), **record}
         code = secrets.token_urlsafe(32)
         LaunchRepository(session).add(
-            LaunchRow(
-                id=launch_id,
-                kind=kind,
-                user_id=user_id,
-                record_encrypted=self._cipher.encrypt(json.dumps(document), _context(launch_id)),
-                created_at=now,
-                expires_at=now + LAUNCH_RETENTION,
-            ),
-            HandoffCodeRow(
-                code_hash=_hash(code), launch_id=launch_id, api_key_id=api_key_id, expires_at=now + self._ttl
-            ),
+            {
+                "id": launch_id,
+                "kind": kind,
+                "user_id": user_id,
+                "record_encrypted": self._cipher.encrypt(json.dumps(document), _context(launch_id)),
+                "created_at": now,
+                "expires_at": now + LAUNCH_RETENTION,
+            },
+            {"code_hash": _hash(code), "launch_id": launch_id, "api_key_id": api_key_id, "expires_at": now + self._ttl,
+             "redeemed_at": None, "redeemed_by": None},
         )
         return Handoff(launch_id, code, self.redirect_url(code))
 
@@ -150,6 +149,6 @@ class HandoffService:
         with self._db.transaction() as s:
             return LaunchRepository(s).purge_expired(utcnow())
 
-    def _decode(self, launch: LaunchRow) -> dict[str, Any]:
+    def _decode(self, launch: Row[Any]) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(self._cipher.decrypt(launch.record_encrypted, _context(launch.id)))
         return record

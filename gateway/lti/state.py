@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from gateway.store import Database
@@ -48,7 +50,7 @@ class LoginState:
     used: bool
 
     @classmethod
-    def from_row(cls, row: LtiLoginStateRow) -> LoginState:
+    def from_row(cls, row: LtiLoginStateRow | Row[Any]) -> LoginState:
         return cls(
             state_hash=row.state_hash,
             nonce_hash=row.nonce_hash,
@@ -91,18 +93,16 @@ class LoginStates:
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = utcnow()
         LoginStateRepository(session).add(
-            LtiLoginStateRow(
-                state_hash=digest(state),
-                nonce_hash=digest(nonce),
-                registration_id=registration_id,
-                deployment_hint=deployment_hint,
-                target_link_uri=target_link_uri,
-                login_hint=login_hint,
-                message_hint=message_hint,
-                storage_target=storage_target,
-                created_at=now,
-                expires_at=now + self._ttl,
-            )
+            state_hash=digest(state),
+            nonce_hash=digest(nonce),
+            registration_id=registration_id,
+            deployment_hint=deployment_hint,
+            target_link_uri=target_link_uri,
+            login_hint=login_hint,
+            message_hint=message_hint,
+            storage_target=storage_target,
+            created_at=now,
+            expires_at=now + self._ttl,
         )
         return NewLogin(state, nonce)
 

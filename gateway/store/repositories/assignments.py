@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.writeback_assignments import (
     LtiContextMemberRow,
     WritebackAssignmentRow,
     WritebackGradeRow,
+)
+
+_MEMBERS: Table = LtiContextMemberRow.__table__  # type: ignore[assignment]  # a declarative class's table
+# Built once: every launch in a course runs them (bind names differ from column names, as UPDATE needs).
+_MEMBER = select(_MEMBERS.c.roles, _MEMBERS.c.learner, _MEMBERS.c.last_launch_at).where(
+    _MEMBERS.c.context_ref == bindparam("ctx"), _MEMBERS.c.user_id == bindparam("uid")
+)
+_MEMBER_INSERT = insert(_MEMBERS)
+_MEMBER_SEEN = (
+    update(_MEMBERS)
+    .where(_MEMBERS.c.context_ref == bindparam("ctx"), _MEMBERS.c.user_id == bindparam("uid"))
+    .values(roles=bindparam("new_roles"), learner=bindparam("new_learner"), last_launch_at=bindparam("at"))
 )
 
 
@@ -99,15 +111,14 @@ class ContextMemberRepository:
                precision: dt.timedelta = dt.timedelta(0)) -> None:
         """The member's latest launch in the course (roles of that launch win). A launch that changes nothing
         writes nothing unless ``last_launch_at`` is older than ``precision``."""
-        row = self.get(context_ref, user_id)
+        key = {"ctx": context_ref, "uid": user_id}
+        row = self._s.execute(_MEMBER, key).first()
         if row is None:
-            self._s.add(LtiContextMemberRow(context_ref=context_ref, user_id=user_id, roles=roles, learner=learner,
-                                            first_launch_at=now, last_launch_at=now))
-            self._s.flush()
-            return
-        row.roles, row.learner = roles, learner
-        if self._s.is_modified(row) or now - row.last_launch_at >= precision:
-            row.last_launch_at = now
+            self._s.flush()  # a Core insert does not flush: the user or course may be new in this transaction
+            self._s.execute(_MEMBER_INSERT, {"context_ref": context_ref, "user_id": user_id, "roles": roles,
+                                             "learner": learner, "first_launch_at": now, "last_launch_at": now})
+        elif (list(row.roles or []), bool(row.learner)) != (roles, learner) or now - row.last_launch_at >= precision:
+            self._s.execute(_MEMBER_SEEN, {**key, "new_roles": roles, "new_learner": learner, "at": now})
 
     def many(self, context_ref: str, user_ids: Sequence[str]) -> dict[str, LtiContextMemberRow]:
         if not user_ids:

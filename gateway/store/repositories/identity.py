@@ -6,12 +6,25 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.base import utcnow
 from gateway.store.models.identity import IdentityConflictRow, IdentityMatchRow, IdentityPendingLinkRow
 from gateway.store.models.lti import LtiIdentityRow
+
+# Built once (a launch runs it): the outcome of one LTI identity and whether it has an open conflict.
+_MATCH_WITH_OPEN_CONFLICT = (
+    select(
+        IdentityMatchRow,
+        exists().where(
+            IdentityConflictRow.lti_identity_id == bindparam("identity_id"), IdentityConflictRow.status == "open"
+        ),
+    )
+    .select_from(LtiIdentityRow)
+    .outerjoin(IdentityMatchRow, IdentityMatchRow.lti_identity_id == LtiIdentityRow.id)
+    .where(LtiIdentityRow.id == bindparam("identity_id"))
+)
 
 
 def _rowcount(result: object) -> int:
@@ -27,15 +40,7 @@ class IdentityMatchRepository:
 
     def with_open_conflict(self, lti_identity_id: str) -> tuple[IdentityMatchRow | None, bool]:
         """The identity's outcome (if any) and whether it has an open conflict, in one statement."""
-        open_conflict = exists().where(
-            IdentityConflictRow.lti_identity_id == lti_identity_id, IdentityConflictRow.status == "open"
-        )
-        found = self._s.execute(
-            select(IdentityMatchRow, open_conflict)
-            .select_from(LtiIdentityRow)
-            .outerjoin(IdentityMatchRow, IdentityMatchRow.lti_identity_id == LtiIdentityRow.id)
-            .where(LtiIdentityRow.id == lti_identity_id)
-        ).first()
+        found = self._s.execute(_MATCH_WITH_OPEN_CONFLICT, {"identity_id": lti_identity_id}).first()
         return (found[0], bool(found[1])) if found is not None else (None, False)
 
     def upsert(self, lti_identity_id: str, registration_id: str, **values: Any) -> IdentityMatchRow:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.core import UserRow
@@ -16,27 +17,51 @@ from gateway.store.models.lti import (
     LtiResourceLinkRow,
 )
 
+# The launch's hot statements are built once, here, on the tables (not the ORM entities): SQLAlchemy then
+# skips building the expression and its cache key on every request, and returns plain rows.
+_STATES: Table = LtiLoginStateRow.__table__  # type: ignore[assignment]  # a declarative class's table
+_STATE_INSERT = insert(_STATES)
+_STATE_BY_HASH = select(_STATES).where(_STATES.c.state_hash == bindparam("state_hash"))
+_STATE_CONSUME = (
+    update(_STATES)
+    .where(_STATES.c.state_hash == bindparam("hash"), _STATES.c.used_at.is_(None))  # not a column's name
+    .values(used_at=bindparam("at"))
+)
+_IDENTITY_WITH_USER = (
+    select(LtiIdentityRow, UserRow)
+    .join(UserRow, UserRow.id == LtiIdentityRow.user_id)
+    .where(LtiIdentityRow.registration_id == bindparam("registration_id"), LtiIdentityRow.sub == bindparam("sub"))
+)
+_CONTEXT_WITH_LINK = (
+    select(LtiContextRow, LtiResourceLinkRow)
+    .outerjoin(
+        LtiResourceLinkRow,
+        (LtiResourceLinkRow.context_ref == LtiContextRow.id)
+        & (LtiResourceLinkRow.resource_link_id == bindparam("resource_link_id")),
+    )
+    .where(LtiContextRow.registration_id == bindparam("registration_id"),
+           LtiContextRow.context_id == bindparam("context_id"))
+)
+
 
 class LoginStateRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def add(self, row: LtiLoginStateRow) -> None:
-        self._s.add(row)
+    def add(self, **values: Any) -> None:
+        """Insert a login state (the columns of ``lti_login_states``)."""
+        self._s.execute(_STATE_INSERT, values)
 
-    def get(self, state_hash: str) -> LtiLoginStateRow | None:
-        return self._s.get(LtiLoginStateRow, state_hash)
+    def get(self, state_hash: str) -> Row[Any] | None:
+        """The state's columns as a row (read-only: the launch consumes it with :meth:`consume`)."""
+        return self._s.execute(_STATE_BY_HASH, {"state_hash": state_hash}).first()
 
     def by_nonce(self, nonce_hash: str) -> LtiLoginStateRow | None:
         return self._s.scalars(select(LtiLoginStateRow).where(LtiLoginStateRow.nonce_hash == nonce_hash)).first()
 
     def consume(self, state_hash: str, at: dt.datetime) -> bool:
         """Mark the state used; False when another request used it first (single use under concurrency)."""
-        result = self._s.execute(
-            update(LtiLoginStateRow)
-            .where(LtiLoginStateRow.state_hash == state_hash, LtiLoginStateRow.used_at.is_(None))
-            .values(used_at=at)
-        )
+        result = self._s.execute(_STATE_CONSUME, {"hash": state_hash, "at": at})
         return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
 
     def purge_expired(self, before: dt.datetime) -> int:
@@ -55,11 +80,7 @@ class IdentityRepository:
 
     def find_with_user(self, registration_id: str, sub: str) -> tuple[LtiIdentityRow, UserRow] | None:
         """The identity and its gateway user, in one statement."""
-        found = self._s.execute(
-            select(LtiIdentityRow, UserRow)
-            .join(UserRow, UserRow.id == LtiIdentityRow.user_id)
-            .where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub == sub)
-        ).first()
+        found = self._s.execute(_IDENTITY_WITH_USER, {"registration_id": registration_id, "sub": sub}).first()
         return (found[0], found[1]) if found is not None else None
 
     def add(self, row: LtiIdentityRow) -> None:
@@ -82,15 +103,9 @@ class ContextRepository:
         self, registration_id: str, context_id: str, resource_link_id: str
     ) -> tuple[LtiContextRow | None, LtiResourceLinkRow | None]:
         """The course and one of its placements, in one statement (either may be missing)."""
-        found = self._s.execute(
-            select(LtiContextRow, LtiResourceLinkRow)
-            .outerjoin(
-                LtiResourceLinkRow,
-                (LtiResourceLinkRow.context_ref == LtiContextRow.id)
-                & (LtiResourceLinkRow.resource_link_id == resource_link_id),
-            )
-            .where(LtiContextRow.registration_id == registration_id, LtiContextRow.context_id == context_id)
-        ).first()
+        found = self._s.execute(_CONTEXT_WITH_LINK, {
+            "registration_id": registration_id, "context_id": context_id, "resource_link_id": resource_link_id,
+        }).first()
         return (found[0], found[1]) if found is not None else (None, None)
 
     def get(self, context_ref: str) -> LtiContextRow | None:
