@@ -120,7 +120,7 @@ class LaunchIdentity:
         linked_by: str | None = resolution.result
         if resolution.result == "existing":
             linked_by = before.method if before is not None else None
-            links.matches.upsert(identity.id, identity.registration_id, status="matched",
+            links.matches.upsert_changed(before, identity.id, identity.registration_id, status="matched",
                                  clever_user_id=user.clever_user_id, deployment_ref=deployment.id, district_id=district,
                                  **({} if before is not None and before.matched_at else {"matched_at": utcnow()}))
         elif resolution.clever_user_id is not None:
@@ -145,7 +145,8 @@ class LaunchIdentity:
                 user = replace(user, clever_user_id=None)
             status = "unlinked" if before is not None and before.status == "unlinked" else (
                 "conflict" if conflicted else "unmatched")
-            links.matches.upsert(identity.id, identity.registration_id, status=status, deployment_ref=deployment.id,
+            links.matches.upsert_changed(before, identity.id, identity.registration_id, status=status,
+                                 deployment_ref=deployment.id,
                                  district_id=district)
         self._metrics.matches.labels(result=result).inc()
         return LaunchMatch(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import Row, Table, bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.store.models.base import utcnow
@@ -14,17 +14,19 @@ from gateway.store.models.identity import IdentityConflictRow, IdentityMatchRow,
 from gateway.store.models.lti import LtiIdentityRow
 
 # Built once (a launch runs it): the outcome of one LTI identity and whether it has an open conflict.
+_MATCHES: Table = IdentityMatchRow.__table__  # type: ignore[assignment]  # a declarative class's table
 _MATCH_WITH_OPEN_CONFLICT = (
     select(
-        IdentityMatchRow,
+        *_MATCHES.c,
         exists().where(
             IdentityConflictRow.lti_identity_id == bindparam("identity_id"), IdentityConflictRow.status == "open"
         ),
     )
     .select_from(LtiIdentityRow)
-    .outerjoin(IdentityMatchRow, IdentityMatchRow.lti_identity_id == LtiIdentityRow.id)
+    .outerjoin(_MATCHES, _MATCHES.c.lti_identity_id == LtiIdentityRow.id)
     .where(LtiIdentityRow.id == bindparam("identity_id"))
 )
+_MATCH_COLUMNS = len(_MATCHES.c)
 
 
 def _rowcount(result: object) -> int:
@@ -38,12 +40,25 @@ class IdentityMatchRepository:
     def get(self, lti_identity_id: str) -> IdentityMatchRow | None:
         return self._s.get(IdentityMatchRow, lti_identity_id)
 
-    def with_open_conflict(self, lti_identity_id: str) -> tuple[IdentityMatchRow | None, bool]:
-        """The identity's outcome (if any) and whether it has an open conflict, in one statement."""
-        found = self._s.execute(_MATCH_WITH_OPEN_CONFLICT, {"identity_id": lti_identity_id}).first()
-        return (found[0], bool(found[1])) if found is not None else (None, False)
+    def with_open_conflict(self, lti_identity_id: str) -> tuple[Row[Any] | None, bool]:
+        """The identity's outcome as read-only values (if it has one) and whether it has an open conflict, in one
+        statement. Give the values to :meth:`upsert` as ``current`` so an unchanged outcome costs no statement."""
+        found = cast("Row[Any] | None",
+                     self._s.execute(_MATCH_WITH_OPEN_CONFLICT, {"identity_id": lti_identity_id}).first())
+        if found is None:
+            return None, False
+        conflicted = bool(found[_MATCH_COLUMNS])
+        return (found if found.lti_identity_id is not None else None), conflicted
 
-    def upsert(self, lti_identity_id: str, registration_id: str, **values: Any) -> IdentityMatchRow:
+    def upsert_changed(self, current: Row[Any] | None, lti_identity_id: str, registration_id: str,
+                       **values: Any) -> None:
+        """:meth:`upsert`, unless ``current`` (the outcome as just read) already holds every value: then nothing
+        is read or written."""
+        if current is not None and all(getattr(current, key) == value for key, value in values.items()):
+            return
+        self.upsert(lti_identity_id, registration_id, **values)
+
+    def upsert(self, lti_identity_id: str, registration_id: str, **values: Any) -> None:
         """Write the identity's outcome; columns not named keep their value; nothing when nothing changed."""
         row = self.get(lti_identity_id)
         if row is None:
@@ -55,7 +70,6 @@ class IdentityMatchRepository:
         if row.updated_at is None or self._s.is_modified(row):
             row.updated_at = utcnow()
         self._s.flush()
-        return row
 
     def of_identities(self, ids: Sequence[str]) -> dict[str, IdentityMatchRow]:
         if not ids:
