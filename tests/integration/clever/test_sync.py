@@ -335,3 +335,24 @@ def test_a_district_update_after_roster_changes_in_one_event_page(clever_gateway
         assert s.scalars(select(CleverDistrictRow.lms_state)).one() == "matching_in_progress"
     assert api_get(clever_gateway, f"/users/{seeded.students[0]}")["name"] == {"first": "Kiddo",
                                                                                "last": "Renamed"}
+
+
+def test_a_promised_retry_runs_at_retry_at_whatever_the_sync_interval(clever_gateway: GatewayUnderTest,
+                                                                      clever: RunningClever) -> None:
+    """Issue 12 #4: a district synced a minute ago fails an on-demand sync; its retry_at is kept, not the interval."""
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    sim.switches.html = 1000
+    failed = sync_now(clever_gateway, seeded.district)["sync"]
+    assert (failed["status"], failed["failures"]) == ("failed", 1) and failed["retry_at"] is not None
+    worker = job(clever_gateway, "clever.roster_sync")
+    calls = len(sim.requests)
+    worker.run()  # before retry_at: nothing
+    assert len(sim.requests) == calls
+    sim.switches.html = 0
+    _retry_now(clever_gateway, seeded.district)  # retry_at has come; the last success is far younger than the interval
+    worker.run()
+    assert len(sim.requests) > calls
+    sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+    assert (sync["status"], sync["failures"], sync["retry_at"]) == ("succeeded", 0, None)
