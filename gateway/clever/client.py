@@ -79,12 +79,13 @@ class CleverClient(LmsConnectMixin):
     def exchange_code(self, code: str) -> TokenGrant:
         """``POST /oauth/tokens`` with HTTP Basic; a used or expired code is :class:`CleverInvalidGrant`.
 
-        Interactive (a person waits in the callback), as are the identity calls below."""
+        Interactive (a person waits in the callback), as are the identity calls below. Sent **once**: a code is
+        single-use, so a 429 or 5xx ends this login (the page offers a fresh one) instead of re-posting it."""
         body = {"code": code, "grant_type": "authorization_code", "redirect_uri": self._config.redirect_uri}
         try:
             response = self._transport.send(
                 "POST", self._config.oauth_base_url + "/oauth/tokens", self._basic(), json_body=body,
-                system="clever_oauth", interactive=True,
+                system="clever_oauth", interactive=True, once=True,
             )
         except CleverBadRequest as e:
             raise CleverInvalidGrant() from e

@@ -176,8 +176,12 @@ class CleverTransport:
         timeout: float | None = None,
         system: str = "clever",
         interactive: bool = False,
+        once: bool = False,
     ) -> CleverResponse:
+        """``once``: the request reaches Clever at most once, whatever the answer (a single-use OAuth code)."""
         limits = self._interactive if interactive else self._limits
+        if once:
+            limits = RetryLimits(max_retries=0, max_rate_limit_wait_seconds=0.0, max_rate_limit_retries=0)
         kwargs: dict[str, Any] = {"headers": {"Accept": "application/json", **auth.headers()},
                                   "allow_redirects": False}
         if isinstance(auth, Basic):
