@@ -174,7 +174,10 @@ class CleverClient(LmsConnectMixin):
         what: str,
         params: dict[str, str] | list[tuple[str, str]] | None = None,
     ) -> Iterator[Page[T]]:
-        """Follow ``links`` ``rel=next`` (relative URIs carrying ``starting_after``) until there is none."""
+        """Follow ``links`` ``rel=next`` (relative URIs carrying ``starting_after``) until there is none.
+
+        A page is yielded (and so stored by the sync) only once all of it has been read: every item parsed and
+        its next link checked; a malformed page raises :class:`CleverBadResponse` before anything of it is used."""
         query: list[tuple[str, str]] = list(params.items()) if isinstance(params, dict) else list(params or [])
         query.append(("limit", str(self._config.page_limit)))
         url: str | None = self._api(path)

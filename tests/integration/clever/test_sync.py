@@ -356,3 +356,32 @@ def test_a_promised_retry_runs_at_retry_at_whatever_the_sync_interval(clever_gat
     assert len(sim.requests) > calls
     sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
     assert (sync["status"], sync["failures"], sync["retry_at"]) == ("succeeded", 0, None)
+
+
+def _user_record(sim: Any, user_id: str) -> dict[str, Any]:
+    return {"data": dict(sim.records["users"][user_id])}
+
+
+@pytest.mark.parametrize("case", ["next link off the API host", "next link not a path", "id off the spec pattern",
+                                  "not the documented shape"])
+def test_a_malformed_page_fails_at_once_and_stores_nothing(clever_gateway: GatewayUnderTest, clever: RunningClever,
+                                                           case: str) -> None:
+    """Issue 12 #5: a bad answer is CLEVER_BAD_RESPONSE at once: no retry, no request to a made-up URL, and nothing
+    from that page stored."""
+    sim = clever.sim
+    seeded = seed_district(sim, students=2)
+    good = _user_record(sim, seeded.students[0])
+    body: Any = {
+        "next link off the API host": {"data": [good], "links": [{"rel": "next", "uri": "http://evil.example/v3.1/users"}]},
+        "next link not a path": {"data": [good], "links": [{"rel": "next", "uri": "string"}]},
+        "id off the spec pattern": {"data": [good, {"data": {**good["data"], "id": "string"}}], "links": []},
+        "not the documented shape": {"data": {"users": [good]}, "links": []},
+    }[case]
+    sim.switches.prefix, sim.switches.method, sim.switches.bodies = "/v3.1/users", "GET", [body]
+    connect_and_sync(clever_gateway)
+    last = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]["last"]
+    assert (last["ok"], last["error_code"]) == (False, "CLEVER_BAD_RESPONSE")
+    users = [r for r in sim.requests if r.path.startswith("/v3.1/users")]
+    assert len(users) == 1  # the bad page only: not retried, no next page fetched
+    with clever_gateway.services.db.transaction() as s:
+        assert s.scalars(select(CleverRosterUserRow.id)).all() == []
