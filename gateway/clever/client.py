@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverBadRequest, CleverBadResponse, CleverInvalidGrant
 from gateway.clever.lms import LmsConnectMixin
-from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.ratelimit import RateLimiter, TokenBudget
 from gateway.clever.transport import Basic, Bearer, CleverTransport, RetryLimits
 from gateway.clever.types import (
     CleverUser,
@@ -199,7 +199,7 @@ def build_client(
     timeout: float | None = None,
     max_retries: int | None = None,
     max_rate_limit_wait_seconds: float | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBudget | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CleverClient:
@@ -208,7 +208,9 @@ def build_client(
     ``timeout`` is each call's timeout (default ``GATEWAY_HTTP_TIMEOUT_SECONDS``; LMS Connect calls always use
     ``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS``); ``max_retries`` and ``max_rate_limit_wait_seconds`` default to
     their settings (the writeback outbox passes 0 and 0: it owns retries and waits). Clever counts its limit
-    per bearer token, so clients that use the same tokens in one process may share a ``limiter``.
+    per bearer token, so every client of a deployment shares one ``limiter``: the Clever feature's
+    :class:`~gateway.clever.ratelimit.StoreRateLimiter` (``CleverServices.budget``). Without one, the client
+    gets a budget of its own in memory (tests, tools).
     """
     config = CleverConfig.from_settings(settings)
     limits = RetryLimits(

@@ -27,7 +27,18 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 import gateway.writeback.assignment_state as st
-from gateway.clever import AssignmentDraft, CleverApiError, CleverClient, CleverNotFound, SubmissionUpdate
+from gateway.clever import (
+    AssignmentDraft,
+    CleverApiError,
+    CleverBadResponse,
+    CleverClient,
+    CleverNotFound,
+    CleverRateLimited,
+    CleverTokenRejected,
+    CleverUnavailable,
+    CleverWrongToken,
+    SubmissionUpdate,
+)
 from gateway.retry import is_retryable
 from gateway.store import Database
 from gateway.store.models.clever import CleverDistrictRow
@@ -110,12 +121,14 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         return DeliveryResult.failed(f"Clever LMS Connect is not ready for this section: {words}")
 
     def _error(self, e: CleverApiError, doing: str, hint: str = "") -> DeliveryResult:
+        """The result of a failed call, naming its real cause and code; Clever's rate-limit headers are kept."""
         status = e.clever_status or None
-        body = json.dumps({"message": e.message})
-        error = f"{doing}: " + (f"Clever answered {status}" if status else "no answer from Clever") + hint
+        body = json.dumps({"code": e.code, "message": e.message})
+        error = f"{doing}: {_cause(e)}{hint} ({e.code})"
+        kept = {"headers": e.clever_headers, "data": {"error_code": e.code}}
         if status is None or e.retryable or is_retryable(status):
-            return DeliveryResult.retry(error, status=status, body=body, retry_after=e.retry_after)
-        return DeliveryResult.failed(error, status=status, body=body)
+            return DeliveryResult.retry(error, status=status, body=body, retry_after=e.retry_after, **kept)
+        return DeliveryResult.failed(error, status=status, body=body, **kept)
 
     # -- assignments ----------------------------------------------------------------------------------------
 
@@ -184,6 +197,25 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         warnings = _warnings(target.lms_type, "GOOGLE_CLASSROOM_NO_SUBMISSION_ID", "CANVAS_IGNORES_STATE")
         return DeliveryResult.delivered(status=200, data={"grade_points": points, "lms_type": target.lms_type,
                                                           "warnings": warnings})
+
+
+def _cause(e: CleverApiError) -> str:
+    """What went wrong, in words an operator can act on (the answer's status alone hides the cause)."""
+    status, wait = e.clever_status, e.retry_after
+    if isinstance(e, CleverWrongToken):
+        return f"Clever answered {status} with HTML, not JSON: check the district token"
+    if isinstance(e, CleverRateLimited):
+        if not status:
+            return f"not sent, the district token's rate limit holds it: {e.message}"
+        after = f"; its window resets in {wait:.0f} s" if wait is not None else ""
+        return f"Clever's rate limit for the district token is spent ({status}){after}"
+    if isinstance(e, CleverBadResponse):
+        return f"Clever's answer could not be read: {e.message}"
+    if isinstance(e, CleverTokenRejected):
+        return f"Clever rejected the district token ({status})"
+    if isinstance(e, CleverUnavailable) and not status:
+        return f"no answer from Clever: {e.message}"
+    return f"Clever answered {status}: {e.message}" if status else e.message
 
 
 def _draft(raw: dict[str, Any]) -> dict[str, Any]:

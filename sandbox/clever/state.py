@@ -104,6 +104,7 @@ class CleverSim:
         self.switches = Switches()
         self.requests: list[RequestRecord] = []
         self.windows: dict[str, tuple[float, int]] = {}
+        self.throttled = 0  # 429s answered, switches and the real window alike
 
     # -- ids and seeding ----------------------------------------------------------------------------
 

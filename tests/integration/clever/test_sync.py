@@ -129,7 +129,10 @@ def test_expired_events_fall_back_to_a_full_sync(clever_gateway: GatewayUnderTes
     assert _ids(api_get(clever_gateway, f"/districts/{seeded.district}/sections")) == [seeded.section]
 
 
-def test_rate_limit_429_waits_for_the_reset(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+def test_a_spent_window_waits_for_the_reset_without_a_429(clever_gateway: GatewayUnderTest,
+                                                         clever: RunningClever) -> None:
+    """Clever says ``X-RateLimit-Remaining: 0``: the sync waits for ``X-RateLimit-Reset`` instead of leaning on
+    Clever's 429s (issue 12 #2)."""
     sim = clever.sim
     seeded = seed_district(sim, students=5)
     sim.rate_limit, sim.rate_window = 3, 1.0  # a one-second window keeps the test short
@@ -137,9 +140,10 @@ def test_rate_limit_429_waits_for_the_reset(clever_gateway: GatewayUnderTest, cl
     district = api_get(clever_gateway, f"/districts/{seeded.district}")
     assert district["sync"]["last"]["ok"] is True
     assert api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"][0]["student_count"] == 5
+    assert sim.throttled == 0
     registry = clever_gateway.services.metrics.registry
     assert (registry.get_sample_value("gateway_outbound_responses_total",
-                                      {"system": "clever", "status": "429"}) or 0) >= 1
+                                      {"system": "clever", "status": "429"}) or 0) == 0
 
 
 def test_5xx_is_retried_and_html_fails_as_a_wrong_token(clever_gateway: GatewayUnderTest,

@@ -66,6 +66,10 @@ def test_rate_limits_wait_for_the_reset(shared_clever: CleverWorld) -> None:
     wait_until(throttled)
     waiting = world.api.delivery(delivery)
     assert waiting["remote"]["status"] == 429
+    # Issue 12 #6: the report names the cause and keeps Clever's rate-limit headers.
+    assert waiting["remote"]["headers"]["X-RateLimit-Reset"].isdigit()
+    assert "rate limit" in waiting["detail"] and "CLEVER_RATE_LIMITED" in waiting["detail"]
+    assert waiting["result"] == {"error_code": "CLEVER_RATE_LIMITED"}
     gap = dt.datetime.fromisoformat(waiting["next_attempt_at"]) - dt.datetime.fromisoformat(waiting["last_attempt_at"])
     assert gap >= dt.timedelta(seconds=0.5)  # X-RateLimit-Reset is a Unix time one second ahead
     assert world.api.settle(delivery)[0]["state"] == "delivered"
@@ -158,3 +162,14 @@ def test_a_section_or_student_no_longer_ready_at_delivery_fails_with_the_reason(
         assert refused["state"] == "failed" and "not ready for this section" in refused["detail"]
         assert "synced_in_lms" in refused["detail"]
         assert len(world.writes()) == 1
+
+
+def test_an_html_answer_is_reported_as_html_with_its_code(shared_clever: CleverWorld) -> None:
+    """Issue 12 #6: not "Clever answered 404" with the reason hidden in the body."""
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    world.clever.sim.switches.prefix, world.clever.sim.switches.html = prefix, 1
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"]) == ("failed", 1)
+    assert "HTML, not JSON: check the district token" in done["detail"] and "CLEVER_WRONG_TOKEN" in done["detail"]
+    assert done["result"] == {"error_code": "CLEVER_WRONG_TOKEN"}
