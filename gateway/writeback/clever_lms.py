@@ -5,7 +5,9 @@ Assignments are created, updated (PATCH) and deleted at ``/v3.1/sections/{id}/as
 ``grade_comment``. Calls go through the one Clever client with the district-app token of the Secure
 Sync install, made by :func:`gateway.clever.client.build_client` with Clever's own limiter but **no retries
 or waits of its own** (the outbox owns retries, and honours ``X-RateLimit-Reset``), and with
-``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s).
+``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s). The client draws from the Clever feature's rate
+budget (one per token for the deployment). When Clever rejects the district token (401/403), Clever's token list
+is read again once, as the sync does: a re-authorized district's new token is used at once for the same call.
 
 Before writing, the district's ``lms_state`` must be ``success`` and the section (and, for a grade, the
 student) synced in the LMS, as the last roster sync read them; otherwise the delivery fails with the
@@ -22,7 +24,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -49,6 +51,7 @@ from gateway.writeback.backends import Delivery, DeliveryResult
 from gateway.writeback.contexts import CLEVER_NOTES, clever_readiness
 
 NAME: Final = "clever"
+R = TypeVar("R")
 
 
 def draft(*, title: str, description: str | None, points: float, due_at: dt.datetime | None) -> dict[str, Any]:
@@ -74,6 +77,7 @@ class _Target:
     section_id: str
     lms_type: str | None
     token: str
+    district_id: str
 
 
 def _warnings(lms_type: str | None, *codes: str) -> list[dict[str, str]]:
@@ -84,10 +88,23 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
     name = "clever"
 
     def __init__(self, db: Database, client: CleverClient, token_for: Callable[[str], str | None],
-                 metrics: BackendMetrics, *, wait_seconds: float) -> None:
+                 metrics: BackendMetrics, *, wait_seconds: float,
+                 reread_token: Callable[[str, str], str | None] | None = None) -> None:
         super().__init__(db, metrics, wait_seconds=wait_seconds)
         self._client = client
         self._token_for = token_for
+        self._reread_token = reread_token
+
+    def _with_token(self, target: _Target, call: Callable[[str], R]) -> R:
+        """``call`` with the district token; if Clever rejects it, re-read Clever's token list once (as the sync
+        does) and, when the district has a new token, call once more with it."""
+        try:
+            return call(target.token)
+        except CleverTokenRejected:
+            fresh = self._reread_token(target.district_id, target.token) if self._reread_token else None
+            if fresh is None:
+                raise
+            return call(fresh)
 
     def _target(self, s: Session, delivery: Delivery) -> _Target | DeliveryResult:
         state, subject = load_state(s, delivery), subject_of(delivery)
@@ -111,7 +128,7 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         token = self._token_for(district.id)
         if token is None:
             return DeliveryResult.failed("the district has disconnected the app in Clever (no district token)")
-        return _Target(state, section.id, district.lms_type, token)
+        return _Target(state, section.id, district.lms_type, token, district.id)
 
     def _not_ready(self, district: CleverDistrictRow, reasons: tuple[Any, ...]) -> DeliveryResult | None:
         if not reasons:
@@ -134,8 +151,9 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
 
     def _create(self, delivery: Delivery, target: _Target) -> DeliveryResult:
         try:
-            made = self._client.create_assignment(target.token, target.section_id,
-                                                  AssignmentDraft(**_draft(delivery.payload["draft"])))
+            draft = AssignmentDraft(**_draft(delivery.payload["draft"]))
+            made = self._with_token(target, lambda token: self._client.create_assignment(token, target.section_id,
+                                                                                           draft))
         except CleverApiError as e:
             return self._error(e, "creating the assignment")
         warnings = _warnings(target.lms_type, "CANVAS_SUBMISSION_TYPES", "CANVAS_IGNORES_STATE")
@@ -146,8 +164,9 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         remote_id = target.state.remote_id
         assert remote_id is not None
         try:
-            self._client.update_assignment(target.token, target.section_id, remote_id,
-                                           AssignmentDraft(**_draft(delivery.payload["draft"])))
+            draft = AssignmentDraft(**_draft(delivery.payload["draft"]))
+            self._with_token(target, lambda token: self._client.update_assignment(token, target.section_id,
+                                                                                  remote_id, draft))
         except CleverApiError as e:
             return self._error(e, "updating the assignment")
         return DeliveryResult.delivered(status=200)
@@ -156,9 +175,11 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         state = target.state
         if not state.created:
             return DeliveryResult.delivered(error="nothing to delete in Clever: the assignment was never created")
-        assert state.remote_id is not None
+        remote_id = state.remote_id
+        assert remote_id is not None
         try:
-            self._client.delete_assignment(target.token, target.section_id, state.remote_id)
+            self._with_token(target, lambda token: self._client.delete_assignment(token, target.section_id,
+                                                                                  remote_id))
         except CleverNotFound:
             return DeliveryResult.delivered(status=404, error="the assignment was already gone in Clever")
         except CleverApiError as e:
@@ -169,7 +190,8 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
 
     def _grade(self, delivery: Delivery, target: _Target) -> DeliveryResult:
         state, payload = target.state, delivery.payload
-        assert state.remote_id is not None
+        remote_id = state.remote_id
+        assert remote_id is not None
         given = payload.get("score_given")
         points = grade_points(float(given), payload.get("score_maximum"), payload.get("points_possible")) \
             if isinstance(given, int | float) else None
@@ -182,8 +204,8 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         schoology = " (on Schoology: the student must have opened the app's LTI link once since LMS Connect " \
                     "was enabled)" if target.lms_type == "schoology" else ""
         try:
-            self._client.update_submission(target.token, target.section_id, state.remote_id, str(payload["subject"]),
-                                           update)
+            self._with_token(target, lambda token: self._client.update_submission(
+                token, target.section_id, remote_id, str(payload["subject"]), update))
         except CleverNotFound as e:
             self._metrics.grade_refusals.labels(backend=NAME, status="404").inc()
             return DeliveryResult.failed("Clever has no submission for this student on this assignment (404): the "

@@ -47,7 +47,8 @@ def build_delivery_backends(core: Core, ags: AgsClient, clever: CleverServices) 
     wait = config.assignment_wait_seconds
     return {
         "ags": AgsBackend(core.db, ags, metrics, wait_seconds=wait),
-        "clever": CleverLmsBackend(core.db, lms_client, clever.tokens.token_for, metrics, wait_seconds=wait),
+        "clever": CleverLmsBackend(core.db, lms_client, clever.tokens.token_for, metrics, wait_seconds=wait,
+                                   reread_token=clever.tokens.reread_token),
     }
 
 

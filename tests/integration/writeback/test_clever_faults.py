@@ -173,3 +173,29 @@ def test_an_html_answer_is_reported_as_html_with_its_code(shared_clever: CleverW
     assert (done["state"], done["attempts"]) == ("failed", 1)
     assert "HTML, not JSON: check the district token" in done["detail"] and "CLEVER_WRONG_TOKEN" in done["detail"]
     assert done["result"] == {"error_code": "CLEVER_WRONG_TOKEN"}
+
+
+def test_a_401_rereads_the_token_list_once_and_a_new_token_delivers(cleverw: CleverWorld) -> None:
+    """Issue 12 #9: the district re-authorized the app (a new token) since the last token sync; the grade's 401
+    re-reads Clever's token list, as the sync does, and goes out with the new token in the same attempt."""
+    world, sim = cleverw, cleverw.clever.sim
+    asg, prefix = _assignment(world)
+    sim.revoke_district(world.seeded.district)
+    sim.connect_district(world.seeded.district)
+    lists = sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens")
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"]) == ("delivered", 1)
+    assert _arrived(world, prefix) == [AS_SENT]
+    assert sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens") == lists + 1
+
+
+def test_a_401_with_no_new_token_fails_after_one_reread(cleverw: CleverWorld) -> None:
+    world, sim = cleverw, cleverw.clever.sim
+    asg, prefix = _assignment(world)
+    sim.revoke_district(world.seeded.district)  # disconnected for good: the list no longer has it
+    lists = sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens")
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"], done["remote"]["status"]) == ("failed", 1, 401)
+    assert "CLEVER_TOKEN_REJECTED" in done["detail"]
+    assert sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens") == lists + 1
+    assert _arrived(world, prefix) == []
