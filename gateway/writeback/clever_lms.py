@@ -143,6 +143,9 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
         body = json.dumps({"code": e.code, "message": e.message})
         error = f"{doing}: {_cause(e)}{hint} ({e.code})"
         kept = {"headers": e.clever_headers, "data": {"error_code": e.code}}
+        if isinstance(e, CleverRateLimited) and status is None:
+            # Held back by the token's budget: no call was made, so no attempt is spent; it goes at the reset.
+            return DeliveryResult.wait(error, retry_after=e.retry_after if e.retry_after is not None else 60.0)
         if status is None or e.retryable or is_retryable(status):
             return DeliveryResult.retry(error, status=status, body=body, retry_after=e.retry_after, **kept)
         return DeliveryResult.failed(error, status=status, body=body, **kept)

@@ -109,14 +109,24 @@ def test_a_grade_out_of_attempts_dies_and_a_replay_delivers_it_once(shared_cleve
     assert _arrived(world, prefix) == [AS_SENT]
 
 
-def test_a_grade_queued_before_its_assignment_exists_waits_for_it(shared_clever: CleverWorld) -> None:
+def test_a_grade_queued_before_its_assignment_exists_waits_for_it(shared_clever: CleverWorld,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12 #7: waiting is a state, not a retry: it spends no attempt and logs no retry warning."""
     world = shared_clever
     world.clever.sim.switches.prefix = f"/v3.1/sections/{world.seeded.section}/assignments"
-    world.clever.sim.switches.failures = [503, 503]  # the creation needs three attempts
+    # The creation needs three attempts, each after Clever's reset: the grade is claimed (and waits) meanwhile.
+    world.clever.sim.switches.rate_limited, world.clever.sim.switches.rate_limit_reset_in = 2, 1.5
+    registry = world.services.metrics.registry
+    labels = {"backend": "clever", "kind": "grade", "outcome": "wait", "status": "none"}
+    waits = registry.get_sample_value("gateway_deliveries_total", labels) or 0
     made = world.create()
     delivery = _grade(world, made["assignment"]["id"])
-    created, graded = world.api.settle(made["delivery"]["id"], delivery)
-    assert (created["attempts"], graded["state"]) == (3, "delivered")
+    with caplog.at_level("INFO", logger="gateway.writeback.attempt"):
+        created, graded = world.api.settle(made["delivery"]["id"], delivery)
+    assert (created["attempts"], graded["state"], graded["attempts"]) == (3, "delivered", 1)
+    assert (registry.get_sample_value("gateway_deliveries_total", labels) or 0) > waits
+    mine = [r for r in caplog.records if getattr(r, "fields", {}).get("delivery_id") == delivery]
+    assert mine and all(r.levelname == "INFO" for r in mine), [(r.levelname, r.getMessage()) for r in mine]
     remote = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{made['assignment']['id']}",
                           200)["remote"]["id"]
     assert _arrived(world, f"/v3.1/sections/{world.seeded.section}/assignments/{remote}/") == [AS_SENT]
