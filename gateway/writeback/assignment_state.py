@@ -154,7 +154,10 @@ def record_outcome(session: Session, delivery: Delivery, result: DeliveryResult)
             repo.record_remote(assignment_id, remote_id=data["remote_id"], remote_state=CREATED, detail=detail,
                                now=now)
         elif result.outcome == "failed" or dead:
-            repo.record_remote(assignment_id, remote_id=None, remote_state=REMOTE_FAILED, detail=None, now=now)
+            # A create whose answer was lost may exist remotely all the same: the assignment says so.
+            maybe: dict[str, object] | None = {"possibly_created": True} if data.get("possibly_applied") is True \
+                else None
+            repo.record_remote(assignment_id, remote_id=None, remote_state=REMOTE_FAILED, detail=maybe, now=now)
     elif delivery.kind == DELETE and result.outcome == "delivered":
         repo.record_remote(assignment_id, remote_id=None, remote_state=DELETED, detail=None, now=now)
     elif delivery.kind == GRADE and result.outcome == "delivered":

@@ -157,11 +157,25 @@ class CleverLmsBackend(AssignmentBackend[_Target]):
             draft = AssignmentDraft(**_draft(delivery.payload["draft"]))
             made = self._with_token(target, lambda token: self._client.create_assignment(token, target.section_id,
                                                                                            draft))
+        except CleverUnavailable as e:
+            return self._possibly_created(e)
         except CleverApiError as e:
             return self._error(e, "creating the assignment")
         warnings = _warnings(target.lms_type, "CANVAS_SUBMISSION_TYPES", "CANVAS_IGNORES_STATE")
         return DeliveryResult.delivered(status=200, data={"remote_id": made.id, "lms_type": target.lms_type,
                                                           "state": made.state, "warnings": warnings})
+
+    def _possibly_created(self, e: CleverUnavailable) -> DeliveryResult:
+        """A 5xx or no answer to ``POST …/assignments``: Clever may have made it, and LMS Connect has no way to look
+        an assignment up but by its id (which the lost answer carried). Sending it again could make a second one,
+        so it is not retried: the delivery fails, marked ``possibly_applied``, for the vendor to check the LMS."""
+        self._metrics.possible_duplicates.labels(backend=NAME).inc()
+        status = e.clever_status or None
+        error = (f"creating the assignment: {_cause(e)} ({e.code}); the create may have reached Clever, so it is not "
+                 "sent again: check the LMS before replaying it (a replay may make a duplicate)")
+        return DeliveryResult.failed(error, status=status, body=json.dumps({"code": e.code, "message": e.message}),
+                                     headers=e.clever_headers,
+                                     data={"error_code": e.code, "possibly_applied": True})
 
     def _update(self, delivery: Delivery, target: _Target) -> DeliveryResult:
         remote_id = target.state.remote_id

@@ -56,6 +56,7 @@ class Switches:
     method: str | None = None
     hang: int = 0  # the next N matching requests wait hang_seconds before answering (past a client's timeout)
     hang_seconds: float = 0.0
+    lose_answers: int = 0  # the next N matching requests are applied, then answered 500 (the answer is "lost")
 
 
 @dataclass

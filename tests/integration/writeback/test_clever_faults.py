@@ -209,3 +209,24 @@ def test_a_401_with_no_new_token_fails_after_one_reread(cleverw: CleverWorld) ->
     assert "CLEVER_TOKEN_REJECTED" in done["detail"]
     assert sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens") == lists + 1
     assert _arrived(world, prefix) == []
+
+
+def test_a_create_whose_answer_was_lost_is_not_sent_again(shared_clever: CleverWorld) -> None:
+    """Issue 12 #8: Clever made the assignment but its answer was lost (500). LMS Connect cannot look it up, so the
+    gateway does not POST again (no silent duplicate): the delivery, the assignment and a metric say it may exist."""
+    world = shared_clever
+    switches = world.clever.sim.switches
+    switches.prefix, switches.method, switches.lose_answers = f"/v3.1/sections/{world.seeded.section}/assignments", \
+        "POST", 1
+    registry = world.services.metrics.registry
+    metric = ("gateway_writeback_possible_duplicates_total", {"backend": "clever"})
+    before, posts = registry.get_sample_value(*metric) or 0, len(world.writes("POST", "/assignments"))
+    made = world.create()
+    [done] = world.api.settle(made["delivery"]["id"])
+    assert (done["state"], done["attempts"], done["remote"]["status"]) == ("failed", 1, 500)
+    assert done["result"] == {"error_code": "CLEVER_UNAVAILABLE", "possibly_applied": True}
+    assert "may have reached Clever" in done["detail"]
+    assert len(world.writes("POST", "/assignments")) == posts + 1  # Clever made exactly one
+    assert registry.get_sample_value(*metric) == before + 1
+    shown = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{made['assignment']['id']}", 200)
+    assert shown["remote"]["state"] == "failed" and shown["remote"]["detail"] == {"possibly_created": True}
