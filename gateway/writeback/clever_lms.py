@@ -3,11 +3,13 @@
 Assignments are created, updated (PATCH) and deleted at ``/v3.1/sections/{id}/assignments``; a grade is a
 ``PATCH .../assignments/{id}/submissions/{user_id}`` with ``grade_points``, ``grade`` and
 ``grade_comment``. Calls go through the one Clever client with the district-app token of the Secure
-Sync install, made by :func:`gateway.clever.client.build_client` with Clever's own limiter but **no retries
-or waits of its own** (the outbox owns retries, and honours ``X-RateLimit-Reset``), and with
-``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s). The client draws from the Clever feature's rate
-budget (one per token for the deployment). When Clever rejects the district token (401/403), Clever's token list
-is read again once, as the sync does: a re-authorized district's new token is used at once for the same call.
+Sync install, made by :func:`gateway.clever.client.build_client` with the Clever feature's rate budget (one per
+token for the deployment, shared with the sync and logins) but **no retries or waits of its own** (the outbox owns
+retries, and honours ``X-RateLimit-Reset``; a call the budget holds back *waits* without spending an attempt), and
+with ``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS`` (Clever advises 15-60 s). When Clever rejects the district token
+(401/403), Clever's token list is read again once, as the sync does: a re-authorized district's new token is used
+at once for the same call. A creation whose answer was lost (5xx, no answer) is not sent again: LMS Connect has no
+lookup, so it is marked ``possibly_applied`` instead of risking a duplicate.
 
 Before writing, the district's ``lms_state`` must be ``success`` and the section (and, for a grade, the
 student) synced in the LMS, as the last roster sync read them; otherwise the delivery fails with the
