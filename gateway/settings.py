@@ -83,7 +83,7 @@ class Settings:
     clever_stateless_logins: str = "accept"  # accept | bounce (once through authorize with a fresh state)
     clever_login_state_ttl_seconds: int = 600
     clever_page_limit: int = 1000
-    clever_rate_limit_per_minute: int = 1200
+    clever_rate_limit_per_minute: int = 1100  # Clever allows 1,200 a minute per token: the rest is headroom
     clever_max_retries: int = 4
     clever_retry_base_seconds: float = 1.0
     clever_max_rate_limit_wait_seconds: float = 90.0

@@ -23,7 +23,15 @@ from __future__ import annotations
 
 from gateway.clever.client import CleverClient, build_client
 from gateway.clever.config import CleverConfig
-from gateway.clever.errors import CleverApiError, CleverNotFound
+from gateway.clever.errors import (
+    CleverApiError,
+    CleverBadResponse,
+    CleverNotFound,
+    CleverRateLimited,
+    CleverTokenRejected,
+    CleverUnavailable,
+    CleverWrongToken,
+)
 from gateway.clever.lms import AssignmentDraft, SubmissionUpdate
 from gateway.clever.login import BINDING_COOKIE, CleverLogin, Handback, LoginStart
 from gateway.clever.privacy import LookupDigest, sha256_hex
@@ -36,13 +44,18 @@ __all__ = [
     "BINDING_COOKIE",
     "AssignmentDraft",
     "CleverApiError",
+    "CleverBadResponse",
     "CleverClient",
     "CleverConfig",
     "CleverLogin",
     "CleverNotFound",
+    "CleverRateLimited",
     "CleverServices",
+    "CleverTokenRejected",
     "CleverTransport",
+    "CleverUnavailable",
     "CleverUser",
+    "CleverWrongToken",
     "Handback",
     "LoginStart",
     "LookupDigest",

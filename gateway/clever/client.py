@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverBadRequest, CleverBadResponse, CleverInvalidGrant
 from gateway.clever.lms import LmsConnectMixin
-from gateway.clever.ratelimit import RateLimiter
+from gateway.clever.ratelimit import RateLimiter, TokenBudget
 from gateway.clever.transport import Basic, Bearer, CleverTransport, RetryLimits
 from gateway.clever.types import (
     CleverUser,
@@ -79,12 +79,13 @@ class CleverClient(LmsConnectMixin):
     def exchange_code(self, code: str) -> TokenGrant:
         """``POST /oauth/tokens`` with HTTP Basic; a used or expired code is :class:`CleverInvalidGrant`.
 
-        Interactive (a person waits in the callback), as are the identity calls below."""
+        Interactive (a person waits in the callback), as are the identity calls below. Sent **once**: a code is
+        single-use, so a 429 or 5xx ends this login (the page offers a fresh one) instead of re-posting it."""
         body = {"code": code, "grant_type": "authorization_code", "redirect_uri": self._config.redirect_uri}
         try:
             response = self._transport.send(
                 "POST", self._config.oauth_base_url + "/oauth/tokens", self._basic(), json_body=body,
-                system="clever_oauth", interactive=True,
+                system="clever_oauth", interactive=True, once=True,
             )
         except CleverBadRequest as e:
             raise CleverInvalidGrant() from e
@@ -173,7 +174,10 @@ class CleverClient(LmsConnectMixin):
         what: str,
         params: dict[str, str] | list[tuple[str, str]] | None = None,
     ) -> Iterator[Page[T]]:
-        """Follow ``links`` ``rel=next`` (relative URIs carrying ``starting_after``) until there is none."""
+        """Follow ``links`` ``rel=next`` (relative URIs carrying ``starting_after``) until there is none.
+
+        A page is yielded (and so stored by the sync) only once all of it has been read: every item parsed and
+        its next link checked; a malformed page raises :class:`CleverBadResponse` before anything of it is used."""
         query: list[tuple[str, str]] = list(params.items()) if isinstance(params, dict) else list(params or [])
         query.append(("limit", str(self._config.page_limit)))
         url: str | None = self._api(path)
@@ -195,7 +199,7 @@ def build_client(
     timeout: float | None = None,
     max_retries: int | None = None,
     max_rate_limit_wait_seconds: float | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: TokenBudget | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CleverClient:
@@ -204,7 +208,9 @@ def build_client(
     ``timeout`` is each call's timeout (default ``GATEWAY_HTTP_TIMEOUT_SECONDS``; LMS Connect calls always use
     ``GATEWAY_CLEVER_LMS_TIMEOUT_SECONDS``); ``max_retries`` and ``max_rate_limit_wait_seconds`` default to
     their settings (the writeback outbox passes 0 and 0: it owns retries and waits). Clever counts its limit
-    per bearer token, so clients that use the same tokens in one process may share a ``limiter``.
+    per bearer token, so every client of a deployment shares one ``limiter``: the Clever feature's
+    :class:`~gateway.clever.ratelimit.StoreRateLimiter` (``CleverServices.budget``). Without one, the client
+    gets a budget of its own in memory (tests, tools).
     """
     config = CleverConfig.from_settings(settings)
     limits = RetryLimits(

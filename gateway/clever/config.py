@@ -21,7 +21,7 @@ class CleverConfig:
     stateless_logins: str
     page_limit: int
     login_state_ttl_seconds: int
-    rate_limit_per_minute: int = 1200
+    rate_limit_per_minute: int = 1100
     max_retries: int = 4
     retry_base_seconds: float = 1.0
     max_rate_limit_wait_seconds: float = 90.0

@@ -144,6 +144,18 @@ class DistrictTokens:
             row = CleverDistrictRepository(s).get(district_id)
             return self._stored(row) if row is not None and row.status == "connected" else None
 
+    def reread_token(self, district_id: str, rejected: str) -> str | None:
+        """Clever rejected ``rejected`` (a 401 on writeback): read Clever's token list again, as the sync does, and
+        give the district's token if it is now another one (re-authorized), else None (unchanged, disconnected, or
+        the list could not be read)."""
+        try:
+            self.sync(actor="writeback")
+        except CleverApiError as e:
+            log_event(log, logging.WARNING, "clever token list unavailable", error_code=e.code)
+            return None
+        fresh = self.token_for(district_id)
+        return fresh if fresh is not None and fresh != rejected else None
+
     def _stored(self, row: CleverDistrictRow) -> str | None:
         if not row.token_encrypted:
             return None

@@ -102,10 +102,13 @@ class CleverApiError(GatewayError):
     retryable: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None, *, clever_status: int = 0, retry_after: float | None = None,
-                 **kwargs: Any) -> None:
+                 clever_headers: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.clever_status = clever_status
         self.retry_after = retry_after
+        # Clever's rate-limit and retry headers of the answer (``X-RateLimit-*``, ``Retry-After``), for reports;
+        # not ``self.headers``, which a GatewayError sends to its own caller.
+        self.clever_headers = dict(clever_headers or {})
 
 
 class CleverUnavailable(CleverApiError):

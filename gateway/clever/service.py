@@ -7,6 +7,7 @@ starts (a login state's ``origin``) finish in that feature's hand-back, given he
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from gateway.clever.districts import DistrictTokens
 from gateway.clever.login import CleverLogin, Handback
 from gateway.clever.metrics import CleverMetrics
 from gateway.clever.privacy import LookupDigest
+from gateway.clever.ratelimit import StoreRateLimiter
 from gateway.clever.reader import RosterReader
 from gateway.clever.roster import RosterCodec
 from gateway.clever.sync import RosterSync
@@ -39,17 +41,22 @@ class CleverServices:
     roster: RosterReader
     metrics: CleverMetrics
     db: Database
+    # One rate budget per Clever token for the deployment: every Clever client draws from it (writeback too).
+    budget: StoreRateLimiter
 
     def housekeeping(self) -> int:
-        """Forget expired login states and remembered codes."""
+        """Forget expired login states, remembered codes and the budgets of idle tokens."""
         with self.db.transaction() as s:
-            return CleverLoginRepository(s).purge_expired(utcnow())
+            purged = CleverLoginRepository(s).purge_expired(utcnow())
+        return purged + self.budget.purge_idle()
 
 
 def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpClient, handoff: HandoffService,
                  *, metrics: Metrics, handbacks: Mapping[str, Handback]) -> CleverServices:
     counters = CleverMetrics(metrics.registry)
-    client = build_client(settings, http)
+    budget = StoreRateLimiter(db, CleverConfig.from_settings(settings).rate_limit_per_minute, clock=time.time,
+                              sleep=time.sleep)
+    client = build_client(settings, http, limiter=budget)
     digest = LookupDigest(settings.secret_key)
     codec = RosterCodec(cipher, digest)
     tokens = DistrictTokens(db, cipher, client, counters)
@@ -68,4 +75,5 @@ def build_clever(settings: Settings, db: Database, cipher: Cipher, http: HttpCli
         roster=RosterReader(db, codec, digest),
         metrics=counters,
         db=db,
+        budget=budget,
     )

@@ -7,9 +7,11 @@ addresses and the like never leave the parser). Shapes follow ``shared/reference
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from gateway.clever.errors import CleverBadResponse
 
@@ -33,6 +35,18 @@ def _required_str(data: Mapping[str, Any], key: str, what: str) -> str:
     value = _str(data.get(key))
     if value is None:
         raise CleverBadResponse(f"Clever sent {what} without `{key}`.")
+    return value
+
+
+# Clever's record ids are Mongo ObjectIds (the LMS Connect spec's ``format: mongo-id`` on the same ids).
+_CLEVER_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+def _id(data: Mapping[str, Any], what: str) -> str:
+    """A record's ``id``, refused unless it has the spec's shape (an id like ``"string"`` is a broken answer)."""
+    value = _required_str(data, "id", what)
+    if not _CLEVER_ID.fullmatch(value):
+        raise CleverBadResponse(f"Clever sent {what} whose id is not a Clever id.")
     return value
 
 
@@ -144,7 +158,7 @@ class CleverUser:
             if isinstance(raw_roles.get(role), Mapping)
         )
         return cls(
-            id=_required_str(data, "id", "a user"),
+            id=_id(data, "a user"),
             district_id=_str(data.get("district")),
             email=_str(data.get("email")),
             name=Name.parse(data.get("name")),
@@ -188,7 +202,7 @@ class District:
     def parse(cls, body: Any) -> District:
         data = _obj(body, "a district")
         return cls(
-            id=_required_str(data, "id", "a district"),
+            id=_id(data, "a district"),
             name=_str(data.get("name")),
             lms_state=_str(data.get("lms_state")),
             lms_type=_str(data.get("lms_type")),
@@ -204,7 +218,7 @@ class School:
     @classmethod
     def parse(cls, body: Any) -> School:
         data = _obj(body, "a school")
-        return cls(_required_str(data, "id", "a school"), _str(data.get("district")), _str(data.get("name")))
+        return cls(_id(data, "a school"), _str(data.get("district")), _str(data.get("name")))
 
 
 @dataclass(frozen=True)
@@ -227,7 +241,7 @@ class Section:
         if primary and primary not in teachers:
             teachers.insert(0, primary)
         return cls(
-            id=_required_str(data, "id", "a section"),
+            id=_id(data, "a section"),
             district_id=_str(data.get("district")),
             school_id=_str(data.get("school")),
             name=_str(data.get("name")),
@@ -262,7 +276,7 @@ class Event:
         payload = data.get("data")
         obj = payload.get("object") if isinstance(payload, Mapping) else None
         return cls(
-            id=_required_str(data, "id", "an event"),
+            id=_id(data, "an event"),
             type=_required_str(data, "type", "an event"),
             created=_str(data.get("created")),
             object=obj if isinstance(obj, Mapping) else {},
@@ -299,12 +313,18 @@ class Page(Generic[T]):
 
 
 def next_link(body: Mapping[str, Any]) -> str | None:
+    """The ``rel=next`` URI: a path on the host the page came from (``/v3.1/users?starting_after=...``), else
+    :class:`CleverBadResponse` (a link elsewhere, or not a path, is a broken answer, never a URL to call)."""
     links = body.get("links")
     if not isinstance(links, list):
         return None
     for link in links:
         if isinstance(link, Mapping) and link.get("rel") == "next" and _str(link.get("uri")):
-            return str(link["uri"])
+            uri = str(link["uri"])
+            parts = urlsplit(uri)
+            if parts.scheme or parts.netloc or not uri.startswith("/") or uri.startswith("//") or "\\" in uri:
+                raise CleverBadResponse("Clever's next link is not a path on the API host.")
+            return uri
     return None
 
 

@@ -75,7 +75,7 @@ class AssignmentBackend(Generic[T]):
             if skipped is not None:
                 self._metrics.waits.labels(backend=self.name, reason="superseded").inc()
                 return skipped
-            waiting = st.await_remote(state, wait_seconds=self._wait)
+            waiting = st.await_remote(state, wait_seconds=self._wait, waiting_since=delivery.created_at)
             if waiting is not None:
                 self._metrics.waits.labels(backend=self.name, reason=f"assignment_{waiting.outcome}").inc()
                 return waiting

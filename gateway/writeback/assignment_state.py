@@ -3,8 +3,9 @@
 Grades and assignment changes travel under different ordering keys (a grade per assignment and student,
 ``grade:<asg>:<subject>``; an assignment's changes under ``assignment:<asg>``), so grades for different
 students go out in parallel. The price: a grade may be claimed before its assignment exists remotely.
-:func:`await_remote` answers that with a *retry* timed to the assignment's own next attempt, or a
-*failure* when its creation failed for good (replay the creation, then the grade). Outcomes are written
+:func:`await_remote` answers that with a *wait* timed to the assignment's own next attempt (no attempt spent,
+no retry logged), or a *failure* when its creation failed for good (replay the creation, then the grade) or the
+wait outlasted ``MAX_WAIT``. Outcomes are written
 by :func:`record_outcome` in the transaction that records the delivery's new state.
 """
 
@@ -33,6 +34,8 @@ UPDATE: Final = "assignment.update"
 DELETE: Final = "assignment.delete"
 GRADE: Final = "grade"
 KINDS: Final = (CREATE, UPDATE, DELETE, GRADE)
+# How long a grade waits for its assignment's creation (waiting spends no attempt) before it fails instead.
+MAX_WAIT: Final = dt.timedelta(days=2)
 
 
 def assignment_key(assignment_id: str) -> str:
@@ -98,9 +101,13 @@ def superseded(state: AssignmentState, delivery: Delivery) -> DeliveryResult | N
 
 
 def await_remote(
-    state: AssignmentState, *, wait_seconds: float, now: dt.datetime | None = None
+    state: AssignmentState, *, wait_seconds: float, now: dt.datetime | None = None,
+    waiting_since: dt.datetime | None = None,
 ) -> DeliveryResult | None:
-    """None when the assignment exists remotely; else why a grade for it cannot go yet (retry) or ever (failed)."""
+    """None when the assignment exists remotely; else why a grade for it cannot go yet (wait) or ever (failed).
+
+    Waiting spends no attempt (nothing is sent); its own bound is ``MAX_WAIT`` from ``waiting_since`` (the grade's
+    acceptance), after which the grade fails with the reason instead of waiting on."""
     if state.deleted or state.remote_state == DELETED:
         return DeliveryResult.failed("the assignment was deleted; its grades are not sent")
     if state.created:
@@ -114,10 +121,14 @@ def await_remote(
         # Delivered without a remote id: the creation adopted nothing it could grade into.
         return DeliveryResult.failed("the assignment has no remote copy to grade into")
     now = now or utcnow()
+    if waiting_since is not None and now - waiting_since > MAX_WAIT:
+        return DeliveryResult.failed(
+            f"the assignment was still not created remotely after {MAX_WAIT.days} days of waiting; replay this "
+            "grade once it is")
     wait = wait_seconds
     if state.create_state == QUEUED and state.create_next_attempt_at is not None:
         wait = max(wait, (state.create_next_attempt_at - now).total_seconds() + wait_seconds)
-    return DeliveryResult.retry("waiting for the assignment to be created remotely", retry_after=wait)
+    return DeliveryResult.wait("waiting for the assignment to be created remotely", retry_after=wait)
 
 
 def never_created(state: AssignmentState) -> DeliveryResult | None:
@@ -143,7 +154,10 @@ def record_outcome(session: Session, delivery: Delivery, result: DeliveryResult)
             repo.record_remote(assignment_id, remote_id=data["remote_id"], remote_state=CREATED, detail=detail,
                                now=now)
         elif result.outcome == "failed" or dead:
-            repo.record_remote(assignment_id, remote_id=None, remote_state=REMOTE_FAILED, detail=None, now=now)
+            # A create whose answer was lost may exist remotely all the same: the assignment says so.
+            maybe: dict[str, object] | None = {"possibly_created": True} if data.get("possibly_applied") is True \
+                else None
+            repo.record_remote(assignment_id, remote_id=None, remote_state=REMOTE_FAILED, detail=maybe, now=now)
     elif delivery.kind == DELETE and result.outcome == "delivered":
         repo.record_remote(assignment_id, remote_id=None, remote_state=DELETED, detail=None, now=now)
     elif delivery.kind == GRADE and result.outcome == "delivered":
@@ -155,5 +169,5 @@ def record_outcome(session: Session, delivery: Delivery, result: DeliveryResult)
                   kind=delivery.kind)
 
 
-__all__ = ["PENDING", "AssignmentState", "assignment_key", "await_remote", "grade_key", "load", "never_created",
-           "record_outcome", "superseded"]
+__all__ = ["MAX_WAIT", "PENDING", "AssignmentState", "assignment_key", "await_remote", "grade_key", "load",
+           "never_created", "record_outcome", "superseded"]

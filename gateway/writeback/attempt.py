@@ -63,6 +63,11 @@ def next_state(claim: Claim, result: DeliveryResult, outbox: Outbox, now: dt.dat
         values.update(state=DELIVERED, delivered_at=now, detail=result.error)
     elif result.outcome == "failed":
         values.update(state=FAILED, detail=result.error)
+    elif result.outcome == "wait":
+        # Nothing was sent: the attempt the claim counted is given back, and no backoff applies.
+        wait = min(max(0.0, result.retry_after or 0.0), outbox.policy.retry_after_max_seconds)
+        when = now + dt.timedelta(seconds=wait)
+        values.update(state=QUEUED, next_attempt_at=when, attempts=max(0, claim.attempts - 1), detail=result.error)
     elif claim.attempts >= claim.max_attempts:
         values.update(state=DEAD, detail=f"{result.error}; out of attempts ({claim.attempts})")
     else:
@@ -185,7 +190,8 @@ class Attempter:
             state = "delivered" if outcome == "skipped" else outcome
             self._metrics.attempts.labels(backend=claim.backend, state=state).observe(claim.attempts)
         log_event(
-            log, logging.INFO if outcome in ("delivered", "skipped") else logging.WARNING, "delivery attempt",
+            log, logging.INFO if outcome in ("delivered", "skipped", "wait") else logging.WARNING,
+            "delivery waiting" if outcome == "wait" else "delivery attempt",
             delivery_id=claim.id, backend=claim.backend, kind=claim.kind, outcome=outcome,
             attempt=claim.attempts, remote_status=result.status,
         )

@@ -5,6 +5,8 @@ The AGS client's token metrics are LTI's (``gateway.lti.metrics``).
   student is not enrolled, the role cannot be graded): each fails alone.
 - ``gateway_writeback_waits_total{backend,reason}``: attempts that sent nothing because something had to
   happen first (the assignment is not created yet) or cannot happen (Clever not ready, superseded).
+- ``gateway_writeback_possible_duplicates_total{backend}``: creations whose answer was lost (5xx, no answer) after
+  they may have reached the remote; not sent again, so the remote may hold one copy the gateway does not know.
 """
 
 from __future__ import annotations
@@ -21,4 +23,9 @@ class BackendMetrics:
         self.waits = Counter(
             "gateway_writeback_waits_total", "Delivery attempts that sent nothing, by backend and reason",
             ["backend", "reason"], registry=registry,
+        )
+        self.possible_duplicates = Counter(
+            "gateway_writeback_possible_duplicates_total",
+            "Creations whose answer was lost after they may have reached the remote (not sent again), by backend",
+            ["backend"], registry=registry,
         )

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
-Outcome = Literal["delivered", "retry", "failed", "skipped"]
+Outcome = Literal["delivered", "retry", "failed", "skipped", "wait"]
 
 # Remote bodies are kept for operators to read, not whole: enough to see the error.
 MAX_BODY_CHARS = 4000
@@ -45,10 +45,12 @@ class DeliveryResult:
     ``delivered``: the remote took it. ``retry``: try again later (``retry_after`` seconds
     at the earliest, when the remote said so). ``failed``: the remote refused it for good;
     the row stops at once. ``skipped``: nothing was sent because it would overwrite newer
-    data; the row counts as delivered. ``status``/``body``/``headers`` keep the remote's
-    answer for operators; ``error`` is the gateway's own short description; ``data`` is
-    what the remote made (its ids), passed to :class:`OutcomeRecorder` and shown in the
-    delivery status.
+    data; the row counts as delivered. ``wait``: nothing was sent because something it depends on
+    is not there yet (a grade's assignment being created, a rate limit holding the call); the row
+    looks again after ``retry_after`` seconds and the attempt does not count (waiting is a state, not
+    a retry). ``status``/``body``/``headers`` keep the remote's answer for operators; ``error`` is the
+    gateway's own short description; ``data`` is what the remote made (its ids), passed to
+    :class:`OutcomeRecorder` and shown in the delivery status.
     """
 
     outcome: Outcome
@@ -74,6 +76,10 @@ class DeliveryResult:
     @classmethod
     def skipped(cls, error: str) -> DeliveryResult:
         return cls("skipped", error=error)
+
+    @classmethod
+    def wait(cls, error: str, *, retry_after: float) -> DeliveryResult:
+        return cls("wait", error=error, retry_after=retry_after)
 
 
 @runtime_checkable

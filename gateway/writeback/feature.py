@@ -41,12 +41,14 @@ def build_delivery_backends(core: Core, ags: AgsClient, clever: CleverServices) 
     config = WritebackConfig.from_settings(settings)
     metrics = BackendMetrics(core.metrics.registry)
     # The outbox owns retries and waits: this Clever client sends once, with LMS Connect's timeout.
+    # It draws from the Clever feature's budget: one per token, shared with the sync and logins in every process.
     lms_client = build_client(settings, core.http, timeout=clever.config.lms_timeout_seconds, max_retries=0,
-                              max_rate_limit_wait_seconds=0.0)
+                              max_rate_limit_wait_seconds=0.0, limiter=clever.budget)
     wait = config.assignment_wait_seconds
     return {
         "ags": AgsBackend(core.db, ags, metrics, wait_seconds=wait),
-        "clever": CleverLmsBackend(core.db, lms_client, clever.tokens.token_for, metrics, wait_seconds=wait),
+        "clever": CleverLmsBackend(core.db, lms_client, clever.tokens.token_for, metrics, wait_seconds=wait,
+                                   reread_token=clever.tokens.reread_token),
     }
 
 

@@ -74,7 +74,7 @@ class WritebackMetrics:
     def __init__(self, registry: CollectorRegistry, db: Database) -> None:
         self.outcomes = Counter(
             "gateway_deliveries_total",
-            "Delivery attempts by backend, kind, outcome (delivered, retry, failed, dead, skipped, lease_lost) "
+            "Delivery attempts by backend, kind, outcome (delivered, retry, failed, dead, skipped, wait, lease_lost) "
             "and remote status (or none)",
             ["backend", "kind", "outcome", "status"],
             registry=registry,

@@ -2,9 +2,9 @@
 
 A user reference is a gateway user id (``usr_...``) or a Clever user id (bare, or ``clever:<id>``). In an
 LTI course the person must have launched there (``lti_context_members``) and the platform's ``sub`` is
-what AGS takes; in a Clever section they must be in the synced section roster and matched to the LMS
-(``lms_status.synced_in_lms``), and their Clever id is what LMS Connect takes. References are resolved
-in bulk, so a batch of 1,000 grades costs a handful of queries.
+what AGS takes; in a Clever section they must be one of the synced section's students (a teacher is refused)
+and matched to the LMS (``lms_status.synced_in_lms``), and their Clever id is what LMS Connect takes.
+References are resolved in bulk, so a batch of 1,000 grades costs a handful of queries.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from gateway.errors import GatewayError
 from gateway.store.repositories.assignments import ContextMemberRepository
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.writeback.contexts import ResolvedContext
-from gateway.writeback.refusals import UserNotInContext, UserNotSyncedInLms
+from gateway.writeback.refusals import UserNotInContext, UserNotStudent, UserNotSyncedInLms
 
 CLEVER_REF = "clever:"
 GATEWAY_REF = "usr_"
@@ -104,11 +104,11 @@ class People:
                 out[ref] = UserNotInContext(f"{ref[:80]} has no Clever identity.")
             elif clever_id not in roles or student is None or student.archived_at is not None:
                 out[ref] = UserNotInContext(f"{ref[:80]} is not in this section's synced roster.")
+            elif "student" not in roles[clever_id]:
+                # A teacher's "submission" is no grade: Clever would PATCH …/submissions/<teacher id>.
+                out[ref] = UserNotStudent(f"{ref[:80]} is not a student of this section.")
             elif student.lms_synced is not True:
                 out[ref] = UserNotSyncedInLms(f"Clever has not matched {ref[:80]} to the LMS.")
             else:
-                warnings = () if "student" in roles[clever_id] else (
-                    {"code": "USER_NOT_STUDENT", "message": "The user is not a student of this section; the LMS "
-                     "may refuse a grade for them."},)
-                out[ref] = Person(ref, clever_id, None, warnings)
+                out[ref] = Person(ref, clever_id, None)
         return out

@@ -70,6 +70,16 @@ class UserNotInContext(GatewayError):
     )
 
 
+class UserNotStudent(GatewayError):
+    code = "USER_NOT_STUDENT"
+    status = 422
+    title = "The user is not a student of this section"
+    default_hint = (
+        "LMS Connect grades students only: a section's teacher (or anyone the synced roster does not list as "
+        "one of its students) takes no grade."
+    )
+
+
 class UserNotSyncedInLms(GatewayError):
     code = "USER_NOT_SYNCED_IN_LMS"
     status = 409

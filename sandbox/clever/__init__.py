@@ -2,11 +2,12 @@
 
 Tests seed it (:class:`CleverSim`), serve it on loopback, and point ``GATEWAY_CLEVER_OAUTH_BASE_URL`` and
 ``GATEWAY_CLEVER_API_BASE_URL`` at it. Responses follow Clever's published Swagger specs
-(``shared/reference/clever/``); the tests check every response against them. Switches on
-``CleverSim.switches`` make the next calls fail the ways Clever does: 429 with ``X-RateLimit-Reset``, 5xx,
-HTML bodies, or a JSON body of the test's choosing; they match any path by prefix (``/v3``, ``/oauth/tokens``,
-``/v3.0/me``...) and optionally one method. ``revoke_district`` revokes a district-app token. A real per-token
-fixed window applies to the API too.
+(``shared/reference/clever/``); the tests check every response against them. Switches on ``CleverSim.switches`` make
+the next calls fail the ways Clever does: 429 with ``X-RateLimit-Reset``, 5xx, HTML bodies, a JSON body of the
+test's choosing, or a write applied whose answer is lost (500); they match any path by prefix (``/v3``,
+``/oauth/tokens``, ``/v3.0/me``...) and optionally one method. ``revoke_district`` revokes a district-app token. A
+real per-token fixed window applies to the API too; its answers carry ``X-RateLimit-Limit``, ``-Remaining`` and
+``-Reset``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def create_app(state: CleverSim) -> Flask:
     app.register_blueprint(lms.bp)
     app.register_blueprint(data.bp)
     app.before_request(_record_and_fault)
+    app.after_request(_rate_headers)
+    app.after_request(_lose_answer)
     app.register_error_handler(404, lambda _e: error(404, "Resource not found"))
     app.register_error_handler(405, lambda _e: error(405, "Method not allowed"))
     return app
@@ -96,10 +99,38 @@ def _window(state: CleverSim, token: str) -> Response | None:
         if count >= state.rate_limit:
             return _too_many(window_start + state.rate_window)
         state.windows[token] = (window_start, count + 1)
+        # What Clever says about the window on every answer: the calls left and when it resets.
+        g.sim_rate = (state.rate_limit, state.rate_limit - count - 1, math.ceil(window_start + state.rate_window))
     return None
 
 
+def _lose_answer(response: Response) -> Response:
+    """``lose_answers``: the request did its work, but the client hears a 500 (an answer lost on the way)."""
+    state = sim()
+    switches = state.switches
+    with state.lock:
+        if (switches.lose_answers <= 0 or not 200 <= response.status_code < 300
+                or not request.path.startswith(switches.prefix)
+                or (switches.method is not None and request.method != switches.method)):
+            return response
+        switches.lose_answers -= 1
+    return error(500, "Internal Error")
+
+
+def _rate_headers(response: Response) -> Response:
+    rate = getattr(g, "sim_rate", None)
+    if rate is not None:
+        limit, remaining, reset = rate
+        response.headers["X-RateLimit-Limit"] = str(limit)
+        response.headers["X-RateLimit-Remaining"] = str(remaining)
+        response.headers["X-RateLimit-Reset"] = str(reset)
+    return response
+
+
 def _too_many(reset_at: float) -> Response:
+    state = sim()
+    with state.lock:
+        state.throttled += 1
     g.sim_status_note = "rate-limited"
     response = error(429, "Too Many Requests")
     response.headers["X-RateLimit-Reset"] = str(math.ceil(reset_at))

@@ -56,6 +56,7 @@ class Switches:
     method: str | None = None
     hang: int = 0  # the next N matching requests wait hang_seconds before answering (past a client's timeout)
     hang_seconds: float = 0.0
+    lose_answers: int = 0  # the next N matching requests are applied, then answered 500 (the answer is "lost")
 
 
 @dataclass
@@ -104,6 +105,7 @@ class CleverSim:
         self.switches = Switches()
         self.requests: list[RequestRecord] = []
         self.windows: dict[str, tuple[float, int]] = {}
+        self.throttled = 0  # 429s answered, switches and the real window alike
 
     # -- ids and seeding ----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -150,3 +150,19 @@ class CleverSectionMemberRow(Base):
     )
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class CleverRateBudgetRow(Base):
+    """One Clever bearer token's rate budget, shared by every process (sync, writeback, logins, CLI, replicas).
+
+    Keyed by a digest of the token (never the token). ``window_start``/``used``: the fixed one-minute window and the
+    calls taken in it; ``blocked_until``: after a 429 (or ``X-RateLimit-Remaining: 0``), no call before this Unix
+    time. Times are Unix seconds, as Clever's ``X-RateLimit-Reset`` is.
+    """
+
+    __tablename__ = "clever_rate_budgets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float)
+    used: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[float] = mapped_column(Float, index=True)

@@ -54,8 +54,9 @@ class CleverDistrictRepository:
         ).all()
 
     def due(self, now: dt.datetime, synced_before: dt.datetime, max_failures: int) -> list[str]:
-        """Connected districts no worker holds that asked for a sync, or whose last one is old and that are not
-        backing off after failures (nor past ``max_failures`` of them in a row)."""
+        """Connected districts no worker holds that asked for a sync, whose promised retry (``sync_retry_at``) has
+        come, or whose last one is old and that are not backing off after failures (nor past ``max_failures`` of
+        them in a row). A retry runs at its ``sync_retry_at`` however recent the last success."""
         query = (
             select(CleverDistrictRow.id)
             .where(
@@ -63,6 +64,8 @@ class CleverDistrictRepository:
                 or_(CleverDistrictRow.sync_lease_until.is_(None), CleverDistrictRow.sync_lease_until < now),
                 or_(
                     CleverDistrictRow.sync_requested_at.is_not(None),
+                    and_(CleverDistrictRow.sync_retry_at.is_not(None), CleverDistrictRow.sync_retry_at <= now,
+                         CleverDistrictRow.sync_failures < max_failures),
                     and_(
                         or_(CleverDistrictRow.synced_at.is_(None), CleverDistrictRow.synced_at < synced_before),
                         or_(CleverDistrictRow.sync_retry_at.is_(None), CleverDistrictRow.sync_retry_at <= now),

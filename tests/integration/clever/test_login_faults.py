@@ -103,12 +103,23 @@ def test_identity_calls_are_retried_once_for_a_waiting_person(clever_gateway: Ga
     assert sum(1 for r in clever.sim.requests if r.path == ME) == 2  # the call and one retry, not four
 
 
-def test_a_short_rate_limit_on_the_exchange_is_waited_out(clever_gateway: GatewayUnderTest, clever: RunningClever,
-                                                         browser: Browser) -> None:
+@pytest.mark.parametrize("fault", [Fault(EXCHANGE, "POST", rate_limited=1, reset_in=0.5),
+                                   Fault(EXCHANGE, "POST", failures=(500,))], ids=["429", "500"])
+def test_a_code_reaches_the_token_endpoint_once_whatever_the_answer(clever_gateway: GatewayUnderTest,
+                                                                   clever: RunningClever, browser: Browser,
+                                                                   fault: Fault) -> None:
+    """Issue 12 #3: codes are single-use; even a short 429 is not waited out and re-posted. The page starts afresh."""
     teacher = _teacher(clever.sim)
     sign_in(browser, clever, teacher)
     browser.go(f"{clever.url}/sim/portal", stop_at=callback_url(clever_gateway))
-    Fault(EXCHANGE, "POST", rate_limited=1, reset_in=0.5).apply(clever.sim, teacher)
-    browser.go(browser.last_url, stop_at=clever_gateway.services.settings.vendor_launch_url)
+    fault.apply(clever.sim, teacher)
+    refused = browser.go(browser.last_url)
+    assert_refused_page(refused, 503 if fault.rate_limited else 502,
+                        "CLEVER_BUSY" if fault.rate_limited else "CLEVER_UNAVAILABLE")
+    assert clever.sim.token_exchanges() == 1
+    assert stored_counts(clever_gateway) == (0, 0)
+    # The page's link starts a fresh login: a new code, exchanged once, and the person gets in.
+    href = refused.text.split('id="log-in-again"')[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    browser.go(clever_gateway.url + href, stop_at=clever_gateway.services.settings.vendor_launch_url)
     assert login_record(clever_gateway, browser)["clever_user_id"] == teacher
     assert clever.sim.token_exchanges() == 2

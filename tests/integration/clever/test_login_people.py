@@ -42,7 +42,10 @@ def test_library_student_shares_first_name_and_last_initial(clever_gateway: Gate
     assert record["name"] == {"first": "Mia", "last": None, "last_initial": "O"}
     assert record["email"] is None
     assert record["shared_fields"] == ["name.first", "name.last_initial"]
-    assert "Okafor" not in str(record) and "S-3" not in str(record)
+    # Issue 12 #10: first name and last initial only: no last name, no email, no district, no SIS id.
+    assert record["district_id"] is None
+    for withheld in ("Okafor", "mia@cedar.org", "S-3", district):
+        assert withheld not in str(record), withheld
     with clever_gateway.services.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(CleverRosterUserRow)) == 0
 

@@ -129,7 +129,10 @@ def test_expired_events_fall_back_to_a_full_sync(clever_gateway: GatewayUnderTes
     assert _ids(api_get(clever_gateway, f"/districts/{seeded.district}/sections")) == [seeded.section]
 
 
-def test_rate_limit_429_waits_for_the_reset(clever_gateway: GatewayUnderTest, clever: RunningClever) -> None:
+def test_a_spent_window_waits_for_the_reset_without_a_429(clever_gateway: GatewayUnderTest,
+                                                         clever: RunningClever) -> None:
+    """Clever says ``X-RateLimit-Remaining: 0``: the sync waits for ``X-RateLimit-Reset`` instead of leaning on
+    Clever's 429s (issue 12 #2)."""
     sim = clever.sim
     seeded = seed_district(sim, students=5)
     sim.rate_limit, sim.rate_window = 3, 1.0  # a one-second window keeps the test short
@@ -137,9 +140,10 @@ def test_rate_limit_429_waits_for_the_reset(clever_gateway: GatewayUnderTest, cl
     district = api_get(clever_gateway, f"/districts/{seeded.district}")
     assert district["sync"]["last"]["ok"] is True
     assert api_get(clever_gateway, f"/districts/{seeded.district}/sections")["data"][0]["student_count"] == 5
+    assert sim.throttled == 0
     registry = clever_gateway.services.metrics.registry
     assert (registry.get_sample_value("gateway_outbound_responses_total",
-                                      {"system": "clever", "status": "429"}) or 0) >= 1
+                                      {"system": "clever", "status": "429"}) or 0) == 0
 
 
 def test_5xx_is_retried_and_html_fails_as_a_wrong_token(clever_gateway: GatewayUnderTest,
@@ -335,3 +339,53 @@ def test_a_district_update_after_roster_changes_in_one_event_page(clever_gateway
         assert s.scalars(select(CleverDistrictRow.lms_state)).one() == "matching_in_progress"
     assert api_get(clever_gateway, f"/users/{seeded.students[0]}")["name"] == {"first": "Kiddo",
                                                                                "last": "Renamed"}
+
+
+def test_a_promised_retry_runs_at_retry_at_whatever_the_sync_interval(clever_gateway: GatewayUnderTest,
+                                                                      clever: RunningClever) -> None:
+    """Issue 12 #4: a district synced a minute ago fails an on-demand sync; its retry_at is kept, not the interval."""
+    sim = clever.sim
+    seeded = seed_district(sim)
+    connect_and_sync(clever_gateway)
+    sim.switches.html = 1000
+    failed = sync_now(clever_gateway, seeded.district)["sync"]
+    assert (failed["status"], failed["failures"]) == ("failed", 1) and failed["retry_at"] is not None
+    worker = job(clever_gateway, "clever.roster_sync")
+    calls = len(sim.requests)
+    worker.run()  # before retry_at: nothing
+    assert len(sim.requests) == calls
+    sim.switches.html = 0
+    _retry_now(clever_gateway, seeded.district)  # retry_at has come; the last success is far younger than the interval
+    worker.run()
+    assert len(sim.requests) > calls
+    sync = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]
+    assert (sync["status"], sync["failures"], sync["retry_at"]) == ("succeeded", 0, None)
+
+
+def _user_record(sim: Any, user_id: str) -> dict[str, Any]:
+    return {"data": dict(sim.records["users"][user_id])}
+
+
+@pytest.mark.parametrize("case", ["next link off the API host", "next link not a path", "id off the spec pattern",
+                                  "not the documented shape"])
+def test_a_malformed_page_fails_at_once_and_stores_nothing(clever_gateway: GatewayUnderTest, clever: RunningClever,
+                                                           case: str) -> None:
+    """Issue 12 #5: a bad answer is CLEVER_BAD_RESPONSE at once: no retry, no request to a made-up URL, and nothing
+    from that page stored."""
+    sim = clever.sim
+    seeded = seed_district(sim, students=2)
+    good = _user_record(sim, seeded.students[0])
+    body: Any = {
+        "next link off the API host": {"data": [good], "links": [{"rel": "next", "uri": "http://evil.example/v3.1/users"}]},
+        "next link not a path": {"data": [good], "links": [{"rel": "next", "uri": "string"}]},
+        "id off the spec pattern": {"data": [good, {"data": {**good["data"], "id": "string"}}], "links": []},
+        "not the documented shape": {"data": {"users": [good]}, "links": []},
+    }[case]
+    sim.switches.prefix, sim.switches.method, sim.switches.bodies = "/v3.1/users", "GET", [body]
+    connect_and_sync(clever_gateway)
+    last = api_get(clever_gateway, f"/districts/{seeded.district}")["sync"]["last"]
+    assert (last["ok"], last["error_code"]) == (False, "CLEVER_BAD_RESPONSE")
+    users = [r for r in sim.requests if r.path.startswith("/v3.1/users")]
+    assert len(users) == 1  # the bad page only: not retried, no next page fetched
+    with clever_gateway.services.db.transaction() as s:
+        assert s.scalars(select(CleverRosterUserRow.id)).all() == []

@@ -66,6 +66,10 @@ def test_rate_limits_wait_for_the_reset(shared_clever: CleverWorld) -> None:
     wait_until(throttled)
     waiting = world.api.delivery(delivery)
     assert waiting["remote"]["status"] == 429
+    # Issue 12 #6: the report names the cause and keeps Clever's rate-limit headers.
+    assert waiting["remote"]["headers"]["X-RateLimit-Reset"].isdigit()
+    assert "rate limit" in waiting["detail"] and "CLEVER_RATE_LIMITED" in waiting["detail"]
+    assert waiting["result"] == {"error_code": "CLEVER_RATE_LIMITED"}
     gap = dt.datetime.fromisoformat(waiting["next_attempt_at"]) - dt.datetime.fromisoformat(waiting["last_attempt_at"])
     assert gap >= dt.timedelta(seconds=0.5)  # X-RateLimit-Reset is a Unix time one second ahead
     assert world.api.settle(delivery)[0]["state"] == "delivered"
@@ -105,14 +109,24 @@ def test_a_grade_out_of_attempts_dies_and_a_replay_delivers_it_once(shared_cleve
     assert _arrived(world, prefix) == [AS_SENT]
 
 
-def test_a_grade_queued_before_its_assignment_exists_waits_for_it(shared_clever: CleverWorld) -> None:
+def test_a_grade_queued_before_its_assignment_exists_waits_for_it(shared_clever: CleverWorld,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12 #7: waiting is a state, not a retry: it spends no attempt and logs no retry warning."""
     world = shared_clever
     world.clever.sim.switches.prefix = f"/v3.1/sections/{world.seeded.section}/assignments"
-    world.clever.sim.switches.failures = [503, 503]  # the creation needs three attempts
+    # The creation needs three attempts, each after Clever's reset: the grade is claimed (and waits) meanwhile.
+    world.clever.sim.switches.rate_limited, world.clever.sim.switches.rate_limit_reset_in = 2, 1.5
+    registry = world.services.metrics.registry
+    labels = {"backend": "clever", "kind": "grade", "outcome": "wait", "status": "none"}
+    waits = registry.get_sample_value("gateway_deliveries_total", labels) or 0
     made = world.create()
     delivery = _grade(world, made["assignment"]["id"])
-    created, graded = world.api.settle(made["delivery"]["id"], delivery)
-    assert (created["attempts"], graded["state"]) == (3, "delivered")
+    with caplog.at_level("INFO", logger="gateway.writeback.attempt"):
+        created, graded = world.api.settle(made["delivery"]["id"], delivery)
+    assert (created["attempts"], graded["state"], graded["attempts"]) == (3, "delivered", 1)
+    assert (registry.get_sample_value("gateway_deliveries_total", labels) or 0) > waits
+    mine = [r for r in caplog.records if getattr(r, "fields", {}).get("delivery_id") == delivery]
+    assert mine and all(r.levelname == "INFO" for r in mine), [(r.levelname, r.getMessage()) for r in mine]
     remote = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{made['assignment']['id']}",
                           200)["remote"]["id"]
     assert _arrived(world, f"/v3.1/sections/{world.seeded.section}/assignments/{remote}/") == [AS_SENT]
@@ -158,3 +172,61 @@ def test_a_section_or_student_no_longer_ready_at_delivery_fails_with_the_reason(
         assert refused["state"] == "failed" and "not ready for this section" in refused["detail"]
         assert "synced_in_lms" in refused["detail"]
         assert len(world.writes()) == 1
+
+
+def test_an_html_answer_is_reported_as_html_with_its_code(shared_clever: CleverWorld) -> None:
+    """Issue 12 #6: not "Clever answered 404" with the reason hidden in the body."""
+    world = shared_clever
+    asg, prefix = _assignment(world)
+    world.clever.sim.switches.prefix, world.clever.sim.switches.html = prefix, 1
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"]) == ("failed", 1)
+    assert "HTML, not JSON: check the district token" in done["detail"] and "CLEVER_WRONG_TOKEN" in done["detail"]
+    assert done["result"] == {"error_code": "CLEVER_WRONG_TOKEN"}
+
+
+def test_a_401_rereads_the_token_list_once_and_a_new_token_delivers(cleverw: CleverWorld) -> None:
+    """Issue 12 #9: the district re-authorized the app (a new token) since the last token sync; the grade's 401
+    re-reads Clever's token list, as the sync does, and goes out with the new token in the same attempt."""
+    world, sim = cleverw, cleverw.clever.sim
+    asg, prefix = _assignment(world)
+    sim.revoke_district(world.seeded.district)
+    sim.connect_district(world.seeded.district)
+    lists = sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens")
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"]) == ("delivered", 1)
+    assert _arrived(world, prefix) == [AS_SENT]
+    assert sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens") == lists + 1
+
+
+def test_a_401_with_no_new_token_fails_after_one_reread(cleverw: CleverWorld) -> None:
+    world, sim = cleverw, cleverw.clever.sim
+    asg, prefix = _assignment(world)
+    sim.revoke_district(world.seeded.district)  # disconnected for good: the list no longer has it
+    lists = sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens")
+    [done] = world.api.settle(_grade(world, asg))
+    assert (done["state"], done["attempts"], done["remote"]["status"]) == ("failed", 1, 401)
+    assert "CLEVER_TOKEN_REJECTED" in done["detail"]
+    assert sum(1 for r in sim.requests if r.method == "GET" and r.path == "/oauth/tokens") == lists + 1
+    assert _arrived(world, prefix) == []
+
+
+def test_a_create_whose_answer_was_lost_is_not_sent_again(shared_clever: CleverWorld) -> None:
+    """Issue 12 #8: Clever made the assignment but its answer was lost (500). LMS Connect cannot look it up, so the
+    gateway does not POST again (no silent duplicate): the delivery, the assignment and a metric say it may exist."""
+    world = shared_clever
+    switches = world.clever.sim.switches
+    switches.prefix, switches.method, switches.lose_answers = f"/v3.1/sections/{world.seeded.section}/assignments", \
+        "POST", 1
+    registry = world.services.metrics.registry
+    metric = ("gateway_writeback_possible_duplicates_total", {"backend": "clever"})
+    before, posts = registry.get_sample_value(*metric) or 0, len(world.writes("POST", "/assignments"))
+    made = world.create()
+    [done] = world.api.settle(made["delivery"]["id"])
+    assert (done["state"], done["attempts"], done["remote"]["status"]) == ("failed", 1, 500)
+    assert done["result"] == {"error_code": "CLEVER_UNAVAILABLE", "possibly_applied": True}
+    assert "may have reached Clever" in done["detail"]
+    assert len(world.writes("POST", "/assignments")) == posts + 1  # Clever made exactly one
+    assert registry.get_sample_value(*metric) == before + 1
+    shown = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{made['assignment']['id']}", 200)
+    assert shown["remote"]["state"] == "failed" and shown["remote"]["detail"] == {"possibly_created": True}

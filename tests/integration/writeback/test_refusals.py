@@ -193,8 +193,14 @@ def test_clever_people_must_be_in_the_section_and_matched_to_the_lms(cleverw: Cl
              json={"grading_progress": "Pending"})  # Clever records grades, not progress
     _refused(world, "POST", f"/api/v1/contexts/{world.context_id}/assignments", 422, "VALIDATION_FAILED",
              json={"title": "T", "points_possible": 1, "resource_link_id": "rlk_x"})
-    teacher = world.grade(asg, world.seeded.teacher)
-    assert [w["code"] for w in teacher["warnings"]][:1] == ["USER_NOT_STUDENT"]
+    # A section's teacher is not gradable in Clever (issue 12 #1): refused, per item in a batch, nothing queued.
+    for teacher in (world.seeded.teacher, f"clever:{world.seeded.teacher}"):
+        _refused(world, "PUT", f"{path}/{teacher}", 422, "USER_NOT_STUDENT", json=body)
+    batch = world.api.ok("POST", path, json={"grades": [{"user_id": world.seeded.teacher, **body},
+                                                         {"user_id": world.seeded.students[0], **body}]})
+    assert (batch["accepted"], batch["rejected"]) == (1, 1)
+    assert batch["items"][0]["error"]["code"] == "USER_NOT_STUDENT" and batch["items"][0]["delivery_id"] is None
+    _refused(world, "POST", path, 422, "BATCH_REJECTED", json={"grades": [{"user_id": world.seeded.teacher, **body}]})
     world.clever.sim.update(world.seeded.students[1], lms_status={"synced_in_lms": False})
     sync_now(world.gateway, world.seeded.district, full=True)
 
@@ -208,7 +214,7 @@ def test_clever_people_must_be_in_the_section_and_matched_to_the_lms(cleverw: Cl
 
     wait_until(unmatched)
     _refused(world, "PUT", f"{path}/{world.seeded.students[1]}", 409, "USER_NOT_SYNCED_IN_LMS", json=body)
-    wait_until(lambda: world.api.delivery(teacher["delivery"]["id"])["state"] != "queued")
+    wait_until(lambda: world.api.delivery(batch["items"][1]["delivery_id"])["state"] != "queued")
 
 
 def test_idempotency_keys_return_the_first_answer_and_enqueue_once(shared_ags: AgsWorld) -> None:

@@ -7,7 +7,18 @@ from typing import Any
 import pytest
 
 from gateway.clever.errors import CleverBadResponse
-from gateway.clever.types import CleverUser, DistrictToken, Event, Me, Section, TokenGrant, next_link, unwrap_list
+from gateway.clever.types import (
+    CleverUser,
+    District,
+    DistrictToken,
+    Event,
+    Me,
+    School,
+    Section,
+    TokenGrant,
+    next_link,
+    unwrap_list,
+)
 from sandbox.clever import records
 
 
@@ -75,7 +86,7 @@ def test_section_primary_teacher_comes_first() -> None:
 
 
 def test_event_type_splits_into_record_type_and_action() -> None:
-    event = Event.parse({"id": "e1", "type": "users.deleted", "created": "x", "data": {"object": {"id": "u"}}})
+    event = Event.parse({"id": "e" * 24, "type": "users.deleted", "created": "x", "data": {"object": {"id": "u"}}})
     assert (event.record_type, event.action, event.object["id"]) == ("users", "deleted", "u")
 
 
@@ -85,5 +96,18 @@ def test_list_envelope_and_next_link() -> None:
     assert unwrap_list(body, "x") == [{"id": "1"}]
     assert next_link(body) == "/a?starting_after=1"
     assert next_link({"links": [{"rel": "self", "uri": "/a"}]}) is None
+
+
+@pytest.mark.parametrize("uri", ["string", "http://api.clever.com/v3.1/users", "//evil.example/v3.1/users",
+                                 "https:/v3.1/users", "/\\evil.example/x"])
+def test_a_next_link_that_is_not_a_path_is_a_bad_response(uri: str) -> None:
+    with pytest.raises(CleverBadResponse):
+        next_link({"links": [{"rel": "next", "uri": uri}]})
+
+
+@pytest.mark.parametrize("parse", [School.parse, Section.parse, District.parse, CleverUser.parse])
+def test_a_record_id_off_the_spec_pattern_is_a_bad_response(parse: Any) -> None:
+    with pytest.raises(CleverBadResponse):
+        parse({"id": "string", "name": "x"})
     with pytest.raises(CleverBadResponse):
         unwrap_list({"links": []}, "x")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway.writeback.assignment_state import AssignmentState, await_remote, never_created, superseded
+from gateway.writeback.assignment_state import MAX_WAIT, AssignmentState, await_remote, never_created, superseded
 from gateway.writeback.backends import Delivery
 
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
@@ -33,9 +33,17 @@ def test_a_created_assignment_lets_grades_go() -> None:
 def test_a_grade_waits_for_its_assignments_next_attempt() -> None:
     later = NOW + dt.timedelta(seconds=30)
     waiting = await_remote(_state(create_next_attempt_at=later), wait_seconds=2, now=NOW)
-    assert waiting is not None and waiting.outcome == "retry" and waiting.retry_after == 32
+    assert waiting is not None and waiting.outcome == "wait" and waiting.retry_after == 32
     in_flight = await_remote(_state(create_state="delivering"), wait_seconds=2, now=NOW)
     assert in_flight is not None and in_flight.retry_after == 2
+
+
+def test_waiting_has_its_own_bound() -> None:
+    accepted = NOW - MAX_WAIT - dt.timedelta(seconds=1)
+    waited = await_remote(_state(create_state="queued"), wait_seconds=2, now=NOW, waiting_since=accepted)
+    assert waited is not None and waited.outcome == "failed" and "waiting" in (waited.error or "")
+    young = await_remote(_state(create_state="queued"), wait_seconds=2, now=NOW, waiting_since=NOW)
+    assert young is not None and young.outcome == "wait"
 
 
 def test_a_grade_fails_when_its_assignment_never_will_exist() -> None:
