@@ -51,7 +51,8 @@ class Settings:
     handoff_api_key_id: str = ""  # when set, only this API key may redeem hand-off codes
     log_level: str = "INFO"
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
-    http_timeout_seconds: float = 10.0
+    http_timeout_seconds: float = 10.0  # the total deadline of an outbound call: connect and every read together
+    http_max_response_bytes: int = 16 * 1024 * 1024  # a larger answer fails the call (too_large)
     key_publish_delay_seconds: int = 86400
     key_retire_grace_seconds: int = 86400
     # LTI
@@ -71,6 +72,7 @@ class Settings:
     lti_dynamic_registration: str = "pending"  # off | pending (an admin approves) | active
     lti_dynamic_registration_hosts: str = ""  # comma-separated hosts (or .suffixes) allowed; empty: any
     lti_dynamic_registration_timeout_seconds: float = 10.0
+    lti_dynamic_registration_concurrency: int = 2  # registrations running at once per process; more get LTI_DR_BUSY
     # Clever
     clever_client_id: str = ""
     clever_client_secret: str = ""
@@ -211,6 +213,7 @@ def _check_shape(settings: Settings) -> None:
     http_url(settings, "public_base_url")
     positive(settings, "handoff_code_ttl_seconds")
     positive(settings, "http_timeout_seconds")
+    at_least(settings, "http_max_response_bytes", 1024)
 
 
 def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
