@@ -55,6 +55,16 @@ class Settings:
     http_max_response_bytes: int = 16 * 1024 * 1024  # a larger answer fails the call (too_large)
     key_publish_delay_seconds: int = 86400
     key_retire_grace_seconds: int = 86400
+    # Abuse limits (gateway/api/limits.py): per client address, Flask-Limiter notation
+    rate_limits_enabled: bool = True
+    rate_limit_storage_uri: str = "memory://"  # redis://host:6379/0 when several processes or replicas serve
+    rate_limit_lti_register: str = "5/minute;20/hour"
+    rate_limit_lti_launch: str = "300/minute"  # /lti/login and /lti/launch together; a school shares one address
+    rate_limit_clever: str = "120/minute"
+    rate_limit_api_auth_failures: str = "30/minute"  # 401s on /api/
+    rate_limit_redeem_failures: str = "30/minute"  # refused hand-off code redemptions
+    trusted_proxy_hops: int = 0  # proxies in front whose X-Forwarded-For names the client
+    lti_frame_ancestors: str = ""  # origins that may frame /lti/ pages; empty: any https (and http outside prod)
     # LTI
     lti_state_ttl_seconds: int = 600
     lti_clock_leeway_seconds: int = 30
@@ -214,6 +224,7 @@ def _check_shape(settings: Settings) -> None:
     positive(settings, "handoff_code_ttl_seconds")
     positive(settings, "http_timeout_seconds")
     at_least(settings, "http_max_response_bytes", 1024)
+    not_negative(settings, "trusted_proxy_hops")
 
 
 def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:

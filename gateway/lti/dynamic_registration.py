@@ -257,7 +257,10 @@ class DynamicRegistrationService:
         return {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
 
     def _json(self, response: requests.Response) -> Any:
-        return json.loads(response.content)  # read by the client, under MAX_DOCUMENT_BYTES
+        try:
+            return json.loads(response.content)  # read by the client, under MAX_DOCUMENT_BYTES
+        except RecursionError as e:  # nested deeper than the decoder can go: not a configuration
+            raise ValueError("nested too deep") from e
 
     def _outbound_failed(self, step: str, url: str, e: OutboundError) -> errors.LtiError:
         if e.reason == "address_not_allowed":  # the address the client checked and would have connected to
