@@ -12,7 +12,9 @@ says what is wrong in the same words. Each helper returns the checked value.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,8 @@ class Settings:
     clever_oauth_base_url: str = "https://clever.com"
     clever_api_base_url: str = "https://api.clever.com"
     clever_redirect_uri: str = ""  # empty: <public base URL>/clever/callback
-    clever_stateless_logins: str = "accept"  # accept | bounce (once through authorize with a fresh state)
+    # accept | bounce (once through authorize with a fresh state); empty: bounce in production, accept elsewhere
+    clever_stateless_logins: str = ""
     clever_login_state_ttl_seconds: int = 600
     clever_page_limit: int = 1000
     clever_rate_limit_per_minute: int = 1200
@@ -227,12 +230,36 @@ def _check_shape(settings: Settings) -> None:
     not_negative(settings, "trusted_proxy_hops")
 
 
+MIN_SECRET_ENTROPY_BITS = 96
+
+
+def secret_entropy_bits(secret: str) -> float:
+    """An upper bound on a secret's entropy: its length times the Shannon entropy of its character frequencies.
+
+    32 times "a" scores 0 and "abab..." 1 bit a character; 32 random hex digits score about 120, a
+    ``secrets.token_urlsafe(48)`` about 350. It cannot tell a random string from a memorable one with varied
+    characters, so it refuses the obviously weak, not every weak key.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    total = len(secret)
+    per_char = -sum(n / total * math.log2(n / total) for n in counts.values())
+    return per_char * total
+
+
 def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
     """Refuse to run production on any dev default. Raises :class:`SettingsError` naming the setting."""
     if not settings.is_production:
         return
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
         raise SettingsError("GATEWAY_SECRET_KEY", "production needs a random secret of at least 32 characters")
+    if secret_entropy_bits(settings.secret_key) < MIN_SECRET_ENTROPY_BITS:
+        raise SettingsError(
+            "GATEWAY_SECRET_KEY",
+            f"looks guessable (under {MIN_SECRET_ENTROPY_BITS} bits by its character frequencies); make one with "
+            "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`",
+        )
     dev_key = DEV_ENCRYPTION_KEYS.partition(":")[2]
     entries = [part.strip() for part in settings.encryption_keys.split(",") if part.strip()]
     if any(entry.startswith("dev:") or entry.endswith(dev_key) for entry in entries):

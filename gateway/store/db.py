@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,12 +65,21 @@ def _sqlite_before_execute(connection: Connection, cursor: Any, statement: str, 
         cursor.execute("BEGIN")
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file holds personal data: created owner-only (0600; SQLite gives its -wal/-shm the same mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    elif path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # made by an older release with the umask's mode
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         # NullPool: SQLite connections are cheap, and a pool would pin a file that tests copy or drop.
         engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_connect)
