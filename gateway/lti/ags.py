@@ -51,8 +51,9 @@ class AgsUrlRefused(Exception):
     """A URL the platform handed over is not one the gateway will send its token to (``AGS_URL_NOT_ALLOWED``).
 
     Trusted as far as the registration says: an AGS endpoint from the platform's signed launch, over https in
-    production and to a public address there; a ``next`` link or a line item id from an answer only on the
-    origin of the container it came from. The delivery fails with this reason (retrying cannot fix it).
+    production and there on the registration's token host or a public address; a ``next`` link or a line item
+    id from an answer only on the origin of the container it came from. The delivery fails with this reason
+    (retrying cannot fix it).
     """
 
     code: Final = "AGS_URL_NOT_ALLOWED"
@@ -165,7 +166,7 @@ class AgsClient:
             token = self._tokens.token(target)
             headers = {"Authorization": f"Bearer {token}", "Accept": accept}
             kwargs: dict[str, Any] = {"headers": headers, "timeout": self._timeout, "allow_redirects": False,
-                                      "public_only": self._production}
+                                      "public_only": self._public_only(url, target)}
             if content_type is not None:
                 headers["Content-Type"] = content_type
                 kwargs["data"] = json.dumps(body, allow_nan=False)
@@ -183,6 +184,13 @@ class AgsClient:
                 continue
             return response
         raise AssertionError("unreachable: the second attempt always returns")
+
+    def _public_only(self, url: str, target: TokenTarget) -> bool:
+        """In production an AGS URL on the registration's own token host is trusted as the registration is (an
+        LMS on a private network, registered by hand); any other host must be public, checked at connection."""
+        if not self._production:
+            return False
+        return (urlsplit(url).hostname or "").lower() != (urlsplit(target.token_url).hostname or "").lower()
 
     def _check_url(self, url: str) -> None:
         parts = urlsplit(url)

@@ -57,7 +57,7 @@ def test_login_and_launch_share_one_limit(limited: GatewayUnderTest) -> None:
     _is_page_429(_get(limited, "/lti/login"))
 
 
-def test_registrations_past_the_limit_store_nothing(limited: GatewayUnderTest) -> None:
+def test_registrations_past_the_limit_are_refused_in_json_when_asked(limited: GatewayUnderTest) -> None:
     for _ in range(2):
         _get(limited, "/lti/register?openid_configuration=http://127.0.0.1:9/x")
     refused = _get(limited, "/lti/register?openid_configuration=http://127.0.0.1:9/x",
