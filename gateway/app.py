@@ -11,6 +11,9 @@ from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+import gateway.api.headers as security_headers
+from gateway.api.guard import check_request
+from gateway.api.limits import install_rate_limits
 from gateway.api.problems import (
     MAX_BODY_BYTES,
     handle_gateway_error,
@@ -62,7 +65,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         _mount_dev_plugins(app)
 
     app.before_request(_before)
+    app.before_request(check_request)  # NUL, surrogates, JSON depth: refused here for every route
     app.after_request(_after)
+    install_rate_limits(app, settings)  # after _before: a refusal carries the request id
     app.register_error_handler(GatewayError, handle_gateway_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
@@ -99,19 +104,26 @@ def _before() -> None:
         raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
 
 
+# Metric labels come from this set and the app's own route templates only: a made-up method name or path must not
+# add a label set (each one stays in /metrics for the life of the process).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _after(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    security_headers.apply(response, core().settings)
     endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    method = request.method if request.method in KNOWN_METHODS else "other"
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     metrics = core().metrics
-    metrics.requests.labels(method=request.method, endpoint=endpoint, status=str(response.status_code)).inc()
+    metrics.requests.labels(method=method, endpoint=endpoint, status=str(response.status_code)).inc()
     metrics.request_seconds.labels(endpoint=endpoint).observe(elapsed)
     log_event(
         log,
         logging.INFO,
         "request",
-        method=request.method,
+        method=method,
         endpoint=endpoint,
         status_code=response.status_code,
         ms=round(elapsed * 1000, 1),

@@ -31,7 +31,8 @@ class Core:
             db=Database(settings.database_url),
             cipher=Cipher.from_spec(settings.encryption_keys),
             metrics=metrics,
-            http=HttpClient(metrics, timeout=settings.http_timeout_seconds),
+            http=HttpClient(metrics, timeout=settings.http_timeout_seconds,
+                            max_response_bytes=settings.http_max_response_bytes),
         )
 
     def close(self) -> None:

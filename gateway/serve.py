@@ -21,7 +21,8 @@ class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type 
 
     def load_config(self) -> None:
         for key, value in self._options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # control_socket_disable exists from gunicorn 25.1 on
+                self.cfg.set(key, value)
 
     def load(self) -> Flask:
         return self._factory(self._settings)
@@ -38,6 +39,9 @@ def run_server(
         "accesslog": None,  # the app writes its own JSON request log, without query strings
         "timeout": 60,
         "graceful_timeout": 30,
+        # gunicorn's control socket (25.1+) lives at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl), shared by
+        # every instance of that user, and can stop or resize the server: the gateway needs none.
+        "control_socket_disable": True,
     }
     # The in-process worker (embedded SQLite default) lives in each gunicorn worker process.
     options.update(post_worker_init=embedded.post_worker_init, worker_exit=embedded.worker_exit)

@@ -12,7 +12,9 @@ says what is wrong in the same words. Each helper returns the checked value.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,12 +53,23 @@ class Settings:
     handoff_api_key_id: str = ""  # when set, only this API key may redeem hand-off codes
     log_level: str = "INFO"
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
-    http_timeout_seconds: float = 10.0
+    http_timeout_seconds: float = 10.0  # the total deadline of an outbound call: connect and every read together
+    http_max_response_bytes: int = 16 * 1024 * 1024  # a larger answer fails the call (too_large)
     # How long a process trusts its cached registrations, deployments, API keys and tool keys: a change made
     # through another process (replica, worker, CLI) takes effect everywhere within this many seconds.
     cache_seconds: float = 5.0
     key_publish_delay_seconds: int = 86400
     key_retire_grace_seconds: int = 86400
+    # Abuse limits (gateway/api/limits.py): per client address, Flask-Limiter notation
+    rate_limits_enabled: bool = True
+    rate_limit_storage_uri: str = "memory://"  # redis://host:6379/0 when several processes or replicas serve
+    rate_limit_lti_register: str = "5/minute;20/hour"
+    rate_limit_lti_launch: str = "300/minute"  # /lti/login and /lti/launch together; a school shares one address
+    rate_limit_clever: str = "120/minute"
+    rate_limit_api_auth_failures: str = "30/minute"  # 401s on /api/
+    rate_limit_redeem_failures: str = "30/minute"  # refused hand-off code redemptions
+    trusted_proxy_hops: int = 0  # proxies in front whose X-Forwarded-For names the client
+    lti_frame_ancestors: str = ""  # origins that may frame /lti/ pages; empty: any https (and http outside prod)
     # LTI
     lti_state_ttl_seconds: int = 600
     lti_clock_leeway_seconds: int = 30
@@ -74,13 +87,15 @@ class Settings:
     lti_dynamic_registration: str = "pending"  # off | pending (an admin approves) | active
     lti_dynamic_registration_hosts: str = ""  # comma-separated hosts (or .suffixes) allowed; empty: any
     lti_dynamic_registration_timeout_seconds: float = 10.0
+    lti_dynamic_registration_concurrency: int = 2  # registrations running at once per process; more get LTI_DR_BUSY
     # Clever
     clever_client_id: str = ""
     clever_client_secret: str = ""
     clever_oauth_base_url: str = "https://clever.com"
     clever_api_base_url: str = "https://api.clever.com"
     clever_redirect_uri: str = ""  # empty: <public base URL>/clever/callback
-    clever_stateless_logins: str = "accept"  # accept | bounce (once through authorize with a fresh state)
+    # accept | bounce (once through authorize with a fresh state); empty: bounce in production, accept elsewhere
+    clever_stateless_logins: str = ""
     clever_login_state_ttl_seconds: int = 600
     clever_page_limit: int = 1000
     clever_rate_limit_per_minute: int = 1100  # Clever allows 1,200 a minute per token: the rest is headroom
@@ -215,6 +230,26 @@ def _check_shape(settings: Settings) -> None:
     positive(settings, "handoff_code_ttl_seconds")
     positive(settings, "http_timeout_seconds")
     at_least(settings, "cache_seconds", 0)
+    at_least(settings, "http_max_response_bytes", 1024)
+    not_negative(settings, "trusted_proxy_hops")
+
+
+MIN_SECRET_ENTROPY_BITS = 96
+
+
+def secret_entropy_bits(secret: str) -> float:
+    """An upper bound on a secret's entropy: its length times the Shannon entropy of its character frequencies.
+
+    32 times "a" scores 0 and "abab..." 1 bit a character; 32 random hex digits score about 120, a
+    ``secrets.token_urlsafe(48)`` about 350. It cannot tell a random string from a memorable one with varied
+    characters, so it refuses the obviously weak, not every weak key.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    total = len(secret)
+    per_char = -sum(n / total * math.log2(n / total) for n in counts.values())
+    return per_char * total
 
 
 def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
@@ -223,6 +258,12 @@ def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
         return
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
         raise SettingsError("GATEWAY_SECRET_KEY", "production needs a random secret of at least 32 characters")
+    if secret_entropy_bits(settings.secret_key) < MIN_SECRET_ENTROPY_BITS:
+        raise SettingsError(
+            "GATEWAY_SECRET_KEY",
+            f"looks guessable (under {MIN_SECRET_ENTROPY_BITS} bits by its character frequencies); make one with "
+            "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`",
+        )
     dev_key = DEV_ENCRYPTION_KEYS.partition(":")[2]
     entries = [part.strip() for part in settings.encryption_keys.split(",") if part.strip()]
     if any(entry.startswith("dev:") or entry.endswith(dev_key) for entry in entries):

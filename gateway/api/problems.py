@@ -63,7 +63,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif error.code == 404:
         mapped = NotFound(f"There is nothing at {request.path}.")
     elif error.code == 405:
-        mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.path}.")
+        allowed = sorted(getattr(error, "valid_methods", None) or [])
+        mapped = MethodNotAllowed(f"{request.method[:20]} is not allowed on {request.path}.",
+                                  headers={"Allow": ", ".join(allowed)} if allowed else None)
     else:
         mapped = _generic(error)
     return render_error(mapped)

@@ -57,7 +57,7 @@ class CleverConfig:
             oauth_base_url=oauth.rstrip("/"),
             api_base_url=api.rstrip("/"),
             redirect_uri=redirect,
-            stateless_logins=one_of(settings, "clever_stateless_logins", STATELESS_MODES),
+            stateless_logins=_stateless_mode(settings),
             page_limit=page_limit,
             login_state_ttl_seconds=positive(settings, "clever_login_state_ttl_seconds"),
             rate_limit_per_minute=positive(settings, "clever_rate_limit_per_minute"),
@@ -70,3 +70,14 @@ class CleverConfig:
             full_sync_interval_seconds=positive(settings, "clever_full_sync_interval_seconds"),
             events_max_age_days=positive(settings, "clever_events_max_age_days"),
         )
+
+
+def _stateless_mode(settings: Settings) -> str:
+    """A Clever-initiated login carries no ``state``, so an attacker can hand a victim's browser a callback URL
+    with the attacker's own code (login CSRF). ``bounce`` closes that by sending the browser once through
+    Clever's authorize with a fresh state bound to it; every Clever flow (Portal, Instant Login, Library) allows
+    it (clever-brief §1.3), at the cost of one more redirect. Unset: ``bounce`` in production, ``accept`` in dev
+    and test."""
+    if not settings.clever_stateless_logins:
+        return "bounce" if settings.is_production else "accept"
+    return one_of(settings, "clever_stateless_logins", STATELESS_MODES)

@@ -20,7 +20,7 @@ root only).
 from __future__ import annotations
 
 from gateway.lti import ags, claims
-from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer
+from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer, AgsUrlRefused
 from gateway.lti.ags_token import AgsTokens, TokenTarget, TokenUnavailable
 from gateway.lti.launch import LaunchInProgress, LaunchStep
 from gateway.lti.people import LAST_LAUNCH_PRECISION, LaunchUser
@@ -35,6 +35,7 @@ __all__ = [
     "AgsClient",
     "AgsNoAnswer",
     "AgsTokens",
+    "AgsUrlRefused",
     "Deployment",
     "LaunchInProgress",
     "LaunchStep",

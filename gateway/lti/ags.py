@@ -47,6 +47,31 @@ class AgsAnswerError(Exception):
         self.message = message
 
 
+class AgsUrlRefused(Exception):
+    """A URL the platform handed over is not one the gateway will send its token to (``AGS_URL_NOT_ALLOWED``).
+
+    Trusted as far as the registration says: an AGS endpoint from the platform's signed launch, over https in
+    production and there on the registration's token host or a public address; a ``next`` link or a line item
+    id from an answer only on the origin of the container it came from. The delivery fails with this reason
+    (retrying cannot fix it).
+    """
+
+    code: Final = "AGS_URL_NOT_ALLOWED"
+
+    def __init__(self, url: str, why: str) -> None:
+        parts = urlsplit(url)
+        super().__init__(f"{self.code}: {parts.scheme}://{parts.netloc}{parts.path[:120]} {why}")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
 class AgsNoAnswer(Exception):
     """No answer arrived (timeout, refused or reset connection, TLS)."""
 
@@ -125,7 +150,9 @@ class AgsClient:
     """Calls to one platform's AGS endpoints with a registration's token (``target``), each with ``timeout``."""
 
     def __init__(self, http: HttpClient, tokens: AgsTokens, *, timeout: float,
-                 on_token_refresh: Callable[[], None] | None = None) -> None:
+                 on_token_refresh: Callable[[], None] | None = None, production: bool = False) -> None:
+        # In production every AGS URL must be https and is called only on public addresses (the one checked).
+        self._production = production
         self._http = http
         self._tokens = tokens
         self._timeout = timeout
@@ -134,10 +161,12 @@ class AgsClient:
     def call(self, target: TokenTarget, method: str, url: str, *, accept: str, content_type: str | None = None,
              body: Any = None, params: dict[str, str] | None = None) -> requests.Response:
         """One call with the token; a 401 drops the token and the call is sent once more with a new one."""
+        self._check_url(url)
         for attempt in (1, 2):
             token = self._tokens.token(target)
             headers = {"Authorization": f"Bearer {token}", "Accept": accept}
-            kwargs: dict[str, Any] = {"headers": headers, "timeout": self._timeout, "allow_redirects": False}
+            kwargs: dict[str, Any] = {"headers": headers, "timeout": self._timeout, "allow_redirects": False,
+                                      "public_only": self._public_only(url, target)}
             if content_type is not None:
                 headers["Content-Type"] = content_type
                 kwargs["data"] = json.dumps(body, allow_nan=False)
@@ -146,6 +175,8 @@ class AgsClient:
             try:
                 response = self._http.request(SYSTEM, method, url, **kwargs)
             except OutboundError as e:
+                if e.reason == "address_not_allowed":
+                    raise AgsUrlRefused(url, "resolves to an address that is not public") from e
                 raise AgsNoAnswer(e) from e
             if response.status_code == 401 and attempt == 1:
                 self._tokens.invalidate(target, token)
@@ -153,6 +184,26 @@ class AgsClient:
                 continue
             return response
         raise AssertionError("unreachable: the second attempt always returns")
+
+    def _public_only(self, url: str, target: TokenTarget) -> bool:
+        """In production an AGS URL on the registration's own token host is trusted as the registration is (an
+        LMS on a private network, registered by hand); any other host must be public, checked at connection."""
+        if not self._production:
+            return False
+        return (urlsplit(url).hostname or "").lower() != (urlsplit(target.token_url).hostname or "").lower()
+
+    def _check_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        allowed = ("https",) if self._production else ("https", "http")
+        if parts.scheme not in allowed or not parts.hostname:
+            raise AgsUrlRefused(url, "is not an absolute " + " or ".join(allowed) + " URL")
+        if parts.username or parts.password:
+            raise AgsUrlRefused(url, "carries credentials")
+
+    @staticmethod
+    def _same_origin(url: str, of: str, what: str) -> None:
+        if _origin(url) != _origin(of):
+            raise AgsUrlRefused(url, f"({what}) is not on the line items container's origin")
 
     def _ok(self, response: requests.Response, message: str | None = None) -> requests.Response:
         if not 200 <= response.status_code <= 299:
@@ -176,8 +227,13 @@ class AgsClient:
             page = _json(response)
             if not isinstance(page, list):
                 raise AgsAnswerError(response, "the LMS's line item list is not a JSON array")
-            found.extend(item for item in page if isinstance(item, dict) and isinstance(item.get("id"), str))
+            for item in page:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    self._same_origin(item["id"], lineitems_url, "a line item id")
+                    found.append(item)
             url, query = next_link(response.headers.get("Link")), None
+            if url is not None:
+                self._same_origin(url, lineitems_url, "a next link")
         return found
 
     def create_line_item(self, target: TokenTarget, lineitems_url: str,
@@ -189,6 +245,7 @@ class AgsClient:
         remote_id = made.get("id") if isinstance(made, dict) else None
         if not isinstance(remote_id, str) or not remote_id:
             raise AgsAnswerError(response, "the LMS created a line item but its answer has no id")
+        self._same_origin(remote_id, lineitems_url, "the new line item's id")
         return remote_id, response
 
     def update_line_item(self, target: TokenTarget, url: str, item: dict[str, Any]) -> requests.Response:

@@ -101,6 +101,8 @@ class DrConfig:
     # Refuse targets that resolve to loopback/private/link-local/reserved addresses. On in production; off in
     # dev and test, whose simulated LMSs listen on loopback.
     public_addresses_only: bool = False
+    # Registrations running at once in a process: a slow LMS must not hold the threads other requests need.
+    concurrency: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DrConfig:
@@ -119,6 +121,7 @@ class DrConfig:
             timeout_seconds=timeout,
             require_https=settings.is_production,
             public_addresses_only=settings.is_production,
+            concurrency=positive(settings, "lti_dynamic_registration_concurrency"),
         )
 
     def host_allowed(self, host: str) -> bool:

@@ -25,10 +25,10 @@ Every refusal raises an :class:`~gateway.lti.errors.LtiError` with a stable code
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import socket
+import threading
 from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 import gateway.lti.claims as c
 import gateway.lti.errors as errors
-from gateway.http import HttpClient, OutboundError
+from gateway.http import HttpClient, OutboundError, address_refused
 from gateway.lti.config import DrConfig
 from gateway.lti.management import set_registration_status
 from gateway.lti.registrations import Deployment, Registration, RegistrationExists, add_registration
@@ -109,18 +109,6 @@ def _url_problem(url: str, *, require_https: bool) -> str | None:
     return None
 
 
-def address_refused(address: str) -> bool:
-    """Whether an outbound call may not go to this IP address: anything but a global unicast address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
-    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast
-            or ip.is_unspecified or not ip.is_global)
-
-
 def check_public_host(url: str) -> None:
     """Refuse a URL whose host does not resolve, or resolves to any address :func:`address_refused` refuses.
 
@@ -141,6 +129,16 @@ def check_public_host(url: str) -> None:
         log_event(log, logging.WARNING, "lti dynamic registration refused an internal address", host=host[:255],
                   addresses=refused)
         raise errors.DrAddressNotAllowed()
+
+
+def _origin(url: str) -> str:
+    """``host:port`` (the scheme's port when none is written): a different port is a different server."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{(parts.hostname or '').lower()}:{port}"
 
 
 def _without_query(url: str) -> str:
@@ -165,11 +163,12 @@ def check_platform_configuration(config_url: str, document: Any, *, require_http
         raise errors.DrIssuerHostMismatch(
             f"The configuration from {config_host} names the issuer host {issuer_host}."
         )
-    # The registration token goes to registration_endpoint: only to the host that served the configuration.
-    endpoint_host = (urlsplit(document["registration_endpoint"]).hostname or "").lower()
-    if endpoint_host != config_host:
+    # The registration token goes to registration_endpoint: only to the server (host and port) that served the
+    # configuration; another port on the same host can be another program.
+    endpoint_origin, config_origin = _origin(document["registration_endpoint"]), _origin(config_url)
+    if endpoint_origin != config_origin:
         raise errors.DrEndpointHostMismatch(
-            f"The configuration from {config_host} names a registration endpoint on {endpoint_host}."
+            f"The configuration from {config_origin} names a registration endpoint on {endpoint_origin}."
         )
     methods = document.get("token_endpoint_auth_methods_supported")
     if isinstance(methods, list) and "private_key_jwt" not in methods:
@@ -206,6 +205,7 @@ class DynamicRegistrationService:
         self._http = http
         self._profile = profile
         self._config = config
+        self._slots = threading.BoundedSemaphore(config.concurrency)
         self._outcomes = Counter(
             "gateway_lti_dynamic_registrations_total", "LTI dynamic registrations by outcome (registered or code)",
             ["outcome"], registry=metrics.registry,
@@ -217,7 +217,14 @@ class DynamicRegistrationService:
 
     def register(self, openid_configuration: str | None, registration_token: str | None) -> Registered:
         try:
-            result = self._register(openid_configuration, registration_token or None)
+            # A few at once, never waiting for a slot: the outbound calls take up to their deadline each, and
+            # the threads they hold are the ones every other request needs.
+            if not self._slots.acquire(blocking=False):
+                raise errors.DrBusy(headers={"Retry-After": "60"})
+            try:
+                result = self._register(openid_configuration, registration_token or None)
+            finally:
+                self._slots.release()
         except errors.LtiError as e:
             self._outcomes.labels(outcome=e.code).inc()
             raise
@@ -237,7 +244,10 @@ class DynamicRegistrationService:
             raise errors.DrHostNotAllowed(f"{host} is not an allowed LMS host.")
         platform = self.read_platform_configuration(config_url, token)
         if self._config.public_addresses_only:
-            check_public_host(platform.registration_endpoint)  # the same host, perhaps resolved differently now
+            # Every endpoint it stores is called later (logins go to one, tokens and keys come from the others).
+            for url in (platform.registration_endpoint, platform.authorization_endpoint, platform.token_endpoint,
+                        platform.jwks_uri):
+                check_public_host(url)
         answer = self._post_tool_configuration(platform, token)
         return self._store(config_url, platform, answer)
 
@@ -247,13 +257,17 @@ class DynamicRegistrationService:
         return {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
 
     def _json(self, response: requests.Response) -> Any:
-        with response:
-            body = b""
-            for chunk in response.iter_content(16384):
-                body += chunk
-                if len(body) > MAX_DOCUMENT_BYTES:
-                    raise ValueError(f"larger than {MAX_DOCUMENT_BYTES} bytes")
-        return json.loads(body)
+        try:
+            return json.loads(response.content)  # read by the client, under MAX_DOCUMENT_BYTES
+        except RecursionError as e:  # nested deeper than the decoder can go: not a configuration
+            raise ValueError("nested too deep") from e
+
+    def _outbound_failed(self, step: str, url: str, e: OutboundError) -> errors.LtiError:
+        if e.reason == "address_not_allowed":  # the address the client checked and would have connected to
+            log_event(log, logging.WARNING, "lti dynamic registration refused an internal address", step=step,
+                      url=_without_query(url)[:500])
+            return errors.DrAddressNotAllowed()
+        return self._unreachable(step, url, e.reason)
 
     def _unreachable(self, step: str, url: str, detail: str) -> errors.LtiError:
         """One code and a fixed message whatever went wrong on the wire: the page must not tell a timeout from a
@@ -267,11 +281,11 @@ class DynamicRegistrationService:
             check_public_host(config_url)
         try:
             response = self._http.get(SYSTEM, config_url, timeout=self._config.timeout_seconds,
-                                      headers=self._auth_headers(token), allow_redirects=False, stream=True)
+                                      headers=self._auth_headers(token), max_bytes=MAX_DOCUMENT_BYTES,
+                                      public_only=self._config.public_addresses_only)
         except OutboundError as e:
-            raise self._unreachable("configuration", config_url, e.reason) from e
+            raise self._outbound_failed("configuration", config_url, e) from e
         if response.status_code != 200:
-            response.close()
             raise self._unreachable("configuration", config_url, f"status {response.status_code}")
         try:
             document = self._json(response)
@@ -286,12 +300,11 @@ class DynamicRegistrationService:
             response = self._http.post(
                 SYSTEM, platform.registration_endpoint, timeout=self._config.timeout_seconds,
                 json=tool_configuration(self._profile), headers=self._auth_headers(token),
-                allow_redirects=False, stream=True,
+                max_bytes=MAX_DOCUMENT_BYTES, public_only=self._config.public_addresses_only,
             )
         except OutboundError as e:
-            raise self._unreachable("registration", platform.registration_endpoint, e.reason) from e
+            raise self._outbound_failed("registration", platform.registration_endpoint, e) from e
         if response.status_code not in (200, 201):
-            response.close()
             log_event(log, logging.WARNING, "lti dynamic registration refused by the platform",
                       url=_without_query(platform.registration_endpoint)[:500], status=response.status_code)
             raise errors.DrRegistrationRefused()

@@ -266,3 +266,7 @@ DrAddressNotAllowed = _declare(
     "LTI_DR_ADDRESS_NOT_ALLOWED", 403, "The LMS's address cannot be used for dynamic registration",
     "The gateway registers only LMSs on public internet addresses. An LMS on a private network can be "
     "registered by the tool's operator by hand (`gateway registrations add`).")
+DrBusy = _declare(
+    "LTI_DR_BUSY", 503, "The gateway is handling other registrations right now",
+    f"{_DR_RETRY} in a minute: only a few registrations run at once "
+    "(GATEWAY_LTI_DYNAMIC_REGISTRATION_CONCURRENCY).")

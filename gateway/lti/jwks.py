@@ -22,6 +22,7 @@ from gateway.lti.errors import IdTokenKidUnknown, PlatformJwksUnavailable
 from gateway.lti.metrics import LtiMetrics
 
 SYSTEM = "lti_jwks"
+MAX_JWKS_BYTES = 256 * 1024  # a platform publishes a handful of keys; more is not a JWKS
 
 
 @dataclass
@@ -102,7 +103,8 @@ class PlatformKeys:
     def _fetch(self, url: str) -> dict[str, jwt.PyJWK]:
         try:
             response = self._http.request(
-                SYSTEM, "GET", url, timeout=self._timeout, headers={"Accept": "application/json"}
+                SYSTEM, "GET", url, timeout=self._timeout, headers={"Accept": "application/json"},
+                max_bytes=MAX_JWKS_BYTES,
             )
         except OutboundError as e:
             raise PlatformJwksUnavailable(f"Fetching the platform JWKS failed ({e.reason}).") from e

@@ -122,5 +122,7 @@ def _check_deep_linking_settings(settings: dict[str, Any]) -> None:
         value = settings[member]
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise _shape_error(c.DL_SETTINGS, f"member {member} must be an array of strings")
-    if not isinstance(settings["deep_link_return_url"], str):
-        raise _shape_error(c.DL_SETTINGS, "member deep_link_return_url must be a URL")
+    url = settings["deep_link_return_url"]
+    # The browser posts the signed response there: a javascript: or data: URL would run in the gateway's page.
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")):
+        raise _shape_error(c.DL_SETTINGS, "member deep_link_return_url must be an absolute http(s) URL")

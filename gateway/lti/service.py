@@ -85,6 +85,6 @@ def build_lti(
         tool=tool,
         registration=DynamicRegistrationService(db, http, tool, DrConfig.from_settings(settings), metrics),
         ags=AgsClient(http, tokens, timeout=config.ags_timeout_seconds,
-                      on_token_refresh=lti_metrics.ags_token_refreshes.inc),
+                      on_token_refresh=lti_metrics.ags_token_refreshes.inc, production=settings.is_production),
         option_checks=option_checks or {},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -85,6 +86,12 @@ def _note_executed(state: ORMExecuteState) -> None:
 
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
+def _private_file(path: Path) -> None:
+    """The SQLite file holds personal data: created owner-only (0600; SQLite gives its -wal/-shm the same mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    elif path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # made by an older release with the umask's mode
 
 
 def make_engine(url: str) -> Engine:
@@ -93,6 +100,7 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         # Pooled, so the PRAGMAs above run once per connection, not once per transaction (opening a connection
         # and its PRAGMAs was half a launch's CPU). Connections move between threads, never two at once.
         engine = create_engine(url, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False})

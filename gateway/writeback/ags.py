@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 import gateway.writeback.assignment_state as st
-from gateway.lti import AgsAnswerError, AgsClient, AgsNoAnswer, TokenTarget, TokenUnavailable
+from gateway.lti import AgsAnswerError, AgsClient, AgsNoAnswer, AgsUrlRefused, TokenTarget, TokenUnavailable
 from gateway.lti import claims as c
 from gateway.store import Database
 from gateway.store.repositories.assignments_contexts import WritebackLookup
@@ -80,6 +80,8 @@ class AgsBackend(AssignmentBackend[_Target]):
             return classify_outbound_error(e.outbound)
         except AgsAnswerError as e:
             return _judged(e)
+        except AgsUrlRefused as e:  # the platform pointed the token somewhere the registration does not cover
+            return DeliveryResult.failed(str(e))
 
     def _target(self, s: Session, delivery: Delivery) -> _Target | DeliveryResult:
         state = load_state(s, delivery)

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
@@ -162,12 +162,16 @@ Page = tuple[list[dict[str, Any]], dict[str, str]]
 def _page(items: list[dict[str, Any]], base_url: str, query: dict[str, str]) -> Page:
     try:
         limit = max(1, int(request.args.get("limit", "100")))
+        limit = min(limit, _platform().page_cap or limit)
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         limit, page = 100, 1
     chunk = items[(page - 1) * limit: page * limit]
     headers: dict[str, str] = {}
     if page * limit < len(items):
+        origin = _platform().next_link_origin
+        if origin:
+            base_url = origin + urlsplit(base_url).path
         link = f"{base_url}?{urlencode({**query, 'limit': str(limit), 'page': str(page + 1)})}"
         rel = "rel=next" if _platform().unquoted_link_rel else 'rel="next"'
         headers["Link"] = f"<{link}>; {rel}"

@@ -135,6 +135,8 @@ class SandboxPlatform:
         self.next_line_item = 1
         self.lineitem_url_query = False  # give line item URLs a query string (tools must keep it)
         self.unquoted_link_rel = False  # emit `rel=next` unquoted, as lti1p3platform 0.1.8 does
+        self.page_cap: int | None = None  # at most this many items a page, whatever `limit` asks
+        self.next_link_origin: str | None = None  # a hostile LMS: `next` links on another origin
         self.token_audience_override: str | None = None  # Brightspace publishes an audience apart from the URL
         # How the platform holds the tool's JWKS: fetched for every check (default), or fetched once and kept
         # until expire_tool_jwks() (a platform's cache, for key rotation tests; no refetch on an unknown kid).

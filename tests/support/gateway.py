@@ -16,6 +16,8 @@ from tests.support.live import LiveServer
 from tests.support.openapi import ContractRecorder, attach
 
 TEST_ENCRYPTION_KEYS = "t1:" + base64.b64encode(b"t" * 32).decode()
+# Fixed but varied enough for production's entropy check (tests that start in production use it too).
+TEST_SECRET_KEY = "test-secret-Vq7d3kPzW9mXa2LbN8rTf0sYhJc6Ue4G"
 
 
 def make_test_settings(database_url: str, keys_dir: Path, **overrides: Any) -> Settings:
@@ -24,7 +26,7 @@ def make_test_settings(database_url: str, keys_dir: Path, **overrides: Any) -> S
         "database_url": database_url,
         "keys_dir": str(keys_dir),
         "encryption_keys": TEST_ENCRYPTION_KEYS,
-        "secret_key": "test-secret-key-" + "x" * 32,
+        "secret_key": TEST_SECRET_KEY,
         "log_level": "WARNING",
         "http_timeout_seconds": 5.0,
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.flaky_remote import FlakyRemote
-from tests.support.gateway import TEST_ENCRYPTION_KEYS
+from tests.support.gateway import TEST_ENCRYPTION_KEYS, TEST_SECRET_KEY
 from tests.support.outbox import FAST
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def process_env(database_url: str, keys_dir: Path, **settings: Any) -> dict[str,
         GATEWAY_DATABASE_URL=database_url,
         GATEWAY_KEYS_DIR=str(keys_dir),
         GATEWAY_ENCRYPTION_KEYS=TEST_ENCRYPTION_KEYS,
-        GATEWAY_SECRET_KEY="test-secret-key-" + "x" * 32,
+        GATEWAY_SECRET_KEY=TEST_SECRET_KEY,
         GATEWAY_LOG_LEVEL="WARNING",
     )
     for name, value in {**FAST, **settings}.items():

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.support.databases import DatabaseFactory
-from tests.support.gateway import TEST_ENCRYPTION_KEYS
+from tests.support.gateway import TEST_ENCRYPTION_KEYS, TEST_SECRET_KEY
 from tests.support.live import reserve_port
 from tests.support.waiting import wait_until
 
@@ -92,11 +92,12 @@ def test_db_upgrade_and_current(db_factory: DatabaseFactory, keys_dir: Path, eng
     ("extra", "setting"),
     [
         ({}, "GATEWAY_SECRET_KEY"),
-        ({"GATEWAY_SECRET_KEY": "s" * 40}, "GATEWAY_ENCRYPTION_KEYS"),
-        ({"GATEWAY_SECRET_KEY": "s" * 40, "GATEWAY_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS}, "GATEWAY_PUBLIC_BASE_URL"),
+        ({"GATEWAY_SECRET_KEY": TEST_SECRET_KEY}, "GATEWAY_ENCRYPTION_KEYS"),
+        ({"GATEWAY_SECRET_KEY": TEST_SECRET_KEY, "GATEWAY_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS},
+         "GATEWAY_PUBLIC_BASE_URL"),
         (
             {
-                "GATEWAY_SECRET_KEY": "s" * 40,
+                "GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
                 "GATEWAY_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
                 "GATEWAY_PUBLIC_BASE_URL": "https://gw.example.org",
             },
@@ -121,7 +122,7 @@ def test_production_refuses_a_dev_signing_key(sqlite_url: str, keys_dir: Path) -
         sqlite_url,
         keys_dir,
         GATEWAY_ENV="production",
-        GATEWAY_SECRET_KEY="s" * 40,
+        GATEWAY_SECRET_KEY=TEST_SECRET_KEY,
         GATEWAY_ENCRYPTION_KEYS=TEST_ENCRYPTION_KEYS,
         GATEWAY_PUBLIC_BASE_URL="https://gw.example.org",
         GATEWAY_ALLOW_SQLITE_IN_PRODUCTION="true",

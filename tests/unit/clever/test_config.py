@@ -35,3 +35,13 @@ def test_the_defaults_are_read() -> None:
     config = CleverConfig.from_settings(load_settings(environ={}, public_base_url="https://gw.example"))
     assert (config.redirect_uri, config.max_retries, config.lms_timeout_seconds) == (
         "https://gw.example/clever/callback", 4, 30.0)
+
+
+def test_production_bounces_state_less_logins_unless_told_otherwise() -> None:
+    # Issue 17: state-less callbacks were accepted in production, so a browser could be logged into someone
+    # else's Clever identity (login CSRF).
+    production = {"env": "production", "public_base_url": "https://gw.example"}
+    assert CleverConfig.from_settings(load_settings(environ={}, **production)).stateless_logins == "bounce"
+    assert CleverConfig.from_settings(load_settings(environ={})).stateless_logins == "accept"
+    chosen = load_settings(environ={}, clever_stateless_logins="accept", **production)
+    assert CleverConfig.from_settings(chosen).stateless_logins == "accept"

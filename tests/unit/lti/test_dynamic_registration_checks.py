@@ -109,6 +109,13 @@ def test_a_registration_endpoint_on_another_host_is_refused(endpoint: str) -> No
 
 
 def test_a_registration_endpoint_on_the_configuration_host_is_accepted() -> None:
-    document = _document(registration_endpoint="https://lms.example.edu:8443/lti/register")
+    document = _document(registration_endpoint="https://lms.example.edu:443/lti/register")
     assert check_platform_configuration(URL, document, require_https=True).registration_endpoint.endswith(
         "/lti/register")
+
+
+def test_a_registration_endpoint_on_another_port_of_the_host_is_refused() -> None:
+    # Issue 17: the host was compared, not the port; the token went to whatever listens on 8443.
+    document = _document(registration_endpoint="https://lms.example.edu:8443/lti/register")
+    with pytest.raises(errors.DrEndpointHostMismatch):
+        check_platform_configuration(URL, document, require_https=True)

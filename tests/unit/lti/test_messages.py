@@ -108,3 +108,10 @@ def test_submission_review_and_data_privacy_rules() -> None:
     privacy = _without(c.RESOURCE_LINK, c.CONTEXT, c.TARGET_LINK_URI, **{c.MESSAGE_TYPE: c.DATA_PRIVACY_REQUEST})
     assert _code(privacy) == "LTI_FOR_USER_MISSING"
     assert check_message({**privacy, c.FOR_USER: {"user_id": "u"}}) == c.DATA_PRIVACY_REQUEST
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "/relative/return", "ftp://lms/x"])
+def test_a_deep_link_return_url_must_be_http_or_https(url: str) -> None:
+    # Issue 17: the scheme was unchecked, and the gateway renders an auto-posting form to this URL.
+    request = _without(c.RESOURCE_LINK, **{c.MESSAGE_TYPE: c.DEEP_LINKING_REQUEST})
+    assert _code({**request, c.DL_SETTINGS: {**DL_SETTINGS, "deep_link_return_url": url}}) == "LTI_CLAIM_INVALID"

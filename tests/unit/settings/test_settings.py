@@ -17,7 +17,7 @@ from gateway.settings import (
 
 GOOD_PRODUCTION: dict[str, Any] = {
     "env": "production",
-    "secret_key": "s" * 48,
+    "secret_key": "q7Vd-3kPz_W9mXa2LbN8rTf0sYhJc6Ue4GiOw1Ev5Kn",  # a fixed secrets.token_urlsafe(32)
     "encryption_keys": "k2026:" + base64.b64encode(b"p" * 32).decode(),
     "public_base_url": "https://gateway.example.org",
     "database_url": "postgresql://gateway@db/gateway",
@@ -67,6 +67,9 @@ def test_good_production_settings_pass() -> None:
     [
         ({"secret_key": DEV_SECRET_KEY}, "GATEWAY_SECRET_KEY"),
         ({"secret_key": "short"}, "GATEWAY_SECRET_KEY"),
+        # Issue 17: 32 times "a" was accepted; long but low-entropy keys are refused now.
+        ({"secret_key": "a" * 32}, "GATEWAY_SECRET_KEY"),
+        ({"secret_key": "ab" * 32}, "GATEWAY_SECRET_KEY"),
         ({"encryption_keys": DEV_ENCRYPTION_KEYS}, "GATEWAY_ENCRYPTION_KEYS"),
         ({"encryption_keys": f"{GOOD_PRODUCTION['encryption_keys']},{DEV_ENCRYPTION_KEYS}"}, "GATEWAY_ENCRYPTION_KEYS"),
         ({"public_base_url": "http://gateway.example.org"}, "GATEWAY_PUBLIC_BASE_URL"),
