@@ -61,7 +61,7 @@ class ServerStats:
 
 
 def _fmt(value: float, digits: int = 1) -> str:
-    return "–" if math.isnan(value) else f"{value:,.{digits}f}"
+    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
 
 
 def launch_table(stats: list[ServerStats], db_servers: set[str]) -> str:
@@ -77,7 +77,7 @@ def launch_table(stats: list[ServerStats], db_servers: set[str]) -> str:
         label = "whole launch" if step == "total" else step
         if any(step in s.steps for s in stats):
             rows.append((f"{label} p50 / p95 / p99 ms",
-                         [" / ".join(_fmt(s.p(step, q)) for q in (50, 95, 99)) if step in s.steps else "–"
+                         [" / ".join(_fmt(s.p(step, q)) for q in (50, 95, 99)) if step in s.steps else "-"
                           for s in stats]))
     rows.append(("errors", [", ".join(f"{k}: {v}" for k, v in sorted(s.errors.items())) or "0" for s in stats]))
     rows.append(("platform calls during the rounds",
@@ -109,6 +109,6 @@ def ratio_table(gateways: list[ServerStats], baselines: list[ServerStats]) -> st
     for gateway in gateways:
         for baseline in baselines:
             r = ratios(gateway, baseline)
-            lines.append(f"| {gateway.name} ÷ {baseline.name} | {_fmt(r.cpu, 2)}× | {_fmt(r.p99, 2)}× "
-                         f"| {_fmt(r.rate, 2)}× |")
+            lines.append(f"| {gateway.name} ÷ {baseline.name} | {_fmt(r.cpu, 2)}x | {_fmt(r.p99, 2)}x "
+                         f"| {_fmt(r.rate, 2)}x |")
     return "\n".join(lines)
