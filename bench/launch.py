@@ -14,6 +14,7 @@ import requests
 from bench.loadgen import Job, Outcome, run_job
 from bench.report import ServerStats, launch_table, ratio_table
 from bench.servers import Server, postgres_cpu
+from bench.storage import compact, purge_as_if_a_day_later
 from bench.world import World
 
 
@@ -32,6 +33,7 @@ class LaunchResult:
     metrics: dict[str, str]
     rss: dict[str, list[float]]
     storage: dict[str, float]
+    kept: dict[str, str]
 
     def markdown(self, world: World) -> str:
         db = {g.name for g in world.gateways if g.engine == "postgresql"}
@@ -47,8 +49,9 @@ class LaunchResult:
               for name, text in self.metrics.items()),
             *(f"- {name}: web worker RSS after the launches: {', '.join(f'{mb:.0f} MB' for mb in mbs)}"
               for name, mbs in self.rss.items()),
-            *(f"- {name}: storage grew {value:,.0f} bytes per warm launch (before any purge)"
+            *(f"- {name}: storage grew {value:,.0f} bytes per warm launch during the rounds (before any purge)"
               for name, value in self.storage.items()),
+            *(f"- {name}: {text}" for name, text in self.kept.items()),
         ]
         return "\n".join(parts)
 
@@ -98,6 +101,10 @@ def outbound_metrics(server: Server) -> str:
 
 
 def run(world: World, options: LaunchOptions, students: int) -> LaunchResult:
+    initial = {}
+    for g in world.gateways:
+        compact(world.database_urls[g.name])
+        initial[g.name] = world.database_bytes(g)
     first = first_launches(world, students, options.concurrency)
     stats = {s.name: ServerStats(s.name) for s in world.servers}
     sizes = {g.name: world.database_bytes(g) for g in world.gateways}
@@ -115,5 +122,19 @@ def run(world: World, options: LaunchOptions, students: int) -> LaunchResult:
     for g in world.gateways:
         bursts[f"{g.name}, new user"] = burst(world, g, students + 10)
         bursts[f"{g.name}, known user"] = burst(world, g, 0)
-    return LaunchResult(list(stats.values()), first, bursts, metrics, rss, storage)
+    kept = {}
+    for g, f in zip(world.gateways, first, strict=True):
+        launches = f.launches + stats[g.name].launches + 16
+        url = world.database_urls[g.name]
+        compact(url)
+        before = world.database_bytes(g) - initial[g.name]
+        purged = purge_as_if_a_day_later(g, url)
+        compact(url)
+        after = world.database_bytes(g) - initial[g.name]
+        kept[g.name] = (f"storage kept after {launches:,} launches ({students:,} users, 1 course): "
+                        f"{before / launches:,.0f} bytes per launch before the purge, {after / launches:,.0f} after "
+                        f"the purge jobs a day later would run ({', '.join(f'{v:,} {k}' for k, v in purged.items())} "
+                        f"deleted; what stays is users, identities, the course and memberships: "
+                        f"{after / students:,.0f} bytes per user)")
+    return LaunchResult(list(stats.values()), first, bursts, metrics, rss, storage, kept)
 
