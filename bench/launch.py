@@ -73,6 +73,7 @@ def first_launches(world: World, students: int, concurrency: int) -> list[Server
         job = Job("launch", world.target(server), students, 0, tuple(range(students)), world.launch_platform(server),
                   ordered=True)
         outcome = _round(world, server, job, stats, concurrency)
+        print(f"  first launches: {server.name}: {stats.launches} in {stats.seconds:.0f} s", flush=True)
         world.users[server.name] = outcome.users
         world.contexts[server.name] = outcome.context_id
         found.append(stats)

@@ -36,11 +36,13 @@ def purge_as_if_a_day_later(server: Server, database_url: str) -> dict[str, int]
 
 def compact(database_url: str) -> None:
     if database_url.startswith("sqlite"):
-        with sqlite3.connect(Path(database_url.removeprefix("sqlite:///"))) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # In WAL mode VACUUM writes the new file through the WAL: checkpoint after it, or the WAL holds it all.
         conn = sqlite3.connect(Path(database_url.removeprefix("sqlite:///")), isolation_level=None)
-        conn.execute("VACUUM")
-        conn.close()
+        try:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
     else:
         with psycopg.connect(database_url, autocommit=True) as pg:
             pg.execute("VACUUM FULL")
