@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import jwt
 import requests
 from flask import Flask, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from bench.platform import CLIENT_ID, DEPLOYMENT_ID
 
@@ -33,8 +34,11 @@ def _env(name: str) -> str:
 
 def pylti1p3_app() -> Flask:
     from flask_caching import Cache
-    from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
-    from pylti1p3.tool_config import ToolConfDict
+    from pylti1p3.contrib.flask.launch_data_storage.cache import FlaskCacheDataStorage
+    from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
+    from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
+    from pylti1p3.contrib.flask.request import FlaskRequest
+    from pylti1p3.tool_config.dict import ToolConfDict
 
     issuer = _env("ISSUER")
     with open(_env("TOOL_KEY_FILE")) as f:
@@ -84,7 +88,7 @@ def floor_app() -> Flask:
     app = Flask("bench-floor")
 
     @app.get("/login")
-    def login() -> Response:
+    def login() -> BaseResponse:
         state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         query = urlencode({"scope": "openid", "response_type": "id_token", "client_id": CLIENT_ID,
                            "redirect_uri": request.args["target_link_uri"], "login_hint": request.args["login_hint"],
@@ -95,7 +99,7 @@ def floor_app() -> Flask:
         return answer
 
     @app.post("/launch")
-    def launch() -> Response:
+    def launch() -> BaseResponse:
         state, _, nonce = request.cookies.get("floor-state", "").partition(".")
         token = request.form["id_token"]
         if not state or request.form.get("state") != state:

@@ -150,11 +150,11 @@ def _watch_scores(world: World, server: Server, before: int, seconds: float) -> 
 
 def pylti1p3_baseline(world: World, options: WritebackOptions) -> tuple[float, float, float, int]:
     """Grades posted one at a time with pylti1p3's AGS client: (grades/s, p50 ms, p99 ms, errors)."""
-    from pylti1p3.assignments_grades import AssignmentsGradesService
-    from pylti1p3.contrib.flask import FlaskServiceConnector
+    from pylti1p3.assignments_grades import AssignmentsGradesService, TAssignmentsGradersData
+    from pylti1p3.contrib.flask.service_connector import FlaskServiceConnector
     from pylti1p3.grade import Grade
     from pylti1p3.lineitem import LineItem
-    from pylti1p3.tool_config import ToolConfDict
+    from pylti1p3.tool_config.dict import ToolConfDict
 
     from bench.servers import tool_key_files
     from gateway.lti import claims as c
@@ -167,8 +167,8 @@ def pylti1p3_baseline(world: World, options: WritebackOptions) -> tuple[float, f
     conf.set_private_key(issuer, private.read_text(), client_id=CLIENT_ID)
     conf.set_public_key(issuer, public.read_text(), client_id=CLIENT_ID)
     registration = conf.find_registration_by_params(issuer, CLIENT_ID)
-    service_data = {"scope": [c.AGS_SCOPE_LINEITEM, c.AGS_SCOPE_SCORE],
-                    "lineitems": f"{issuer}/ags/course-1/lineitems"}
+    service_data: TAssignmentsGradersData = {"scope": [c.AGS_SCOPE_LINEITEM, c.AGS_SCOPE_SCORE],
+                                             "lineitems": f"{issuer}/ags/course-1/lineitems"}
 
     def service() -> AssignmentsGradesService:
         return AssignmentsGradesService(FlaskServiceConnector(registration), service_data)
