@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -235,10 +234,10 @@ def postgres_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_gateway(name: str, engine: str, database_url: str, platform_url: str, port: int, *, workers: int = 2,
-                  threads: int = 4) -> Server:
-    """Set the gateway up as a vendor would (its CLI), then ``gateway serve``."""
-    workdir = Path(tempfile.mkdtemp(prefix=f"gw-bench-{name}-"))
+def start_gateway(name: str, engine: str, database_url: str, platform_url: str, port: int, workdir: Path, *,
+                  workers: int = 2, threads: int = 4) -> Server:
+    """Set the gateway up as a vendor would (its CLI) in ``workdir``, then ``gateway serve``."""
+    workdir.mkdir()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env.update(GATEWAY_ENV="test", GATEWAY_DATABASE_URL=database_url, GATEWAY_PORT=str(port),

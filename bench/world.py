@@ -79,7 +79,7 @@ def world(*, engines: tuple[str, ...] = ENGINES, baselines: tuple[str, ...] = BA
                 (workdir / "sqlite").mkdir()
                 url = f"sqlite:///{workdir}/sqlite/gateway.db"
             name = f"gateway {engine}"
-            gateway = start_gateway(name, engine, url, platform.url, ports[engine])
+            gateway = start_gateway(name, engine, url, platform.url, ports[engine], workdir / f"gateway-{engine}")
             stack.callback(gateway.stop)
             gateways.append(gateway)
             urls[name] = url
