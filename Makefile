@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint typecheck contracts unit setup bench clean
+.PHONY: run test lint typecheck contracts unit setup bench soak profile clean
 
 run:  ## set up, migrate SQLite under var/, make dev keys, serve on http://127.0.0.1:8000
 	@scripts/setup.sh
@@ -28,9 +28,17 @@ contracts:  ## import cycles, layers, protected modules (pyproject [tool.importl
 unit:
 	$(BIN)/pytest -q tests/unit tests/test_layout.py
 
-bench:
+bench:  ## launches (gateway on SQLite and PostgreSQL, pylti1p3, the floor) and writeback; a few minutes; docs/benchmarks.md
 	@scripts/setup.sh --test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench all $(BENCH_ARGS) --out var/bench/latest.md
+
+soak:  ## opt-in: 10 minutes of launches on one gateway, web worker RSS each minute
+	@scripts/setup.sh --test
+	$(BIN)/python -m bench soak $(BENCH_ARGS) --out var/bench/soak.md
+
+profile:  ## py-spy on the gateway under launch load, both engines
+	@scripts/setup.sh --test
+	$(BIN)/python -m bench profile $(BENCH_ARGS) --out var/bench/profile.md
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

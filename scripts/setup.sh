@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the gateway needs on a fresh machine. Idempotent.
 #   scripts/setup.sh          virtualenv + the package (for `make run`)
-#   scripts/setup.sh --test   also test extras, Debian's chromium, and a running PostgreSQL
+#   scripts/setup.sh --test   also test and bench extras, Debian's chromium, and a running PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ stamp="$VENV/.installed-$WITH_TEST-$(sha256sum pyproject.toml | cut -c1-16)"
 if [[ ! -f "$stamp" ]]; then
     "$VENV/bin/pip" install --quiet --upgrade pip
     if [[ $WITH_TEST == 1 ]]; then
-        "$VENV/bin/pip" install --quiet -e ".[test]"
+        "$VENV/bin/pip" install --quiet -e ".[test,bench]"
     else
         "$VENV/bin/pip" install --quiet -e .
     fi
