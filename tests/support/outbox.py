@@ -29,7 +29,8 @@ FAST: dict[str, Any] = {
     "writeback_max_delivery_seconds": 10.0,
     "writeback_max_attempts": 4,
     "writeback_retry_after_max_seconds": 5.0,
-    "http_timeout_seconds": 0.5,
+    # A total deadline (connect and every read): generous enough for a loaded machine, short for the hang tests.
+    "http_timeout_seconds": 2.0,
 }
 
 
