@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    insert,
     literal,
     select,
     text,
@@ -144,6 +145,9 @@ _LOCK_KEYS = text("SELECT pg_advisory_xact_lock(id) FROM unnest(:ids) AS ids(id)
 )
 
 
+_TABLE = cast(Table, OutboxRow.__table__)
+
+
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
@@ -154,9 +158,14 @@ class OutboxRepository:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def add(self, rows: Iterable[OutboxRow]) -> None:
-        self._s.add_all(list(rows))
-        self._s.flush()
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert new rows (column values) in one statement: an ``executemany``, not an ORM flush per row.
+
+        ``seq`` comes from the database; nothing is read back, so the rows go out as one batch on both engines.
+        Every row names every column it sets (a bulk insert takes the first row's keys for all).
+        """
+        if rows:
+            self._s.execute(insert(_TABLE), list(rows))
 
     def get(self, delivery_id: str) -> OutboxRow | None:
         return self._s.scalars(select(OutboxRow).where(OutboxRow.id == delivery_id)).first()
