@@ -15,7 +15,7 @@ Claiming is the heart of "nothing lost" and "in order", so its rules live here, 
 
 ``seq`` comes from the database at insert time. Two transactions that enqueue the same key
 concurrently may commit in the other order than their ``seq``; such requests had no order
-to keep, and grades carry an event time so the newer one wins (see ``newest_delivered_event_at``).
+to keep, and grades carry an event time so the newer one wins (see ``claim_for_delivery``).
 """
 
 from __future__ import annotations
@@ -234,6 +234,34 @@ class OutboxRepository:
         ).all()
         return sorted(claimed, key=lambda row: row.seq)
 
+    def claim_for_delivery(
+        self,
+        *,
+        owner: str,
+        backends: Sequence[str],
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+    ) -> list[tuple[OutboxRow, dt.datetime | None]]:
+        """:meth:`claim`, each row that has an event time with the latest one already delivered for its key and kind.
+
+        Read in the claim's transaction (one statement for all its rows), so a delivery needs no transaction of
+        its own to learn whether a newer write superseded it (an older grade is skipped, not sent). It cannot
+        change before the row is recorded: no other row of the key is delivered while this one is in flight.
+        """
+        rows = self.claim(owner=owner, backends=backends, now=now, lease_until=lease_until, limit=limit)
+        keys = sorted({row.ordering_key for row in rows if row.event_at is not None})
+        newest: dict[tuple[str, str], dt.datetime] = {}
+        if keys:  # one read for the whole claim, not one transaction per delivery
+            found: Any = self._s.execute(
+                select(OutboxRow.ordering_key, OutboxRow.kind, func.max(OutboxRow.event_at))
+                .where(OutboxRow.ordering_key.in_(keys), OutboxRow.state == DELIVERED)
+                .group_by(OutboxRow.ordering_key, OutboxRow.kind)
+            )
+            newest = {(key, kind): at for key, kind, at in found if at is not None}
+        return [(row, newest.get((row.ordering_key, row.kind)) if row.event_at is not None else None)
+                for row in rows]
+
     def _lock_keys(self, keys: Sequence[str]) -> None:
         """PostgreSQL: serialize claims per ordering key until commit (one statement for all the keys).
 
@@ -274,18 +302,6 @@ class OutboxRepository:
             .values(lease_owner=None, lease_expires_at=None, **values)
         )
         return _rowcount(result) == 1
-
-    def newest_delivered_event_at(self, *, ordering_key: str, kind: str, seq: int) -> dt.datetime | None:
-        """The latest event time already delivered for this key and kind (older writes are superseded)."""
-        value: dt.datetime | None = self._s.scalar(
-            select(func.max(OutboxRow.event_at)).where(
-                OutboxRow.ordering_key == ordering_key,
-                OutboxRow.kind == kind,
-                OutboxRow.state == DELIVERED,
-                OutboxRow.seq != seq,
-            )
-        )
-        return value
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -149,10 +149,10 @@ def _subplans(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [node for node in _nodes(plan) if node.get("Parent Relationship") == "SubPlan"]
 
 
-def _assert_probes_by_ordering_key(plan: dict[str, Any]) -> None:
+def _assert_probes_by_ordering_key(plan: dict[str, Any], count: int = 2) -> None:
     """Each "is my key blocked?" check is one index lookup by ordering key, run per row reached."""
     probes = _subplans(plan)
-    assert len(probes) == 2, plan
+    assert len(probes) == count, plan
     for probe in probes:
         assert probe["Node Type"] in ("Index Scan", "Index Only Scan"), probe
         assert "ordering_key" in probe.get("Index Cond", ""), probe
@@ -173,7 +173,7 @@ def test_the_claim_walks_the_unfinished_index_without_statistics_on_postgresql(y
 
     update = plans["update"]
     assert {node["Node Type"] for node in _nodes(update)} & FORBIDDEN == set(), update
-    [target] = update["Plans"]
+    [target] = [node for node in update["Plans"] if node.get("Parent Relationship") != "SubPlan"]
     assert target["Node Type"] == "Index Scan" and "seq = ANY" in target["Index Cond"], target
     _assert_probes_by_ordering_key(update)
 
