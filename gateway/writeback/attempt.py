@@ -46,13 +46,16 @@ class Claim:
     created_at: dt.datetime
     api_key_id: str | None
     payload_encrypted: str
+    # The latest event time already delivered for this key and kind, read by the claim (None: nothing yet).
+    newest_delivered_event_at: dt.datetime | None = None
 
     @classmethod
-    def of(cls, row: OutboxRow) -> Claim:
+    def of(cls, row: OutboxRow, newest_delivered_event_at: dt.datetime | None = None) -> Claim:
         return cls(
             seq=row.seq, id=row.id, kind=row.kind, backend=row.backend, ordering_key=row.ordering_key,
             attempts=row.attempts, max_attempts=row.max_attempts, event_at=row.event_at,
             created_at=row.created_at, api_key_id=row.api_key_id, payload_encrypted=row.payload_encrypted,
+            newest_delivered_event_at=newest_delivered_event_at,
         )
 
 
@@ -121,15 +124,11 @@ class Attempter:
             payload=payload, attempt=claim.attempts, max_attempts=claim.max_attempts, event_at=claim.event_at,
             created_at=claim.created_at, api_key_id=claim.api_key_id,
         )
-        if claim.event_at is not None:
-            with self._db.transaction() as s:
-                newest = OutboxRepository(s).newest_delivered_event_at(
-                    ordering_key=claim.ordering_key, kind=claim.kind, seq=claim.seq
-                )
-            if newest is not None and newest > claim.event_at:
-                return delivery, DeliveryResult.skipped(
-                    f"skipped: a newer {claim.kind} (event time {newest.isoformat()}) was already delivered"
-                )
+        newest = claim.newest_delivered_event_at  # read by the claim: no transaction of its own
+        if claim.event_at is not None and newest is not None and newest > claim.event_at:
+            return delivery, DeliveryResult.skipped(
+                f"skipped: a newer {claim.kind} (event time {newest.isoformat()}) was already delivered"
+            )
         return delivery, None
 
     def _call(self, backend: DeliveryBackend, delivery: Delivery) -> DeliveryResult:

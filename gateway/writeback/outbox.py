@@ -85,9 +85,10 @@ class Outbox:
         now = utcnow()
         rows = [self._row(item, now) for item in items]
         OutboxRepository(session).add(rows)
-        return [Enqueued(row.id, row.state, row.created_at) for row in rows]
+        return [Enqueued(row["id"], row["state"], row["created_at"]) for row in rows]
 
-    def _row(self, item: OutboxItem, now: dt.datetime) -> OutboxRow:
+    def _row(self, item: OutboxItem, now: dt.datetime) -> dict[str, Any]:
+        """The new row's column values (inserted in bulk: a batch of grades is one statement, not one a row)."""
         for name, limit in _LIMITS.items():
             value = getattr(item, name)
             if not value or len(value) > limit:
@@ -95,21 +96,21 @@ class Outbox:
         delivery_id = new_id("dlv")
         # allow_nan=False: NaN is not JSON, and no remote should receive it as a score.
         sealed = self._cipher.encrypt(json.dumps(item.payload, allow_nan=False), payload_context(delivery_id))
-        return OutboxRow(
-            id=delivery_id,
-            kind=item.kind,
-            backend=item.backend,
-            ordering_key=item.ordering_key,
-            payload_encrypted=sealed,
-            state=QUEUED,
-            attempts=0,
-            max_attempts=self.policy.max_attempts,
-            next_attempt_at=item.not_before or now,
-            event_at=item.event_at,
-            api_key_id=item.api_key_id,
-            created_at=now,
-            updated_at=now,
-        )
+        return {
+            "id": delivery_id,
+            "kind": item.kind,
+            "backend": item.backend,
+            "ordering_key": item.ordering_key,
+            "payload_encrypted": sealed,
+            "state": QUEUED,
+            "attempts": 0,
+            "max_attempts": self.policy.max_attempts,
+            "next_attempt_at": item.not_before or now,
+            "event_at": item.event_at,
+            "api_key_id": item.api_key_id,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     # -- decoding ----------------------------------------------------------------------------------
 

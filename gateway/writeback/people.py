@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError
-from gateway.store.repositories.assignments import ContextMemberRepository
 from gateway.store.repositories.assignments_contexts import WritebackLookup
 from gateway.writeback.contexts import ResolvedContext
 from gateway.writeback.refusals import UserNotInContext, UserNotStudent, UserNotSyncedInLms
@@ -51,58 +50,42 @@ class People:
             return self._lti(wanted)
         return self._clever(wanted)
 
-    def _gateway_users(self, refs: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
-        """(ref -> gateway user id, gateway user id -> Clever id) for every reference that names a known user."""
-        by_id = self._lookup.users([r for r in refs if r.startswith(GATEWAY_REF)])
-        by_clever = self._lookup.users_by_clever_id([_clever_id(r) for r in refs if not r.startswith(GATEWAY_REF)])
-        users: dict[str, str] = {}
-        clever: dict[str, str] = {}
-        for ref in refs:
-            row = by_id.get(ref) if ref.startswith(GATEWAY_REF) else by_clever.get(_clever_id(ref))
-            if row is not None:
-                users[ref] = row.id
-                if row.clever_user_id:
-                    clever[row.id] = row.clever_user_id
-        return users, clever
-
     def _lti(self, refs: Sequence[str]) -> dict[str, Person | GatewayError]:
         context_ref, registration = self._context.lti_context_ref, self._context.registration_id
         assert context_ref is not None and registration is not None
-        users, _ = self._gateway_users(refs)
-        members = ContextMemberRepository(self._s).many(context_ref, list(users.values()))
-        subs = self._lookup.subs(registration, list(users.values()))
+        found = self._lookup.course_people(context_ref, registration, [r for r in refs if r.startswith(GATEWAY_REF)],
+                                           [_clever_id(r) for r in refs if not r.startswith(GATEWAY_REF)])
+        by_id = {person.user_id: person for person in found}  # the most recent ``sub`` last, so it wins
+        by_clever = {person.clever_user_id: person for person in found if person.clever_user_id}
         out: dict[str, Person | GatewayError] = {}
         for ref in refs:
-            user_id = users.get(ref)
-            member = members.get(user_id) if user_id else None
-            sub = subs.get(user_id) if user_id else None
-            if user_id is None:
+            person = by_id.get(ref) if ref.startswith(GATEWAY_REF) else by_clever.get(_clever_id(ref))
+            if person is None:
                 out[ref] = UserNotInContext(f"No gateway user is known as {ref[:80]!r}.")
-            elif member is None or sub is None:
+            elif not person.member or person.sub is None:
                 out[ref] = UserNotInContext(f"{ref[:80]} has not launched the tool in this course.")
             else:
-                warnings = () if member.learner else (
+                warnings = () if person.learner else (
                     {"code": "USER_NOT_LEARNER", "message": "The user's launches here carried no learner role; "
                      "the LMS may refuse a score for them."},)
-                out[ref] = Person(ref, user_id, sub, warnings)
+                out[ref] = Person(ref, person.user_id, person.sub, warnings)
         return out
 
     def _clever(self, refs: Sequence[str]) -> dict[str, Person | GatewayError]:
         section = self._context.section_id
         assert section is not None
-        users, clever_of = self._gateway_users([r for r in refs if r.startswith(GATEWAY_REF)])
-        ids = {ref: (clever_of.get(users.get(ref, ""), "") if ref.startswith(GATEWAY_REF) else _clever_id(ref))
-               for ref in refs}
+        clever_of = dict(self._lookup.user_clever_ids([r for r in refs if r.startswith(GATEWAY_REF)], []))
+        ids = {ref: (clever_of.get(ref) or "" if ref.startswith(GATEWAY_REF) else _clever_id(ref)) for ref in refs}
         known = [i for i in ids.values() if i]
         roles = self._lookup.clever_section_roles(section, known)
-        roster = self._lookup.clever_roster_users(known)
+        roster = self._lookup.clever_roster_status(known)
         out: dict[str, Person | GatewayError] = {}
         for ref in refs:
             clever_id = ids[ref]
             student = roster.get(clever_id)
             if not clever_id:
                 out[ref] = UserNotInContext(f"{ref[:80]} has no Clever identity.")
-            elif clever_id not in roles or student is None or student.archived_at is not None:
+            elif clever_id not in roles or student is None or student.archived:
                 out[ref] = UserNotInContext(f"{ref[:80]} is not in this section's synced roster.")
             elif "student" not in roles[clever_id]:
                 # A teacher's "submission" is no grade: Clever would PATCH …/submissions/<teacher id>.

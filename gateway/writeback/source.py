@@ -41,9 +41,9 @@ class OutboxSource:
         if not backends:
             return []
         with self._db.transaction() as s:
-            rows = OutboxRepository(s).claim(owner=owner, backends=backends, now=utcnow(), lease_until=lease_until,
-                                             limit=limit)
-            return [Claim.of(row) for row in rows]
+            rows = OutboxRepository(s).claim_for_delivery(owner=owner, backends=backends, now=utcnow(),
+                                                          lease_until=lease_until, limit=limit)
+            return [Claim.of(row, newest) for row, newest in rows]
 
     def key(self, item: Claim) -> Hashable:
         return (item.seq, item.attempts)

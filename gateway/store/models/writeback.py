@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -27,6 +27,11 @@ REPLAYABLE: Final = (FAILED, DEAD)
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a BIGSERIAL.
 SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+# The claim's partial indexes (migration 0010). The claim names these states as literals, not parameters,
+# so that a planner can prove the indexes usable (see gateway.store.repositories.outbox).
+_UNFINISHED_WHERE = text("state IN ('queued', 'delivering')")
+_DELIVERING_WHERE = text("state = 'delivering'")
 
 
 class OutboxRow(Base):
@@ -64,6 +69,11 @@ class OutboxRow(Base):
         Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_outbox_ordering_key_seq", "ordering_key", "seq"),
         Index("ix_outbox_api_key_id_state", "api_key_id", "state"),
+        Index("ix_outbox_unfinished_seq", "seq", postgresql_where=_UNFINISHED_WHERE, sqlite_where=_UNFINISHED_WHERE),
+        Index("ix_outbox_unfinished_key_seq", "ordering_key", "seq", postgresql_where=_UNFINISHED_WHERE,
+              sqlite_where=_UNFINISHED_WHERE),
+        Index("ix_outbox_delivering_key", "ordering_key", postgresql_where=_DELIVERING_WHERE,
+              sqlite_where=_DELIVERING_WHERE),
         {"sqlite_autoincrement": True},
     )
 

@@ -6,8 +6,10 @@ Reads only; these tables belong to the LTI and Clever features, which write them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.store.models.clever import (
@@ -24,6 +26,35 @@ from gateway.store.models.lti import (
     LtiRegistrationRow,
     LtiResourceLinkRow,
 )
+from gateway.store.models.writeback_assignments import LtiContextMemberRow
+
+
+@dataclass(frozen=True)
+class CoursePerson:
+    """A gateway user as an LTI course sees them: ``member`` once they launched there; ``sub`` on its platform."""
+
+    user_id: str
+    clever_user_id: str | None
+    member: bool
+    learner: bool
+    sub: str | None
+
+
+@dataclass(frozen=True)
+class RosterStatus:
+    """What grading needs of a Clever roster user."""
+
+    archived: bool
+    lms_synced: bool | None
+
+
+def _users_named(user_ids: Sequence[str], clever_ids: Sequence[str]) -> ColumnElement[bool]:
+    terms: list[ColumnElement[bool]] = []
+    if user_ids:
+        terms.append(UserRow.id.in_(list(user_ids)))
+    if clever_ids:
+        terms.append(UserRow.clever_user_id.in_(list(clever_ids)))
+    return or_(*terms)
 
 
 class WritebackLookup:
@@ -53,30 +84,38 @@ class WritebackLookup:
         ).all()
         return len(rows)
 
-    def subs(self, registration_id: str, user_ids: Sequence[str]) -> dict[str, str]:
-        """The LTI ``sub`` of each gateway user on a platform (the most recently launched, if several)."""
-        if not user_ids:
-            return {}
-        rows = self._s.scalars(
-            select(LtiIdentityRow)
-            .where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.user_id.in_(list(user_ids)))
+    def course_people(self, context_ref: str, registration_id: str, user_ids: Sequence[str],
+                      clever_ids: Sequence[str]) -> list[CoursePerson]:
+        """Users named by gateway id or Clever id, with their membership in the course and their platform ``sub``.
+
+        One statement for a whole batch of grades, read as plain values (no ORM objects): users, memberships
+        and identities joined. A user with several ``sub`` on the platform appears once per ``sub``, the most
+        recently launched last.
+        """
+        if not user_ids and not clever_ids:
+            return []
+        rows: Any = self._s.execute(
+            select(UserRow.id, UserRow.clever_user_id, LtiContextMemberRow.user_id, LtiContextMemberRow.learner,
+                   LtiIdentityRow.sub)
+            .outerjoin(LtiContextMemberRow, and_(LtiContextMemberRow.user_id == UserRow.id,
+                                                 LtiContextMemberRow.context_ref == context_ref))
+            .outerjoin(LtiIdentityRow, and_(LtiIdentityRow.user_id == UserRow.id,
+                                            LtiIdentityRow.registration_id == registration_id))
+            .where(_users_named(user_ids, clever_ids))
             .order_by(LtiIdentityRow.last_launch_at)
         )
-        return {row.user_id: row.sub for row in rows}
+        return [CoursePerson(user_id, clever_id, member is not None, bool(learner), sub)
+                for user_id, clever_id, member, learner, sub in rows]
 
     # -- users --------------------------------------------------------------------------------------
 
-    def users(self, user_ids: Sequence[str]) -> dict[str, UserRow]:
-        if not user_ids:
-            return {}
-        rows = self._s.scalars(select(UserRow).where(UserRow.id.in_(list(user_ids))))
-        return {row.id: row for row in rows}
-
-    def users_by_clever_id(self, clever_ids: Sequence[str]) -> dict[str, UserRow]:
-        if not clever_ids:
-            return {}
-        rows = self._s.scalars(select(UserRow).where(UserRow.clever_user_id.in_(list(clever_ids))))
-        return {str(row.clever_user_id): row for row in rows}
+    def user_clever_ids(self, user_ids: Sequence[str], clever_ids: Sequence[str]) -> list[tuple[str, str | None]]:
+        """(gateway user id, Clever id) of each user named by either, in one statement."""
+        if not user_ids and not clever_ids:
+            return []
+        rows: Any = self._s.execute(select(UserRow.id, UserRow.clever_user_id).where(_users_named(user_ids,
+                                                                                                   clever_ids)))
+        return [(str(user_id), clever_id) for user_id, clever_id in rows]
 
     # -- Clever -------------------------------------------------------------------------------------
 
@@ -91,14 +130,24 @@ class WritebackLookup:
         if not clever_ids:
             return {}
         found: dict[str, set[str]] = {}
-        rows = self._s.scalars(
-            select(CleverSectionMemberRow).where(
+        rows: Any = self._s.execute(
+            select(CleverSectionMemberRow.user_id, CleverSectionMemberRow.role).where(
                 CleverSectionMemberRow.section_id == section_id, CleverSectionMemberRow.user_id.in_(list(clever_ids))
             )
         )
-        for row in rows:
-            found.setdefault(row.user_id, set()).add(row.role)
+        for user_id, role in rows:
+            found.setdefault(user_id, set()).add(role)
         return found
+
+    def clever_roster_status(self, clever_ids: Sequence[str]) -> dict[str, RosterStatus]:
+        """Archived? matched in the LMS? for each roster user found (plain values, for a batch of grades)."""
+        if not clever_ids:
+            return {}
+        rows: Any = self._s.execute(
+            select(CleverRosterUserRow.id, CleverRosterUserRow.archived_at, CleverRosterUserRow.lms_synced)
+            .where(CleverRosterUserRow.id.in_(list(clever_ids)))
+        )
+        return {user_id: RosterStatus(archived_at is not None, synced) for user_id, archived_at, synced in rows}
 
     def clever_roster_users(self, clever_ids: Sequence[str]) -> dict[str, CleverRosterUserRow]:
         if not clever_ids:

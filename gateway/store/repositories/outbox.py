@@ -15,18 +15,36 @@ Claiming is the heart of "nothing lost" and "in order", so its rules live here, 
 
 ``seq`` comes from the database at insert time. Two transactions that enqueue the same key
 concurrently may commit in the other order than their ``seq``; such requests had no order
-to keep, and grades carry an event time so the newer one wins (see ``newest_delivered_event_at``).
+to keep, and grades carry an event time so the newer one wins (see ``claim_for_delivery``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from gateway.store.models.writeback import (
     DEAD,
@@ -38,36 +56,96 @@ from gateway.store.models.writeback import (
 )
 
 
+def _states(column: InstrumentedAttribute[str], states: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (...)`` with the states as SQL literals, not parameters.
+
+    A planner uses a partial index only when it can prove the query's predicate implies the index's, and it
+    cannot prove that from parameters (SQLite never; PostgreSQL not in a generic plan of a prepared statement).
+    """
+    return column.in_([literal(state, literal_execute=True) for state in states])
+
+
 def _claimable(now: dt.datetime) -> ColumnElement[bool]:
-    due = and_(OutboxRow.state == QUEUED, OutboxRow.next_attempt_at <= now)
-    orphaned = and_(
-        OutboxRow.state == DELIVERING,
-        OutboxRow.lease_expires_at <= now,
-        OutboxRow.attempts < OutboxRow.max_attempts,
+    """Queued and due, or delivering with an expired lease (its worker died) and attempts left.
+
+    A ``CASE`` rather than an ``OR`` of two ``state = ...`` terms: it offers no index a way in, so the claim's
+    walk (see ``_CLAIM_PLANNER``) and the claiming UPDATE's lookup by ``seq`` are the only plans (SQLite would
+    otherwise union two lookups of the state index, reading every due row, and sort them).
+    """
+    return case(
+        (OutboxRow.state == literal(QUEUED, literal_execute=True), OutboxRow.next_attempt_at <= now),
+        (OutboxRow.state == literal(DELIVERING, literal_execute=True),
+         and_(OutboxRow.lease_expires_at <= now, OutboxRow.attempts < OutboxRow.max_attempts)),
+        else_=false(),
     )
-    return or_(due, orphaned)
 
 
-def _blocked(now: dt.datetime) -> ColumnElement[bool]:
-    other = aliased(OutboxRow)
-    return (
-        select(other.seq)
+def _unblocked(now: dt.datetime) -> ColumnElement[bool]:
+    """No earlier row of the key is unfinished, and no other row of the key is being delivered under a live lease.
+
+    Two probes, each one index lookup: ``ix_outbox_unfinished_key_seq`` (the key's unfinished rows, by seq) and
+    ``ix_outbox_delivering_key`` (the key's rows in flight). ``OFFSET 0`` keeps PostgreSQL from turning the
+    ``NOT EXISTS`` into an anti-join, whose shape (nested loop, hash, merge) it would pick from statistics a
+    young table does not have: without it, a fresh outbox of 10,000 rows planned a nested-loop anti-join that
+    read every row of each key for every row of the queue. As correlated subplans they run only for the rows
+    the claim's walk reaches, each stopping at its first hit.
+    """
+    earlier = aliased(OutboxRow)
+    inflight = aliased(OutboxRow)
+    earlier_unfinished = (
+        select(earlier.seq)
         .where(
-            other.ordering_key == OutboxRow.ordering_key,
-            other.seq != OutboxRow.seq,
-            or_(
-                and_(other.seq < OutboxRow.seq, other.state.in_(UNFINISHED)),
-                and_(other.state == DELIVERING, other.lease_expires_at > now),
-            ),
+            earlier.ordering_key == OutboxRow.ordering_key,
+            _states(earlier.state, UNFINISHED),
+            earlier.seq < OutboxRow.seq,
         )
-        .exists()
+        .offset(0)
     )
+    delivering = (
+        select(inflight.seq)
+        .where(
+            inflight.ordering_key == OutboxRow.ordering_key,
+            inflight.state == literal(DELIVERING, literal_execute=True),
+            inflight.lease_expires_at > now,
+            inflight.seq != OutboxRow.seq,
+        )
+        .offset(0)
+    )
+    return and_(~earlier_unfinished.exists(), ~delivering.exists())
+
+
+# The claim walks ix_outbox_unfinished_seq in seq order and stops at its limit, whatever the planner knows.
+# PostgreSQL, for the claim's transaction only: without statistics its planner believes almost no row is
+# claimable (default selectivities multiply to "1 row") and sorts what a bitmap scan finds instead, which reads
+# and probes every due row on every claim; these settings leave it the ordered index walk. SQLite: the SELECT
+# names the index (``INDEXED BY``); left alone, it sorts the due rows in a temporary b-tree.
+_CLAIM_PLANNER = ("enable_sort", "enable_bitmapscan", "enable_seqscan")
+
+
+@compiles(Table, "sqlite")
+def _sqlite_table(table: Table, compiler: Any, **kw: Any) -> str:
+    """Render a ``with_hint(..., dialect_name="sqlite")`` (``INDEXED BY ...``) after the table's name.
+
+    SQLAlchemy's SQLite compiler drops table hints; SQLite takes ``INDEXED BY`` right after the name. Only the
+    claim gives such a hint, so every other statement compiles exactly as before.
+    """
+    rendered: str = compiler.visit_table(table, **kw)
+    hint = (kw.get("fromhints") or {}).get(table)
+    return f"{rendered} {hint}" if hint and kw.get("asfrom") else rendered
 
 
 def _key_lock_id(ordering_key: str) -> int:
     """A signed 64-bit advisory-lock id for an ordering key (a collision only serializes two keys)."""
     digest = hashlib.sha256(b"gateway.outbox:" + ordering_key.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+_LOCK_KEYS = text("SELECT pg_advisory_xact_lock(id) FROM unnest(:ids) AS ids(id)").bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger()))
+)
+
+
+_TABLE = cast(Table, OutboxRow.__table__)
 
 
 def _rowcount(result: Any) -> int:
@@ -80,9 +158,14 @@ class OutboxRepository:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def add(self, rows: Iterable[OutboxRow]) -> None:
-        self._s.add_all(list(rows))
-        self._s.flush()
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert new rows (column values) in one statement: an ``executemany``, not an ORM flush per row.
+
+        ``seq`` comes from the database; nothing is read back, so the rows go out as one batch on both engines.
+        Every row names every column it sets (a bulk insert takes the first row's keys for all).
+        """
+        if rows:
+            self._s.execute(insert(_TABLE), list(rows))
 
     def get(self, delivery_id: str) -> OutboxRow | None:
         return self._s.scalars(select(OutboxRow).where(OutboxRow.id == delivery_id)).first()
@@ -117,18 +200,23 @@ class OutboxRepository:
         """Lease up to ``limit`` claimable, unblocked rows to ``owner``; each claim counts an attempt."""
         if limit <= 0 or not backends:
             return []
-        predicate = and_(OutboxRow.backend.in_(list(backends)), _claimable(now), ~_blocked(now))
+        predicate = and_(OutboxRow.backend.in_(list(backends)), _claimable(now), _unblocked(now))
+        postgres = self._s.get_bind().dialect.name == "postgresql"
+        if postgres:
+            self._s.execute(select(*(func.set_config(name, "off", true()) for name in _CLAIM_PLANNER)))
         found = self._s.execute(
             select(OutboxRow.seq, OutboxRow.ordering_key)
-            .where(predicate)
+            .where(_states(OutboxRow.state, UNFINISHED), predicate)  # the term that makes the walk's index usable
             .order_by(OutboxRow.seq)
             .limit(limit)
             .with_for_update(skip_locked=True, of=OutboxRow)
+            .with_hint(OutboxRow, "INDEXED BY ix_outbox_unfinished_seq", dialect_name="sqlite")
         ).all()
         if not found:
             return []
         candidates = [seq for seq, _ in found]
-        self._lock_keys(sorted({key for _, key in found}))
+        if postgres:
+            self._lock_keys(sorted({key for _, key in found}))
         # The UPDATE re-checks everything with a snapshot taken after the key locks: see _lock_keys.
         claimed = self._s.scalars(
             update(OutboxRow)
@@ -146,20 +234,50 @@ class OutboxRepository:
         ).all()
         return sorted(claimed, key=lambda row: row.seq)
 
+    def claim_for_delivery(
+        self,
+        *,
+        owner: str,
+        backends: Sequence[str],
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+    ) -> list[tuple[OutboxRow, dt.datetime | None]]:
+        """:meth:`claim`, each row that has an event time with the latest one already delivered for its key and kind.
+
+        Read in the claim's transaction (one statement for all its rows), so a delivery needs no transaction of
+        its own to learn whether a newer write superseded it (an older grade is skipped, not sent). It cannot
+        change before the row is recorded: no other row of the key is delivered while this one is in flight.
+        """
+        rows = self.claim(owner=owner, backends=backends, now=now, lease_until=lease_until, limit=limit)
+        keys = sorted({row.ordering_key for row in rows if row.event_at is not None})
+        newest: dict[tuple[str, str], dt.datetime] = {}
+        if keys:  # one read for the whole claim, not one transaction per delivery
+            found: Any = self._s.execute(
+                select(OutboxRow.ordering_key, OutboxRow.kind, func.max(OutboxRow.event_at))
+                .where(OutboxRow.ordering_key.in_(keys), OutboxRow.state == DELIVERED)
+                .group_by(OutboxRow.ordering_key, OutboxRow.kind)
+            )
+            newest = {(key, kind): at for key, kind, at in found if at is not None}
+        return [(row, newest.get((row.ordering_key, row.kind)) if row.event_at is not None else None)
+                for row in rows]
+
     def _lock_keys(self, keys: Sequence[str]) -> None:
-        """PostgreSQL: serialize claims per ordering key until commit.
+        """PostgreSQL: serialize claims per ordering key until commit (one statement for all the keys).
 
         Without this, two claimers could each see the other's row as still queued (their
         snapshots predate each other's commit) after a replay or a late-committing enqueue
         made an earlier row of the key queued again, and deliver two rows of one key at once.
         Holding the key's lock, the claiming UPDATE's fresh snapshot sees every earlier claim
-        of that key. Keys are locked in sorted order, so claimers never deadlock on them.
-        SQLite needs nothing: its claiming UPDATE runs under the database's one write lock.
+        of that key. Locks are taken in ascending id order (``unnest`` keeps the array's order),
+        so claimers never deadlock on them. SQLite needs nothing: its claiming UPDATE runs under
+        the database's one write lock.
         """
-        if self._s.get_bind().dialect.name != "postgresql":
-            return
-        for key in keys:
-            self._s.execute(select(func.pg_advisory_xact_lock(_key_lock_id(key))))
+        ids = sorted({_key_lock_id(key) for key in keys})
+        self._s.execute(
+            _LOCK_KEYS,
+            {"ids": ids},
+        )
 
     def renew(self, *, owner: str, seqs: Sequence[int], lease_until: dt.datetime) -> int:
         if not seqs:
@@ -184,18 +302,6 @@ class OutboxRepository:
             .values(lease_owner=None, lease_expires_at=None, **values)
         )
         return _rowcount(result) == 1
-
-    def newest_delivered_event_at(self, *, ordering_key: str, kind: str, seq: int) -> dt.datetime | None:
-        """The latest event time already delivered for this key and kind (older writes are superseded)."""
-        value: dt.datetime | None = self._s.scalar(
-            select(func.max(OutboxRow.event_at)).where(
-                OutboxRow.ordering_key == ordering_key,
-                OutboxRow.kind == kind,
-                OutboxRow.state == DELIVERED,
-                OutboxRow.seq != seq,
-            )
-        )
-        return value
 
     # -- reading ---------------------------------------------------------------------------------
 

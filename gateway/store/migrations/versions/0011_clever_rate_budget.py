@@ -3,8 +3,8 @@
 * ``clever_rate_budgets``: a row per token digest with its fixed window (``window_start``, ``used``) and the
   instant Clever's last 429 (or ``X-RateLimit-Remaining: 0``) blocks the token until (``blocked_until``).
 
-Revision ID: 0010_clever_rate_budget
-Revises: 0009_merge_heads
+Revision ID: 0011_clever_rate_budget
+Revises: 0010_outbox_claim_indexes
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_clever_rate_budget"
-down_revision = "0009_merge_heads"
+revision = "0011_clever_rate_budget"
+down_revision = "0010_outbox_claim_indexes"
 branch_labels = None
 depends_on = None
 
