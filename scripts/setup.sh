@@ -45,4 +45,10 @@ if [[ $WITH_TEST == 1 ]]; then
         fi
         for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
     fi
+    # Rate-limit tests share counters between two gateways through Redis (127.0.0.1:6379), as replicas would.
+    if command -v redis-cli >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+        if command -v redis-server >/dev/null 2>&1; then
+            redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+        fi
+    fi
 fi

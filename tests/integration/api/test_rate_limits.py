@@ -97,3 +97,24 @@ def test_a_limit_that_is_not_a_rate_is_refused_at_start(tmp_path: Path) -> None:
         check_limit(settings, "rate_limit_clever")
     with pytest.raises(SettingsError, match="GATEWAY_RATE_LIMIT_STORAGE_URI"):
         check_storage(make_test_settings("sqlite://", tmp_path, rate_limit_storage_uri="postgres://x"))
+
+
+def test_replicas_sharing_redis_count_together(db_factory: DatabaseFactory, tmp_path: Path) -> None:
+    """Two gateways (two replicas) on one Redis: the second refuses once the first used up the limit."""
+    import redis
+
+    store = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(store)
+    for key in client.scan_iter("LIMITS:LIMITER/gateway/*"):  # a previous run's counters
+        client.delete(key)
+    url = db_factory.sqlite_url()
+    replicas = [start_gateway(url, tmp_path / f"keys{n}", rate_limit_storage_uri=store, rate_limit_clever=LOW)
+                for n in (1, 2)]
+    try:
+        first, second = replicas
+        assert [_get(first, "/clever/login").status_code for _ in range(2)] != [429, 429]
+        _is_page_429(_get(second, "/clever/login"))
+    finally:
+        for gw in replicas:
+            gw.close()
+        client.close()
