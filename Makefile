@@ -34,11 +34,11 @@ bench:  ## launches (gateway on SQLite and PostgreSQL, pylti1p3, the floor) and 
 
 soak:  ## opt-in: 10 minutes of launches on one gateway, web worker RSS each minute
 	@scripts/setup.sh --test
-	$(BIN)/python -m bench soak $(BENCH_ARGS) --out var/bench/soak.md
+	$(BIN)/python -m bench soak --students 200 $(BENCH_ARGS) --out var/bench/soak.md
 
 profile:  ## py-spy on the gateway under launch load, both engines
 	@scripts/setup.sh --test
-	$(BIN)/python -m bench profile $(BENCH_ARGS) --out var/bench/profile.md
+	$(BIN)/python -m bench profile --students 200 $(BENCH_ARGS) --out var/bench/profile.md
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,7 @@ from tests.support.live import reserve_port
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -272,15 +273,27 @@ def start_tool(name: str, app: str, platform_url: str, port: int, extra_env: dic
     env = dict(os.environ)
     env.update(BENCH_ISSUER=platform_url, BENCH_AUTH_URL=f"{platform_url}/auth",
                BENCH_TOKEN_URL=f"{platform_url}/token", BENCH_JWKS_URL=f"{platform_url}/jwks",
-               BENCH_REDIS_URL="redis://127.0.0.1:6379/0", BENCH_CACHE_PREFIX=f"bench-{uuid.uuid4().hex[:8]}-",
-               **extra_env)
+               BENCH_REDIS_URL=REDIS_URL, BENCH_CACHE_PREFIX=f"bench-{uuid.uuid4().hex[:8]}-", **extra_env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level",
          "warning", f"bench.tools:{app}()"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_ready(f"{url}/nothing", proc, name)
     return Server(name, url, proc, f"{url}/login", f"{url}/launch",
-                  redeem_url=f"{url}/redeem" if app == "floor_app" else None)
+                  redeem_url=f"{url}/redeem" if app == "floor_app" else None, env=env)
+
+
+def drop_cache(server: Server) -> None:
+    """Delete what the tool left in Redis (pylti1p3 keeps launch data a day)."""
+    import redis
+
+    prefix = server.env.get("BENCH_CACHE_PREFIX")
+    if prefix:
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def tool_key_files(gateway: Server, workdir: Path) -> tuple[Path, Path]:

@@ -15,6 +15,7 @@ from bench.platform import LaunchPlatform
 from bench.servers import (
     PlatformProcess,
     Server,
+    drop_cache,
     platform_process,
     postgres_database,
     start_gateway,
@@ -91,6 +92,7 @@ def world(*, engines: tuple[str, ...] = ENGINES, baselines: tuple[str, ...] = BA
                 app = "floor_app" if name == "floor" else "pylti1p3_app"
                 extra = {**keys, "BENCH_KEY_CACHE": "1" if "cache" in name else "0"}
                 tool = start_tool(name, app, platform.url, reserve_port(), extra)
+                stack.callback(drop_cache, tool)
                 stack.callback(tool.stop)
                 tools.append(tool)
         clients = Clients(processes)
