@@ -191,6 +191,14 @@ class AgsClient:
             raise AgsAnswerError(response, "the LMS created a line item but its answer has no id")
         return remote_id, response
 
+    def get_line_item(self, target: TokenTarget, url: str) -> dict[str, Any]:
+        """The line item as the platform holds it."""
+        response = self._ok(self.call(target, "GET", url, accept=LINEITEM))
+        item = _json(response)
+        if not isinstance(item, dict):
+            raise AgsAnswerError(response, "the LMS's line item is not a JSON object")
+        return item
+
     def update_line_item(self, target: TokenTarget, url: str, item: dict[str, Any]) -> requests.Response:
         return self._ok(self.call(target, "PUT", url, accept=LINEITEM, content_type=LINEITEM,
                                   body={**item, "id": url}))

@@ -205,7 +205,9 @@ class WritebackService:
         for name, value in changes.items():
             setattr(row, name, value)
         row.updated_at = now
-        made = self._enqueue(s, context, row, st.UPDATE, self._payload(s, context, row), api_key_id)
+        # What the vendor asked to change: a line item the LMS owns gets only these fields (gateway.writeback.ags).
+        payload = {**self._payload(s, context, row), "changed": sorted(changes)}
+        made = self._enqueue(s, context, row, st.UPDATE, payload, api_key_id)
         AuditRepository(s).record(actor, "assignment.update", f"assignment:{row.id}", fields=sorted(changes),
                                   delivery=made.id)
         return {"assignment": assignment_document(row), "delivery": _delivery(made, st.UPDATE),
