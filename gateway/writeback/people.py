@@ -1,7 +1,8 @@
 """Who a grade is for: the vendor names a person, the gateway finds them in the context (or refuses).
 
 A user reference is a gateway user id (``usr_...``) or a Clever user id (bare, or ``clever:<id>``). In an
-LTI course the person must have launched there (``lti_context_members``) and the platform's ``sub`` is
+LTI course the person must have launched there or been listed by the course roster (``lti_context_members``;
+gateway.writeback.roster) and the platform's ``sub`` is
 what AGS takes; in a Clever section they must be in the synced section roster and matched to the LMS
 (``lms_status.synced_in_lms``), and their Clever id is what LMS Connect takes. References are resolved
 in bulk, so a batch of 1,000 grades costs a handful of queries.
@@ -79,7 +80,10 @@ class People:
             if user_id is None:
                 out[ref] = UserNotInContext(f"No gateway user is known as {ref[:80]!r}.")
             elif member is None or sub is None:
-                out[ref] = UserNotInContext(f"{ref[:80]} has not launched the tool in this course.")
+                out[ref] = UserNotInContext(f"{ref[:80]} has not launched the tool in this course, nor did the "
+                                            "course roster list them (GET .../members reads it).")
+            elif member.nrps_status == "Deleted":
+                out[ref] = UserNotInContext(f"The LMS's course roster says {ref[:80]} left this course.")
             else:
                 warnings = () if member.learner else (
                     {"code": "USER_NOT_LEARNER", "message": "The user's launches here carried no learner role; "

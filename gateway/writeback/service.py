@@ -42,6 +42,7 @@ from gateway.writeback.refusals import (
     VendorIdTaken,
     field_errors,
 )
+from gateway.writeback.roster import Roster
 
 EXT_PREFIX = "ext:"
 _NO_SCOPE = {"code": "AGS_LINEITEM_SCOPE_MISSING",
@@ -328,3 +329,4 @@ class WritebackServices:
     # By backend name ("ags", "clever"); a worker claims only rows of the backends it has.
     backends: dict[str, DeliveryBackend]
     service: WritebackService
+    roster: Roster  # LTI course rosters over Names and Roles

@@ -17,6 +17,7 @@ from gateway.store.models.clever import (
     CleverSectionRow,
 )
 from gateway.store.models.core import UserRow
+from gateway.store.models.identity import IdentityMatchRow
 from gateway.store.models.lti import (
     LtiContextRow,
     LtiDeploymentRow,
@@ -63,6 +64,18 @@ class WritebackLookup:
             .order_by(LtiIdentityRow.last_launch_at)
         )
         return {row.user_id: row.sub for row in rows}
+
+    def roster_people(self, registration_id: str, user_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """Each gateway user's LTI ``sub`` on a platform and its identity match status (None: never matched)."""
+        if not user_ids:
+            return {}
+        rows = self._s.execute(
+            select(LtiIdentityRow.user_id, LtiIdentityRow.sub, IdentityMatchRow.status)
+            .outerjoin(IdentityMatchRow, IdentityMatchRow.lti_identity_id == LtiIdentityRow.id)
+            .where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.user_id.in_(list(user_ids)))
+            .order_by(LtiIdentityRow.last_launch_at)
+        )
+        return {user_id: (sub, status) for user_id, sub, status in rows}
 
     # -- users --------------------------------------------------------------------------------------
 

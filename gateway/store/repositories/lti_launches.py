@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -61,6 +62,22 @@ class IdentityRepository:
             .where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub == sub)
         ).first()
         return (found[0], found[1]) if found is not None else None
+
+    def many(self, registration_id: str, subs: Sequence[str]) -> dict[str, LtiIdentityRow]:
+        """The identities of several platform users of one registration, by ``sub``."""
+        if not subs:
+            return {}
+        rows = self._s.scalars(select(LtiIdentityRow).where(
+            LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub.in_(list(subs))))
+        return {row.sub: row for row in rows}
+
+    def by_lti11(self, consumer_key: str, user_id: str) -> LtiIdentityRow | None:
+        """The earliest identity a verified LTI 1.1 migration claim tied to (consumer key, 1.1 user id)."""
+        return self._s.scalars(
+            select(LtiIdentityRow)
+            .where(LtiIdentityRow.lti11_consumer_key == consumer_key, LtiIdentityRow.lti11_user_id == user_id)
+            .order_by(LtiIdentityRow.created_at, LtiIdentityRow.id).limit(1)
+        ).first()
 
     def add(self, row: LtiIdentityRow) -> None:
         self._s.add(row)
