@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -40,8 +40,6 @@ class LtiRegistrationRow(Base):
     auto_activate_deployments: Mapped[bool] = mapped_column(Boolean, default=False)
     # Identity-matching rules, the Clever-id custom parameter name, and other per-LMS switches.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # The LTI 1.1 shared secret (gateway.crypto, context ``lti11:<id>``) that verifies the lti1p1 migration claim.
-    lti11_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | disabled
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -99,16 +97,10 @@ class LtiIdentityRow(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     registration_id: Mapped[str] = mapped_column(ForeignKey("lti_registrations.id"))
     sub: Mapped[str] = mapped_column(String(255))
-    # The LTI 1.1 identity a verified ``lti1p1`` migration claim named (a district moving from 1.1 to 1.3).
-    lti11_consumer_key: Mapped[str | None] = mapped_column(String(255))
-    lti11_user_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (
-        UniqueConstraint("registration_id", "sub", name="uq_lti_identities_registration_id_sub"),
-        Index("ix_lti_identities_lti11", "lti11_consumer_key", "lti11_user_id"),
-    )
+    __table_args__ = (UniqueConstraint("registration_id", "sub", name="uq_lti_identities_registration_id_sub"),)
 
 
 class LtiContextRow(Base):

@@ -71,14 +71,6 @@ class IdentityRepository:
             LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub.in_(list(subs))))
         return {row.sub: row for row in rows}
 
-    def by_lti11(self, consumer_key: str, user_id: str) -> LtiIdentityRow | None:
-        """The earliest identity a verified LTI 1.1 migration claim tied to (consumer key, 1.1 user id)."""
-        return self._s.scalars(
-            select(LtiIdentityRow)
-            .where(LtiIdentityRow.lti11_consumer_key == consumer_key, LtiIdentityRow.lti11_user_id == user_id)
-            .order_by(LtiIdentityRow.created_at, LtiIdentityRow.id).limit(1)
-        ).first()
-
     def add(self, row: LtiIdentityRow) -> None:
         self._s.add(row)
         self._s.flush()
