@@ -20,10 +20,10 @@ root only).
 from __future__ import annotations
 
 from gateway.lti import ags, claims
-from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer, AgsUrlRefused
+from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer, AgsUrlRefused, MembershipPage
 from gateway.lti.ags_token import AgsTokens, TokenTarget, TokenUnavailable
 from gateway.lti.launch import LaunchInProgress, LaunchStep
-from gateway.lti.people import LAST_LAUNCH_PRECISION, LaunchUser
+from gateway.lti.people import LAST_LAUNCH_PRECISION, LaunchUser, roster_users
 from gateway.lti.registrations import Deployment
 from gateway.lti.roles import normalize as normalize_roles
 from gateway.lti.service import LtiServices
@@ -41,10 +41,12 @@ __all__ = [
     "LaunchStep",
     "LaunchUser",
     "LtiServices",
+    "MembershipPage",
     "TokenTarget",
     "TokenUnavailable",
     "VerifiedLaunch",
     "ags",
     "claims",
     "normalize_roles",
+    "roster_users",
 ]

@@ -5,7 +5,8 @@ Facts from lti-brief §1.7, §1.8 and §3.7. A line item lives in the context's 
 A score is POSTed to ``{line item}/scores`` (the line item URL's query string kept) with
 ``application/vnd.ims.lis.v1.score+json``; ``scoreMaximum`` always travels with ``scoreGiven``, and
 ``timestamp`` is the grade's event time, so the LMS keeps the newest. Lists page with
-``Link: <...>; rel="next"`` (``rel`` quoted or bare, as lti1p3platform sends it). Every call carries a
+``Link: <...>; rel="next"`` (``rel`` quoted or bare, as lti1p3platform sends it). Names and Roles (NRPS 2.0)
+membership pages are read here too, with the same tokens (scope ``contextmembership.readonly``). Every call carries a
 token from :class:`~gateway.lti.ags_token.AgsTokens`, fetched again once after a 401.
 
 Plain values in, plain values out, no Flask and no idea of an outbox: an answer other than 2xx is an
@@ -20,6 +21,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +34,7 @@ SYSTEM: Final = "ags"
 LINEITEM: Final = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEM_CONTAINER: Final = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE: Final = "application/vnd.ims.lis.v1.score+json"
+MEMBERSHIP_CONTAINER: Final = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES: Final = 50
 PAGE_LIMIT: Final = "100"
 _LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
@@ -83,16 +86,31 @@ class AgsNoAnswer(Exception):
 # -- pure helpers ------------------------------------------------------------------------------------------
 
 
-def next_link(header: str | None) -> str | None:
-    """The target of ``rel="next"`` in a ``Link`` header (RFC 8288), with ``rel`` quoted or bare."""
+def next_link(header: str | None, rel: str = "next") -> str | None:
+    """The target of ``rel="next"`` (or another ``rel``) in a ``Link`` header (RFC 8288), quoted or bare."""
     if not header:
         return None
     for match in _LINK_VALUE.finditer(header):
         for param in match.group(2).strip().strip(",").split(";"):
             name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
+            if name.strip().lower() == "rel" and rel in value.strip().strip('"').lower().split():
                 return match.group(1).strip()
     return None
+
+
+def same_origin(url: str, of: str) -> bool:
+    """Whether ``url`` has the scheme and host of ``of``: a platform's paging links stay on its own service."""
+    a, b = urlsplit(url), urlsplit(of)
+    return a.scheme in ("https", "http") and (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+
+@dataclass(frozen=True)
+class MembershipPage:
+    """One page of a Names and Roles membership container, with its ``next`` and ``differences`` links."""
+
+    members: list[dict[str, Any]]
+    next_url: str | None
+    differences_url: str | None
 
 
 def scores_url(line_item_url: str) -> str:
@@ -248,12 +266,37 @@ class AgsClient:
         self._same_origin(remote_id, lineitems_url, "the new line item's id")
         return remote_id, response
 
+    def get_line_item(self, target: TokenTarget, url: str) -> dict[str, Any]:
+        """The line item as the platform holds it."""
+        response = self._ok(self.call(target, "GET", url, accept=LINEITEM))
+        item = _json(response)
+        if not isinstance(item, dict):
+            raise AgsAnswerError(response, "the LMS's line item is not a JSON object")
+        return item
+
     def update_line_item(self, target: TokenTarget, url: str, item: dict[str, Any]) -> requests.Response:
         return self._ok(self.call(target, "PUT", url, accept=LINEITEM, content_type=LINEITEM,
                                   body={**item, "id": url}))
 
     def delete_line_item(self, target: TokenTarget, url: str) -> requests.Response:
         return self._ok(self.call(target, "DELETE", url, accept="application/json"))
+
+    # -- names and roles (NRPS 2.0, https://www.imsglobal.org/spec/lti-nrps/v2p0/) ------------------------------
+
+    def membership_page(self, target: TokenTarget, url: str, params: dict[str, str] | None = None,
+                        *, origin: str | None = None) -> MembershipPage:
+        """One page of the course's members; its ``next`` and ``differences`` links are kept only when they stay on
+        ``origin``'s host (the memberships URL the launch named): the token must not travel elsewhere."""
+        response = self._ok(self.call(target, "GET", url, accept=MEMBERSHIP_CONTAINER, params=params))
+        body = _json(response)
+        members = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(members, list):
+            raise AgsAnswerError(response, "the LMS's membership container has no members array")
+        found = [m for m in members if isinstance(m, dict) and isinstance(m.get("user_id"), str) and m["user_id"]]
+        links = response.headers.get("Link")
+        following = [next_link(links, rel) for rel in ("next", "differences")]
+        kept = [u if u and same_origin(u, origin or url) else None for u in following]
+        return MembershipPage(found, kept[0], kept[1])
 
     # -- scores ---------------------------------------------------------------------------------------------
 

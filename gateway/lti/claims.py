@@ -102,13 +102,13 @@ COMMON: Final[tuple[Required, ...]] = (
     Required(ROLES, "list"),
 )
 
-# Per message type, on top of COMMON. The gateway hands classes to the vendor app, so a resource link
-# launch without a course context is refused (certification "Instructor With Email No Context").
+# Per message type, on top of COMMON. LTI 1.3 Core makes ``context`` optional for a resource link launch
+# (certification "Instructor/Student With Email No Context" are valid launches, lti-brief §5.2 item 13): such a
+# launch is accepted and simply has no course. When ``context`` is present its ``id`` is required (OPTIONAL_FIELDS).
 BY_MESSAGE_TYPE: Final[dict[str, tuple[Required, ...]]] = {
     RESOURCE_LINK_REQUEST: (
         Required(TARGET_LINK_URI, "str"),
         Required(RESOURCE_LINK, "object", ("id",)),
-        Required(CONTEXT, "object", ("id",)),
     ),
     DEEP_LINKING_REQUEST: (
         Required(TARGET_LINK_URI, "str"),
@@ -127,3 +127,6 @@ BY_MESSAGE_TYPE: Final[dict[str, tuple[Required, ...]]] = {
 }
 
 SUPPORTED_MESSAGE_TYPES: Final = tuple(BY_MESSAGE_TYPE)
+
+# Members an optional claim must carry when the claim is present (LTI 1.3 Core §5.4.1: ``context.id`` is required).
+OPTIONAL_FIELDS: Final[tuple[tuple[str, str], ...]] = ((CONTEXT, "id"),)

@@ -96,6 +96,9 @@ def check_message(claims: Mapping[str, Any]) -> str:
     for claim in OPTIONAL_OBJECTS:
         if claim in claims and not isinstance(claims[claim], dict):
             raise _shape_error(claim, "must be an object")
+    for claim, member in c.OPTIONAL_FIELDS:
+        if claim in claims and _absent(claims[claim].get(member)):
+            raise errors.ClaimInvalid(f"The claim {short(claim)} has no {member}.", extra={"claim": claim})
     for rule in c.BY_MESSAGE_TYPE[message_type]:
         _check_shape(claims, rule)
     _check_limits(claims)

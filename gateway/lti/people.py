@@ -7,6 +7,7 @@ new gateway user, and a user already linked to Clever shows that link in the lau
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -57,3 +58,20 @@ def known_user_id(session: Session, registration_id: str, sub: str) -> str | Non
     identity = IdentityRepository(session).find(registration_id, sub)
     return identity.user_id if identity is not None else None
 
+
+
+def roster_users(session: Session, registration_id: str, subs: Sequence[str]) -> dict[str, str]:
+    """The gateway user of each platform user a course roster lists (Names and Roles ``user_id`` = the launch's
+    ``sub``). Someone who never launched gets a user and an LTI identity now, so a vendor can grade them; their
+    first launch finds that identity."""
+    identities = IdentityRepository(session)
+    found = {sub: row.user_id for sub, row in identities.many(registration_id, list(dict.fromkeys(subs))).items()}
+    now = utcnow()
+    for sub in dict.fromkeys(subs):
+        if sub in found:
+            continue
+        user = UserRepository(session).create()
+        identities.add(LtiIdentityRow(id=new_id("lid"), user_id=user.id, registration_id=registration_id, sub=sub,
+                                      created_at=now, last_launch_at=now))
+        found[sub] = user.id
+    return found

@@ -81,9 +81,21 @@ def _resource_link(row: LtiResourceLinkRow | None) -> dict[str, Any] | None:
     return {"id": row.id, "lms_id": row.resource_link_id, "title": row.title, "description": row.description}
 
 
+# Why course services are unavailable to a launch without a course (the ``reasons`` of ``writeback``).
+NO_CONTEXT_REASON = {
+    "code": "LTI_NO_CONTEXT",
+    "message": "The platform launched the tool outside a course (the launch has no `context`): there is no course "
+               "to create assignments in, grade or read the roster of. Launch from inside a course for those.",
+}
+
+
 def _writeback(
     launch: VerifiedLaunch, context: LtiContextRow | None, link: LtiResourceLinkRow | None
 ) -> dict[str, Any]:
+    if context is None:
+        # AGS and NRPS are course services: without a course the gateway keeps no endpoint to use them.
+        return {"context_id": None, "resource_link_id": None, "ags": None, "nrps": False,
+                "reasons": [NO_CONTEXT_REASON]}
     ags: dict[str, Any] | None = None
     if c.AGS_ENDPOINT in launch.claims:
         scopes = ags_scopes(launch)
@@ -101,6 +113,7 @@ def _writeback(
         "resource_link_id": link.id if link else None,
         "ags": ags,
         "nrps": bool(launch.claim(c.NRPS_SERVICE).get("context_memberships_url")),
+        "reasons": [],
     }
 
 

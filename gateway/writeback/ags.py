@@ -2,9 +2,12 @@
 
 An assignment is a line item: created in the context's line items container, after looking for one the
 gateway made before (by ``resourceId``) and for a line item of the placement or tag; updated with PUT; deleted
-with DELETE. A placement's own line item (coupled mode) is adopted, never deleted. Each score is its own
-delivery, so a refused score (student not enrolled, role not gradable) fails alone; a 409 means the LMS holds
-a newer score, and the older one is skipped. Calls use ``GATEWAY_WRITEBACK_AGS_TIMEOUT_SECONDS``.
+with DELETE. The LMS's line items are the LMS's: a placement's own line item (coupled mode) or a free one found
+by tag is adopted as it is (never PUT on adoption, never deleted); it changes only when the vendor asks
+(``PATCH`` of the assignment), and then only in the fields the vendor changed, over the LMS's current copy.
+Each score is its own delivery, so a refused score (student not enrolled, role not gradable) fails alone; a
+409 means the LMS holds a newer score, and the older one is skipped. Calls use
+``GATEWAY_WRITEBACK_AGS_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from gateway.writeback.backends import Delivery, DeliveryResult
 from gateway.writeback.classify import classify_outbound_error, classify_response
 
 NAME: Final = "ags"
+# Assignment fields a vendor may change, and the line item member each one is.
+LINE_ITEM_MEMBER: Final = {"title": "label", "points_possible": "scoreMaximum", "due_at": "endDateTime"}
 
 
 @dataclass(frozen=True)
@@ -131,20 +136,32 @@ class AgsBackend(AssignmentBackend[_Target]):
                                         data={"remote_id": remote_id, "owned": True})
 
     def _adopt(self, target: _Target, url: str, item: dict[str, Any], *, how: str) -> DeliveryResult:
+        """Take the LMS's line item as it is: its label and maximum stay the LMS's (grading never rewrites them)."""
         data = {"remote_id": url, "owned": False, "adopted": how}
-        if not target.manages_line_items:
-            return DeliveryResult.delivered(data=data, error="adopted the placement's line item as it is "
-                                            "(no line-item scope to change it)")
-        response = self._client.update_line_item(target.token, url, item)
-        return DeliveryResult.delivered(status=response.status_code, data=data)
+        return DeliveryResult.delivered(data=data, error="adopted the LMS's line item as it is: its label and "
+                                        "maximum stay the LMS's unless the assignment is changed (PATCH)")
 
     def _update(self, delivery: Delivery, target: _Target) -> DeliveryResult:
         remote_id = target.state.remote_id
         assert remote_id is not None
         if not target.manages_line_items:
             return DeliveryResult.delivered(error="not changed in the LMS: the platform granted no line-item scope")
-        return classify_response(self._client.update_line_item(target.token, remote_id,
-                                                               delivery.payload["line_item"]))
+        item: dict[str, Any] = delivery.payload["line_item"]
+        if target.state.remote_detail.get("owned", True):
+            return classify_response(self._client.update_line_item(target.token, remote_id, item))
+        # The LMS's own line item: only what the vendor asked to change, over the LMS's current copy.
+        changed = delivery.payload.get("changed")
+        members = [LINE_ITEM_MEMBER[f] for f in changed or () if f in LINE_ITEM_MEMBER]
+        if not members:
+            return DeliveryResult.delivered(error="not changed in the LMS: the line item is the LMS's and no field "
+                                            "it holds was changed")
+        current = self._client.get_line_item(target.token, remote_id)
+        for member in members:
+            if member in item:
+                current[member] = item[member]
+            else:
+                current.pop(member, None)  # a due date removed
+        return classify_response(self._client.update_line_item(target.token, remote_id, current))
 
     def _delete(self, delivery: Delivery, target: _Target) -> DeliveryResult:
         state = target.state

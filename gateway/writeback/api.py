@@ -15,7 +15,7 @@ from flask import Blueprint, Response, request
 from gateway.api.auth import current_api_key, require_scope
 from gateway.api.cursor import Page
 from gateway.api.idempotency import idempotent, unit_of_work
-from gateway.api.params import actor, cursor, flag, limit
+from gateway.api.params import actor, cursor, flag, invalid, limit
 from gateway.api.responses import page_response
 from gateway.store.models.base import utcnow
 from gateway.web import json_response, services
@@ -46,6 +46,19 @@ def _path(*parts: str) -> str:
 def get_context(context_id: str) -> Response:
     with unit_of_work() as s:
         return json_response(_service().context(s, context_id))
+
+
+@bp.get("/<context_id>/members")
+@require_scope("roster")
+def list_members(context_id: str) -> Response:
+    """An LTI course's roster over Names and Roles (gateway.writeback.roster)."""
+    role = request.args.get("role") or None
+    if role is not None and (len(role) > 200 or not role.isprintable()):
+        raise invalid("role", "`role` must be a role name (`Learner`) or URI of at most 200 characters.")
+    page_limit, changes = limit(50, MAX_PAGE), flag("changes")
+    page = Page(*services(WritebackServices).roster.members(context_id, role=role, limit=page_limit,
+                                                             cursor=cursor(), changes=changes))
+    return page_response(page)
 
 
 @bp.get("/<context_id>/assignments")

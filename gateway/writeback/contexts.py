@@ -157,10 +157,12 @@ def _lti(row: LtiContextRow, registration: LtiRegistrationRow, deployment_status
     else:
         create, grades = _lti_assignments(row, scopes, coupled), _lti_grades(scopes, row, coupled)
     roster = (
-        _cannot(Reason("NRPS_NOT_RELAYED", "The platform offers Names and Roles; the gateway does not relay it "
-                       "yet. People who launched in the course are known to grading."))
+        _cannot(off) if disabled else
+        _can(f"GET /api/v1/contexts/{row.id}/members (scope `roster`): the LMS's roster over Names and Roles; "
+             "members read there can be graded without having launched.")
         if row.nrps_url else
-        _cannot(Reason("NRPS_NOT_GRANTED", "No launch in this course offered the Names and Roles service."))
+        _cannot(Reason("NRPS_NOT_GRANTED", "No launch in this course offered the Names and Roles service "
+                       "(the LMS administrator must grant the tool `contextmembership.readonly`)."))
     )
     deep_linking = (
         _cannot(off) if disabled else

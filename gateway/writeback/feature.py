@@ -30,6 +30,7 @@ from gateway.writeback.config import WritebackConfig
 from gateway.writeback.housekeeping import writeback_jobs
 from gateway.writeback.members import CourseMembership
 from gateway.writeback.outbox import build_outbox
+from gateway.writeback.roster import Roster
 from gateway.writeback.service import WritebackService, WritebackServices
 from gateway.writeback.source import OutboxSource
 
@@ -69,7 +70,7 @@ class WritebackFeature:
     def build(cls, core: Core, *, ags: AgsClient, clever: CleverServices) -> WritebackFeature:
         outbox = build_outbox(core.db, core.cipher, core.settings, core.metrics.registry)
         backends = build_delivery_backends(core, ags, clever)
-        return cls(WritebackServices(core.db, outbox, backends, WritebackService(outbox)), core)
+        return cls(WritebackServices(core.db, outbox, backends, WritebackService(outbox), Roster(core.db, ags)), core)
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -1,10 +1,11 @@
 """Who a grade is for: the vendor names a person, the gateway finds them in the context (or refuses).
 
 A user reference is a gateway user id (``usr_...``) or a Clever user id (bare, or ``clever:<id>``). In an
-LTI course the person must have launched there (``lti_context_members``) and the platform's ``sub`` is
-what AGS takes; in a Clever section they must be one of the synced section's students (a teacher is refused)
-and matched to the LMS (``lms_status.synced_in_lms``), and their Clever id is what LMS Connect takes.
-References are resolved in bulk, so a batch of 1,000 grades costs a handful of queries.
+LTI course the person must have launched there or been listed by the course roster (``lti_context_members``;
+gateway.writeback.roster) and the platform's ``sub`` is what AGS takes; in a Clever section they must be one of
+the synced section's students (a teacher is refused) and matched to the LMS (``lms_status.synced_in_lms``), and
+their Clever id is what LMS Connect takes. References are resolved in bulk, so a batch of 1,000 grades costs a
+handful of queries.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ class People:
             if person is None:
                 out[ref] = UserNotInContext(f"No gateway user is known as {ref[:80]!r}.")
             elif not person.member or person.sub is None:
-                out[ref] = UserNotInContext(f"{ref[:80]} has not launched the tool in this course.")
+                out[ref] = UserNotInContext(f"{ref[:80]} has not launched the tool in this course, nor did the "
+                                            "course roster list them (GET .../members reads it).")
+            elif person.roster_status == "Deleted":
+                out[ref] = UserNotInContext(f"The LMS's course roster says {ref[:80]} left this course.")
             else:
                 warnings = () if person.learner else (
                     {"code": "USER_NOT_LEARNER", "message": "The user's launches here carried no learner role; "

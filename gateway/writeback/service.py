@@ -42,6 +42,7 @@ from gateway.writeback.refusals import (
     VendorIdTaken,
     field_errors,
 )
+from gateway.writeback.roster import Roster
 
 EXT_PREFIX = "ext:"
 _NO_SCOPE = {"code": "AGS_LINEITEM_SCOPE_MISSING",
@@ -205,7 +206,9 @@ class WritebackService:
         for name, value in changes.items():
             setattr(row, name, value)
         row.updated_at = now
-        made = self._enqueue(s, context, row, st.UPDATE, self._payload(s, context, row), api_key_id)
+        # What the vendor asked to change: a line item the LMS owns gets only these fields (gateway.writeback.ags).
+        payload = {**self._payload(s, context, row), "changed": sorted(changes)}
+        made = self._enqueue(s, context, row, st.UPDATE, payload, api_key_id)
         AuditRepository(s).record(actor, "assignment.update", f"assignment:{row.id}", fields=sorted(changes),
                                   delivery=made.id)
         return {"assignment": assignment_document(row), "delivery": _delivery(made, st.UPDATE),
@@ -326,3 +329,4 @@ class WritebackServices:
     # By backend name ("ags", "clever"); a worker claims only rows of the backends it has.
     backends: dict[str, DeliveryBackend]
     service: WritebackService
+    roster: Roster  # LTI course rosters over Names and Roles

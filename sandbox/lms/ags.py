@@ -345,18 +345,29 @@ def results(context_id: str, item_id: str) -> Response:
 
 @bp.get("/nrps/<context_id>/memberships")
 def memberships(context_id: str) -> Response:
+    """NRPS 2.0: ``role`` filter (short name or URI), ``limit``/``page`` paging with ``rel="next"``, and a
+    ``rel="differences"`` link on the last page; ``since`` answers the people removed since (status ``Deleted``)."""
     platform = _platform()
     if context_id != platform.course.id:
         return _problem(404, "not_found", "no such context")
     refused = _authorized(c.NRPS_SCOPE)()
     if refused:
         return refused
+    role = request.args.get("role")
+    since = request.args.get("since")
+    with platform.lock:
+        people = [(u, "Active") for u in platform.users.values()] if since is None else [
+            (u, "Deleted") for u in platform.removed_users]
     members = [
-        {"user_id": u.sub, "status": "Active", "roles": list(u.roles), "name": u.name, "given_name": u.given_name,
+        {"user_id": u.sub, "status": status, "roles": list(u.roles), "name": u.name, "given_name": u.given_name,
          "family_name": u.family_name, "email": u.email}
-        for u in platform.users.values()
+        for u, status in people
+        if role is None or any(r == role or r.rsplit("#", 1)[-1] == role for r in u.roles)
     ]
-    chunk, headers = _page(members, platform.memberships_url, {})
+    query = {k: v for k, v in (("role", role), ("since", since)) if v}
+    chunk, headers = _page(members, platform.memberships_url, query)
+    if "Link" not in headers and platform.offer_differences:
+        headers["Link"] = f'<{platform.memberships_url}?since={int(time.time())}>; rel="differences"'
     course = platform.course
     body = {"id": platform.memberships_url, "context": {"id": course.id, "label": course.label, "title": course.title},
             "members": chunk}

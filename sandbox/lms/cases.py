@@ -1,8 +1,9 @@
 """Switches that make the simulated platform send each invalid launch the gateway must refuse.
 
-The first thirteen are the certification cases (lti-brief §5.2, own fixtures, not copies); the rest are
-the further attacks and faults the gateway must meet with a clear refusal. ``forge`` applies a case to
-claims a platform built (the simulated one here, or the third-party ``lti1p3platform`` in tests).
+The first twelve are the certification cases (lti-brief §5.2, own fixtures, not copies; its item 13, a launch
+without a course, is a valid launch: ``sandbox.lms.messages.VALID_VARIANTS``); the rest are the further attacks
+and faults the gateway must meet with a clear refusal. ``forge`` applies a case to claims a platform built (the
+simulated one here, or the third-party ``lti1p3platform`` in tests).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ class Case(StrEnum):
     NO_RESOURCE_LINK_ID = "no_resource_link_id"
     NO_SUB = "no_sub"
     SEVERAL_CLAIMS_MISSING = "several_claims_missing"
-    NO_CONTEXT = "no_context"
     # -- further refusals --
     BAD_SIGNATURE = "bad_signature"
     ALG_NONE = "alg_none"
@@ -69,7 +69,7 @@ class Case(StrEnum):
 CERTIFICATION_INVALID = frozenset({
     Case.NO_KID, Case.WRONG_KID, Case.WRONG_VERSION, Case.NO_VERSION, Case.NOT_LTI, Case.EXP_IAT_INVALID,
     Case.NO_MESSAGE_TYPE, Case.NO_ROLES, Case.NO_DEPLOYMENT_ID, Case.NO_RESOURCE_LINK_ID, Case.NO_SUB,
-    Case.SEVERAL_CLAIMS_MISSING, Case.NO_CONTEXT,
+    Case.SEVERAL_CLAIMS_MISSING,
 })
 
 
@@ -134,7 +134,6 @@ CLAIM_CHANGES: dict[Case, Callable[[dict[str, Any]], None]] = {
     Case.NO_RESOURCE_LINK_ID: _no_resource_link_id,
     Case.NO_SUB: _drop("sub"),
     Case.SEVERAL_CLAIMS_MISSING: _drop(c.MESSAGE_TYPE, c.ROLES, c.VERSION),
-    Case.NO_CONTEXT: _drop(c.CONTEXT),
     Case.UNKNOWN_ISSUER: _set("iss", UNKNOWN_ISSUER),
     Case.UNKNOWN_CLIENT_ID: _client(UNKNOWN_CLIENT_ID),
     Case.UNKNOWN_DEPLOYMENT: _set(c.DEPLOYMENT_ID, UNKNOWN_DEPLOYMENT),

@@ -1,7 +1,7 @@
 """The launch messages the simulated platform signs: every message type, and the certification-valid variants.
 
-The 21 valid variants mirror the 1EdTech certification fixtures by name and intent (lti-brief §5.3);
-the payloads are our own.
+The 23 valid variants mirror the 1EdTech certification launches by name and intent: the 21 fixture directories
+of lti-brief §5.3 and the two launches without a course (§5.2 item 13); the payloads are our own.
 """
 
 from __future__ import annotations
@@ -125,6 +125,12 @@ def _passed_lti_link(claims: dict[str, Any]) -> None:
     claims[c.CUSTOM] = {"activity": "quiz-42"}
 
 
+def _email_no_context(claims: dict[str, Any]) -> None:
+    """Certification "Launch Instructor/Student With Email No Context": no course, so no course services either."""
+    for name in ("name", "given_name", "family_name", c.CONTEXT, c.AGS_ENDPOINT, c.NRPS_SERVICE):
+        claims.pop(name, None)
+
+
 def _nothing(claims: dict[str, Any]) -> None:
     return None
 
@@ -162,6 +168,9 @@ VALID_VARIANTS: dict[str, tuple[tuple[str, str], Callable[[dict[str, Any]], None
     "deep_linking_request_payload": (("teacher", c.DEEP_LINKING_REQUEST), _nothing),
     "ags_core_launch": (("student", c.RESOURCE_LINK_REQUEST), _coupled_line_item),
     "nrps_core_launch": (("teacher", c.RESOURCE_LINK_REQUEST), _drop(c.AGS_ENDPOINT)),
+    # LTI 1.3 Core makes the context optional; the conformance guide lists these among the valid launches.
+    "instructor_email_no_context": (("teacher", c.RESOURCE_LINK_REQUEST), _email_no_context),
+    "student_email_no_context": (("student", c.RESOURCE_LINK_REQUEST), _email_no_context),
 }
 
 

@@ -119,6 +119,8 @@ class SandboxPlatform:
         self.previous_keys: list[PlatformKey] = []
         self.course = Course()
         self.users = {u.sub: u for u in (TEACHER, STUDENT, STUDENT_2)}
+        self.removed_users: list[User] = []  # NRPS differences: people who left the course
+        self.offer_differences = True  # NRPS: a rel="differences" link on the roster's last page
         self.tool_login_url = ""
         self.tool_redirect_uris: list[str] = []
         self.tool_jwks_url = ""

@@ -22,7 +22,7 @@ def sample_lti_record(user_id: str = "usr_1") -> dict[str, Any]:
         "clever": None,
         "clever_match": {"result": "unmatched", "clever_user_id": None, "district_id": None, "linked_by": None,
                          "conflict": False},
-        "writeback": {"context_id": None, "resource_link_id": None, "ags": None, "nrps": False},
+        "writeback": {"context_id": None, "resource_link_id": None, "ags": None, "nrps": False, "reasons": []},
         "deep_linking": None,
         "launch_presentation": None,
         "for_user": None,

@@ -118,6 +118,8 @@ class LtiContextRow(Base):
     ags_lineitems_url: Mapped[str | None] = mapped_column(String(URL))
     ags_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     nrps_url: Mapped[str | None] = mapped_column(String(URL))
+    # The platform's ``rel="differences"`` link of the last full roster read (changes since that read).
+    nrps_differences_url: Mapped[str | None] = mapped_column(String(URL))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -84,7 +84,7 @@ class WritebackGradeRow(Base):
 
 
 class LtiContextMemberRow(Base):
-    """Someone who launched in an LTI course, with the roles of their latest launch there."""
+    """Someone in an LTI course: who launched there (roles of their latest launch), or whom the roster listed."""
 
     __tablename__ = "lti_context_members"
 
@@ -94,3 +94,7 @@ class LtiContextMemberRow(Base):
     learner: Mapped[bool] = mapped_column(Boolean, default=False)
     first_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # From the platform's roster (Names and Roles): status there (Active | Inactive | Deleted) and when a roster
+    # read last listed the member; null for people known only from their launches.
+    nrps_status: Mapped[str | None] = mapped_column(String(20))
+    roster_seen_at: Mapped[dt.datetime | None]

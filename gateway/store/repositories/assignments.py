@@ -120,6 +120,25 @@ class ContextMemberRepository:
         elif (list(row.roles or []), bool(row.learner)) != (roles, learner) or now - row.last_launch_at >= precision:
             self._s.execute(_MEMBER_SEEN, {**key, "new_roles": roles, "new_learner": learner, "at": now})
 
+    def record_roster(self, context_ref: str, user_id: str, roles: list[str], learner: bool, status: str,
+                      now: dt.datetime) -> None:
+        """A member as the platform's roster lists them (roster roles win; a launch later sets its own)."""
+        row = self.get(context_ref, user_id)
+        if row is None:
+            self._s.add(LtiContextMemberRow(context_ref=context_ref, user_id=user_id, roles=roles, learner=learner,
+                                            first_launch_at=now, last_launch_at=now, nrps_status=status,
+                                            roster_seen_at=now))
+            return
+        row.roles, row.learner, row.nrps_status, row.roster_seen_at = roles, learner, status, now
+
+    def roster_since(self, context_ref: str, since: dt.datetime, after_user: str | None) -> list[LtiContextMemberRow]:
+        """Members a roster read at or after ``since`` listed, by user id, after ``after_user``."""
+        query = select(LtiContextMemberRow).where(
+            LtiContextMemberRow.context_ref == context_ref, LtiContextMemberRow.roster_seen_at >= since)
+        if after_user is not None:
+            query = query.where(LtiContextMemberRow.user_id > after_user)
+        return list(self._s.scalars(query.order_by(LtiContextMemberRow.user_id)))
+
     def many(self, context_ref: str, user_ids: Sequence[str]) -> dict[str, LtiContextMemberRow]:
         if not user_ids:
             return {}

@@ -19,6 +19,7 @@ from gateway.store.models.clever import (
     CleverSectionRow,
 )
 from gateway.store.models.core import UserRow
+from gateway.store.models.identity import IdentityMatchRow
 from gateway.store.models.lti import (
     LtiContextRow,
     LtiDeploymentRow,
@@ -31,13 +32,15 @@ from gateway.store.models.writeback_assignments import LtiContextMemberRow
 
 @dataclass(frozen=True)
 class CoursePerson:
-    """A gateway user as an LTI course sees them: ``member`` once they launched there; ``sub`` on its platform."""
+    """A gateway user as an LTI course sees them: ``member`` once they launched there or its roster listed them
+    (``roster_status``: the roster's Active/Inactive/Deleted); ``sub`` on its platform."""
 
     user_id: str
     clever_user_id: str | None
     member: bool
     learner: bool
     sub: str | None
+    roster_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class WritebackLookup:
             return []
         rows: Any = self._s.execute(
             select(UserRow.id, UserRow.clever_user_id, LtiContextMemberRow.user_id, LtiContextMemberRow.learner,
-                   LtiIdentityRow.sub)
+                   LtiIdentityRow.sub, LtiContextMemberRow.nrps_status)
             .outerjoin(LtiContextMemberRow, and_(LtiContextMemberRow.user_id == UserRow.id,
                                                  LtiContextMemberRow.context_ref == context_ref))
             .outerjoin(LtiIdentityRow, and_(LtiIdentityRow.user_id == UserRow.id,
@@ -104,8 +107,20 @@ class WritebackLookup:
             .where(_users_named(user_ids, clever_ids))
             .order_by(LtiIdentityRow.last_launch_at)
         )
-        return [CoursePerson(user_id, clever_id, member is not None, bool(learner), sub)
-                for user_id, clever_id, member, learner, sub in rows]
+        return [CoursePerson(user_id, clever_id, member is not None, bool(learner), sub, roster_status)
+                for user_id, clever_id, member, learner, sub, roster_status in rows]
+
+    def roster_people(self, registration_id: str, user_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """Each gateway user's LTI ``sub`` on a platform and its identity match status (None: never matched)."""
+        if not user_ids:
+            return {}
+        rows = self._s.execute(
+            select(LtiIdentityRow.user_id, LtiIdentityRow.sub, IdentityMatchRow.status)
+            .outerjoin(IdentityMatchRow, IdentityMatchRow.lti_identity_id == LtiIdentityRow.id)
+            .where(LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.user_id.in_(list(user_ids)))
+            .order_by(LtiIdentityRow.last_launch_at)
+        )
+        return {user_id: (sub, status) for user_id, sub, status in rows}
 
     # -- users --------------------------------------------------------------------------------------
 

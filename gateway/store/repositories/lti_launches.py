@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
@@ -82,6 +83,14 @@ class IdentityRepository:
         """The identity and its gateway user, in one statement."""
         found = self._s.execute(_IDENTITY_WITH_USER, {"registration_id": registration_id, "sub": sub}).first()
         return (found[0], found[1]) if found is not None else None
+
+    def many(self, registration_id: str, subs: Sequence[str]) -> dict[str, LtiIdentityRow]:
+        """The identities of several platform users of one registration, by ``sub``."""
+        if not subs:
+            return {}
+        rows = self._s.scalars(select(LtiIdentityRow).where(
+            LtiIdentityRow.registration_id == registration_id, LtiIdentityRow.sub.in_(list(subs))))
+        return {row.sub: row for row in rows}
 
     def add(self, row: LtiIdentityRow) -> None:
         self._s.add(row)

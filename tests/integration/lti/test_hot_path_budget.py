@@ -6,6 +6,8 @@ Budgets (each request is one transaction; a warm path opens no connection and ca
 * launch, warm (a known user in a known course): 8 statements: the login state's read and its single-use
   UPDATE, the identity with its user, the course with its placement, the identity match with "has an open
   conflict", the course membership, and the launch record's and its code's INSERTs;
+* launch, warm, without a course (LTI 1.3 makes ``context`` optional): within the same 8 (it skips the course,
+  placement and membership);
 * launch, first (a new user and course): 16 statements: the warm ones plus the rows a first launch makes
   (user, identity, course, placement, match, membership) and the lookups that find they are missing;
 * redeem, warm: 2 statements: the code's UPDATE ... RETURNING and the launch record's read.
@@ -137,11 +139,14 @@ def test_login_launch_and_redeem_stay_within_their_statement_budget(world_on: Lt
         warm = _launch_counted(world, counter, key)
         _launch_counted(world, counter, key)  # the redeem after an hour-old key touch is warm from here on
         again = _launch_counted(world, counter, key)
+        no_course = _launch_counted(world, counter, key, LaunchIntent(variant="instructor_email_no_context"))
     finally:
         counter.close()
     _within(warm.login, LOGIN_WARM, "warm login")
     _within(warm.launch, LAUNCH_WARM, "warm launch")
     _within(again.redeem, REDEEM_WARM, "warm redeem")
+    _within(no_course.launch, LAUNCH_WARM, "warm launch without a course")
+    assert no_course.record["context"] is None and no_course.record["user"]["id"] == first.record["user"]["id"]
     assert [s.connections for s in (warm.login, warm.launch, again.redeem)] == [0, 0, 0], "the pool reconnected"
     assert _outbound(world) == outbound_before, "a warm launch called out (the platform JWKS is cached)"
     # The budget is not bought by skipping work: the warm launch names the same user and course as the first.

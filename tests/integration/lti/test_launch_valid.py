@@ -1,4 +1,5 @@
-"""The 21 certification-valid launches (lti-brief §5.3) and every message type are accepted and handed off."""
+"""The 23 certification-valid launches (lti-brief §5.3, and §5.2 item 13: the two without a course) and every
+message type are accepted and handed off."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def _record(world: LtiWorld, intent: LaunchIntent) -> dict[str, Any]:
     return record
 
 
-def test_there_are_21_certification_valid_cases() -> None:
-    assert len(VALID_VARIANTS) == 21
+def test_there_are_23_certification_valid_cases() -> None:
+    assert len(VALID_VARIANTS) == 23
 
 
 @pytest.mark.parametrize("variant", sorted(VALID_VARIANTS))
@@ -67,6 +68,14 @@ def test_certification_valid_launch_is_accepted(shared_world: LtiWorld, variant:
         assert record["writeback"]["ags"]["has_line_item"] is True
     if variant == "nrps_core_launch":
         assert record["writeback"]["ags"] is None and record["writeback"]["nrps"] is True
+    if variant.endswith("no_context"):
+        assert after["lti_contexts"] == before["lti_contexts"]  # no course is made up
+        assert record["context"] is None and record["resource_link"] is None and user["email"]
+        writeback = record["writeback"]
+        assert (writeback["context_id"], writeback["ags"], writeback["nrps"]) == (None, None, False)
+        assert [r["code"] for r in writeback["reasons"]] == ["LTI_NO_CONTEXT"]
+    else:
+        assert record["writeback"]["reasons"] == []
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The gateway against a platform it did not write: lti1p3platform 0.1.8 over loopback (lti-brief §4).
 
-The same valid launches (21 certification variants, built with the library's own setters) and the same
+The same valid launches (23 certification variants, built with the library's own setters) and the same
 invalid cases as against the simulated platform, each checked for its code and for storing nothing.
 """
 
@@ -104,6 +104,7 @@ def thirdparty_intent(variant: str) -> Intent:
         "passed_lti_link": {"custom": {"activity": "quiz-42"}},
         "request_payload": {"deep_linking": True},
         "nrps_core_launch": {"ags": False},
+        "email_no_context": {"name": None, "context": False, "ags": False, "nrps": False},
     }
     for suffix, change in changes.items():
         if variant.endswith(suffix):
@@ -122,6 +123,8 @@ def test_certification_valid_launch_from_lti1p3platform(pair: Pair, variant: str
     assert record["message_type"] == message_type
     if variant.endswith("no_role"):
         assert record["roles"]["full"] == []
+    if variant.endswith("no_context"):
+        assert record["context"] is None and record["writeback"]["reasons"][0]["code"] == "LTI_NO_CONTEXT"
 
 
 @pytest.mark.parametrize("case", sorted(set(EXPECTED) - NOT_HERE, key=str), ids=str)

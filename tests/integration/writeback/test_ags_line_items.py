@@ -46,6 +46,28 @@ def test_a_placements_own_line_item_is_adopted_graded_and_never_deleted(ags: Ags
     assert "1" in ags.lti.platform.line_items
 
 
+def test_with_the_line_item_scope_the_placements_line_item_keeps_its_label_and_maximum(ags: AgsWorld) -> None:
+    """Issue 13: grading into the coupled line item PUT it with the vendor's label and maximum (100 -> 10)."""
+    link = _coupled_launch(ags, [c.AGS_SCOPE_LINEITEM, c.AGS_SCOPE_SCORE])
+    platform = ags.lti.platform
+    made = ags.create(resource_link_id=link, title="Vendor's quiz", points_possible=10)
+    graded = ags.grade(made["assignment"]["id"], ags.students[0], score_given=8, score_maximum=10)
+    ags.api.settle(made["delivery"]["id"], graded["delivery"]["id"])
+    assert platform.line_items["1"]["label"] == "Placement item" and platform.line_items["1"]["scoreMaximum"] == 100
+    assert not [r for r in platform.requests_of("ags") if r.method in ("PUT", "DELETE")]
+    assert [(s["userId"], s["scoreGiven"]) for s in ags.scores()] == [("student-1", 8)]
+    # The vendor asks to change that one: only the field it changed, over the LMS's copy.
+    path = f"/api/v1/contexts/{ags.context_id}/assignments/{made['assignment']['id']}"
+    renamed = ags.api.ok("PATCH", path, json={"title": "Renamed by the vendor"})
+    assert ags.api.settle(renamed["delivery"]["id"])[0]["state"] == "delivered"
+    item = platform.line_items["1"]
+    assert (item["label"], item["scoreMaximum"], item["resourceLinkId"]) == ("Renamed by the vendor", 100, "link-2")
+    assert "resourceId" not in item  # still the LMS's, not claimed as the gateway's
+    untouched = ags.api.ok("PATCH", path, json={"description": "Only ours"})
+    assert ags.api.settle(untouched["delivery"]["id"])[0]["state"] == "delivered"
+    assert len([r for r in platform.requests_of("ags") if r.method == "PUT"]) == 1
+
+
 def test_a_line_item_made_by_an_earlier_attempt_is_found_not_duplicated(sqlite_url: str, keys_dir: Path) -> None:
     with ags_world(sqlite_url, keys_dir, worker=False) as world:
         made = world.create(tag="unit-3")
@@ -80,7 +102,8 @@ def test_tagged_line_item_is_found_across_pages_with_a_bare_rel_and_query_string
         shown = world.api.ok("GET", f"/api/v1/contexts/{world.context_id}/assignments/{made['assignment']['id']}", 200)
         assert shown["remote"]["id"] == f"{platform.lineitems_url}/130?type=grade"
         assert shown["remote"]["detail"] == {"owned": False, "adopted": "tag"}
-        assert platform.line_items["130"]["label"] == "Unit 4 check"  # adopted and PUT with our fields
+        assert platform.line_items["130"]["label"] == "L130"  # adopted as it is: the LMS's line item
+        assert not [r for r in platform.requests_of("ags") if r.method == "PUT"]
         listing = [r for r in platform.requests_of("ags") if r.method == "GET" and r.query.get("tag") == "unit-4"]
         assert [r.query.get("page", "1") for r in listing] == ["1", "2"]
         score = next(r for r in platform.requests_of("ags") if r.path.endswith("/scores"))

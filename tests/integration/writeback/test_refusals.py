@@ -172,7 +172,7 @@ def test_a_course_without_ags_says_why_and_refuses_writes(sqlite_url: str, keys_
             assert context["capabilities"][name]["available"] is False
             assert [r["code"] for r in context["capabilities"][name]["reasons"]] == ["AGS_NOT_GRANTED"]
         assert context["capabilities"]["deep_linking"]["available"] is True
-        assert [r["code"] for r in context["capabilities"]["read_roster"]["reasons"]] == ["NRPS_NOT_RELAYED"]
+        assert context["capabilities"]["read_roster"]["available"] is True  # the launches offered NRPS (issue 13)
         problem = _refused(world, "POST", f"/api/v1/contexts/{world.context_id}/assignments", 409,
                            "CAPABILITY_UNAVAILABLE", json={"title": "T", "points_possible": 1})
         assert problem["capability"] == "create_assignments"

@@ -77,3 +77,42 @@ def test_assignments_and_grades_reach_lti1p3platform(sqlite_url: str, keys_dir: 
     finally:
         gateway.close()
     gateway.contract.assert_clean()
+
+
+def test_the_roster_of_lti1p3platform_makes_a_student_who_never_launched_gradable(sqlite_url: str,
+                                                                                   keys_dir: Path) -> None:
+    """Issue 13 against lti1p3platform 0.1.8's own NRPS handler (which checks the token's scope)."""
+    gateway = start_gateway(sqlite_url, keys_dir, **FAST)
+    try:
+        config = gateway.services.lti.config
+        with serve_thirdparty_with_ags() as (platform, store):
+            platform.connect(login_url=config.login_url, launch_url=config.launch_url, tool_jwks_url=config.jwks_url)
+            with gateway.services.db.transaction() as s:
+                add_registration(s, deployment_ids=(DEPLOYMENT_ID,), **platform.gateway_registration())
+            teacher = _launched(gateway, platform, Intent())
+            context = teacher["context"]["id"]
+            with store.lock:
+                store.members = [
+                    {"user_id": "tp-teacher", "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+                     "status": "Active"},
+                    {"user_id": "tp-newcomer", "roles": list(STUDENT_ROLES), "status": "Active"},
+                ]
+            roster = gateway.api("roster").get(f"{gateway.url}/api/v1/contexts/{context}/members?role=Learner",
+                                               timeout=15)
+            assert roster.status_code == 200, roster.text
+            [member] = roster.json()["data"]
+            assert (member["sub"], member["status"], member["learner"]) == ("tp-newcomer", "Active", True)
+            assert store.roster_reads == [{"role": "Learner", "limit": "100"}]
+            api = Api(gateway)
+            with running(gateway.services):
+                made = api.ok("POST", f"/api/v1/contexts/{context}/assignments",
+                              json={"title": "Ratio tables", "points_possible": 20})
+                graded = api.ok("PUT", f"/api/v1/contexts/{context}/assignments/{made['assignment']['id']}"
+                                       f"/grades/{member['user_id']}", json={"score_given": 12, "score_maximum": 20})
+                api.settle(made["delivery"]["id"], graded["delivery"]["id"])
+                assert api.delivery(graded["delivery"]["id"])["state"] == "delivered"
+                [(_, score)] = store.scores
+                assert (score["userId"], score["scoreGiven"]) == ("tp-newcomer", 12)
+    finally:
+        gateway.close()
+    gateway.contract.assert_clean()

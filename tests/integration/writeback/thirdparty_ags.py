@@ -1,4 +1,5 @@
-"""lti1p3platform's own AGS handlers (``AssignmentsGradesService``) behind Flask routes, for the writeback tests.
+"""lti1p3platform's own AGS and NRPS handlers (``AssignmentsGradesService``, ``NamesRoleProvisioningService``)
+behind Flask routes, for the writeback tests.
 
 The library checks the bearer token and its scopes and dispatches to the methods a platform implements
 (``find_lineitems``, ``create_lineitem``, ``update_score``...); this adapter keeps line items and scores in
@@ -18,10 +19,11 @@ from typing import Any
 from flask import Flask, Response, request
 from lti1p3platform.exceptions import LineItemNotFoundException
 from lti1p3platform.lineitem import TLineItem
+from lti1p3platform.membership import Context
 from lti1p3platform.response import Response as LtiResponse
 from lti1p3platform.response import generate_next_link
 from lti1p3platform.score import TScore, UpdateScoreStatus
-from lti1p3platform.service_connector import AssignmentsGradesService, TPage
+from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
 
 from tests.support.live import LiveServer
 from tests.support.lti_thirdparty import FlaskRequest, ThirdPartyPlatform, create_app
@@ -35,6 +37,8 @@ class AgsStore:
         self.scores: list[tuple[str, dict[str, Any]]] = []
         self.listings: list[dict[str, Any]] = []  # the filters and page of every line item list asked for
         self.next_id = 1
+        self.members: list[dict[str, Any]] = []  # the course roster its Names and Roles service lists
+        self.roster_reads: list[dict[str, str]] = []
 
 
 class Service(AssignmentsGradesService):
@@ -94,6 +98,25 @@ class Service(AssignmentsGradesService):
         return {"content": [], "has_next": False}
 
 
+class Roster(NamesRoleProvisioningService):
+    """lti1p3platform's own NRPS handler: it checks the token's scope; this keeps the roster in memory."""
+
+    def __init__(self, store: AgsStore, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store = store
+
+    def get_member_data_page(self, page: int = 1, limit: int | None = None, role: str | None = None,
+                             since: str | None = None) -> TPage:
+        with self.store.lock:
+            self.store.roster_reads.append({"role": role or "", "limit": str(limit or "")})
+            members = [dict(m) for m in self.store.members
+                       if role is None or any(r == role or r.endswith("#" + role) for r in m["roles"])]
+        return {"content": members, "has_next": False}
+
+    def get_context_by_id(self) -> Context:
+        return Context(id="tp-course-1", label="MATH-6", title="Ratios and Rates")
+
+
 def _http(answer: LtiResponse, *, listing: bool = False) -> Response:
     headers: dict[str, str] = {}
     result = answer.result
@@ -124,6 +147,13 @@ def add_ags(app: Flask, platform: ThirdPartyPlatform, store: AgsStore) -> None:
         handler = {"GET": ags.handle_get_lineitem, "PUT": ags.handle_update_lineitem,
                    "DELETE": ags.handle_delete_lineitem}[request.method]
         return _http(ags.handle_resp(handler, line_item_id=item_id))
+
+    @app.get("/memberships")
+    def memberships() -> Response:
+        conf = platform.conf()
+        conf.get_registration()
+        nrps = Roster(store, FlaskRequest(request), conf, platform.url + "/memberships")
+        return _http(nrps.handle_resp(nrps.handle_get_members))
 
     @app.post("/lineitems/<item_id>/scores")
     def scores(item_id: str) -> Response:

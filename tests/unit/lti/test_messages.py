@@ -45,11 +45,21 @@ def test_a_complete_resource_link_launch_passes() -> None:
         (c.VERSION, "LTI_VERSION_MISSING"), (c.MESSAGE_TYPE, "LTI_MESSAGE_TYPE_MISSING"),
         (c.DEPLOYMENT_ID, "LTI_DEPLOYMENT_ID_MISSING"), ("sub", "LTI_SUB_MISSING"), (c.ROLES, "LTI_ROLES_MISSING"),
         (c.TARGET_LINK_URI, "LTI_TARGET_LINK_URI_MISSING"), (c.RESOURCE_LINK, "LTI_RESOURCE_LINK_MISSING"),
-        (c.CONTEXT, "LTI_CONTEXT_MISSING"),
     ],
 )
 def test_each_missing_claim_has_its_own_code(missing: str, code: str) -> None:
     assert _code(_without(missing)) == code
+
+
+def test_a_resource_link_launch_without_a_context_passes() -> None:
+    """LTI 1.3 Core makes ``context`` optional; certification lists the no-context launches as valid."""
+    assert check_message(_without(c.CONTEXT)) == c.RESOURCE_LINK_REQUEST
+
+
+def test_a_submission_review_still_needs_its_course() -> None:
+    review = _without(c.CONTEXT, **{c.MESSAGE_TYPE: c.SUBMISSION_REVIEW_REQUEST, c.FOR_USER: {"user_id": "s"},
+                                    c.AGS_ENDPOINT: {"lineitem": "https://lms/li/1"}})
+    assert _code(review) == "LTI_CONTEXT_MISSING"
 
 
 def test_several_missing_claims_are_listed_together() -> None:
@@ -71,11 +81,12 @@ def test_several_missing_claims_are_listed_together() -> None:
         ({"sub": "x" * 256}, "LTI_CLAIM_INVALID"),
         ({c.CONTEXT: "course-1"}, "LTI_CLAIM_INVALID"),
         ({c.CONTEXT: {"title": "no id"}}, "LTI_CLAIM_INVALID"),
+        ({c.CONTEXT: {"id": ""}}, "LTI_CLAIM_INVALID"),
         ({c.CUSTOM: ["not", "an", "object"]}, "LTI_CLAIM_INVALID"),
         ({c.RESOURCE_LINK: {"id": "y" * 256}}, "LTI_CLAIM_INVALID"),
     ],
     ids=["version", "type", "link-id", "roles-str", "roles-int", "sub-int", "sub-long", "context-str",
-         "context-no-id", "custom-list", "link-id-long"],
+         "context-no-id", "context-empty-id", "custom-list", "link-id-long"],
 )
 def test_wrong_values_and_shapes_are_refused(changes: dict[str, Any], code: str) -> None:
     assert _code(_without(**changes)) == code
