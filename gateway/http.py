@@ -157,6 +157,8 @@ class AddressNotAllowed(NewConnectionError):
 
 
 class _TrackedHTTPConnection(HTTPConnection):
+    """A connection whose socket the deadline watchdog can shut; pinned to the checked address when public-only."""
+
     public_only = False
 
     def _new_conn(self) -> socket.socket:
@@ -169,17 +171,8 @@ class _TrackedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _TrackedHTTPSConnection(HTTPSConnection):
-    public_only = False
-
-    def _new_conn(self) -> socket.socket:
-        sock = _pinned_conn(self) if self.public_only else super()._new_conn()
-        _track(sock)
-        return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _track(self.sock)
-        super().request(*args, **kwargs)
+class _TrackedHTTPSConnection(_TrackedHTTPConnection, HTTPSConnection):
+    """The same, over TLS (the MRO puts the tracking before HTTPSConnection's own methods)."""
 
 
 class _PublicHTTPConnection(_TrackedHTTPConnection):
