@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import threading
 import time
 from pathlib import Path
@@ -52,8 +51,10 @@ def test_periodic_jobs_run_on_one_worker_at_a_time_across_processes_worth_of_wor
             wait_until(lambda: len(job.runs) >= 3, what="three runs of the job")
         assert not job.overlapped
         starts = sorted(start for start, _ in job.runs)
-        # Once per interval in total, whichever worker runs it (a little slack for clocks).
-        assert all(b - a >= 0.25 for a, b in itertools.pairwise(starts))
+        # Once per interval in total, whichever worker runs it: three workers each running it on their own would put
+        # three starts in one interval. Measured over the whole run (the mean spacing), not pair by pair: a start
+        # delayed by a busy machine shortens the gap to the next one without any extra run.
+        assert starts[-1] - starts[0] >= 0.3 * (len(starts) - 1) - 0.1, starts
     finally:
         for services in replicas:
             services.close()
