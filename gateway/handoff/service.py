@@ -8,7 +8,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Row
@@ -115,14 +115,14 @@ class HandoffService:
             repo = LaunchRepository(s)
             launch_id = repo.redeem(code_hash, key.id, now)
             if launch_id is None:
-                self._refusal(repo, code_hash, key, now)
-            launch = repo.get(launch_id) if launch_id is not None else None
+                self._refuse(repo, code_hash, key, now)
+            launch = repo.get(launch_id)
             if launch is None:
                 raise HandoffCodeUnknown()
             return self._decode(launch)
 
     @staticmethod
-    def _refusal(repo: LaunchRepository, code_hash: str, key: ApiKey, now: dt.datetime) -> None:
+    def _refuse(repo: LaunchRepository, code_hash: str, key: ApiKey, now: dt.datetime) -> NoReturn:
         """Say why a code could not be used (in the order a caller can act on), or that a concurrent request won."""
         row = repo.code(code_hash)
         if row is None:

@@ -89,6 +89,8 @@ def _note_executed(state: ORMExecuteState) -> None:
 
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
+
+
 def _private_file(path: Path) -> None:
     """The SQLite file holds personal data: created owner-only (0600; SQLite gives its -wal/-shm the same mode)."""
     if not path.exists():

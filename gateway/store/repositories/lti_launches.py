@@ -101,13 +101,6 @@ class ContextRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def find(self, registration_id: str, context_id: str) -> LtiContextRow | None:
-        return self._s.scalars(
-            select(LtiContextRow).where(
-                LtiContextRow.registration_id == registration_id, LtiContextRow.context_id == context_id
-            )
-        ).first()
-
     def find_with_link(
         self, registration_id: str, context_id: str, resource_link_id: str
     ) -> tuple[LtiContextRow | None, LtiResourceLinkRow | None]:
@@ -128,13 +121,6 @@ class ContextRepository:
 class ResourceLinkRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
-
-    def find(self, context_ref: str, resource_link_id: str) -> LtiResourceLinkRow | None:
-        return self._s.scalars(
-            select(LtiResourceLinkRow).where(
-                LtiResourceLinkRow.context_ref == context_ref, LtiResourceLinkRow.resource_link_id == resource_link_id
-            )
-        ).first()
 
     def get(self, link_ref: str) -> LtiResourceLinkRow | None:
         return self._s.get(LtiResourceLinkRow, link_ref)
