@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """Build the app. ``settings`` default to the environment; tests pass their own or whole ``services``."""
     settings = services.settings if services is not None else (settings or load_settings())
     check_production(settings, signing_key_is_dev=dev_signing_key_present(settings))
+    if services is None:
+        settings = dev_settings(settings)
     configure_logging(settings.log_level)
 
     app = Flask(__name__, static_folder=None)  # no static files; every route is in openapi.yaml
@@ -75,6 +77,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 DEV_PLUGIN_GROUP = "gateway.dev_plugins"
+DEV_SETTINGS_GROUP = "gateway.dev_settings"
+
+
+def dev_settings(settings: Settings) -> Settings:
+    """Dev and test: let installed dev plugins fill in settings before anything is built (the sandbox points an
+    unconfigured Clever at its simulator). Production never looks; each plugin returns the settings unchanged
+    where it has nothing to add, and never overrides what the environment set."""
+    if settings.is_production:
+        return settings
+    for entry in entry_points(group=DEV_SETTINGS_GROUP):
+        adjust: Callable[[Settings], Settings] = entry.load()
+        settings = adjust(settings)
+    return settings
 
 
 def _mount_dev_plugins(app: Flask) -> None:

@@ -1,6 +1,8 @@
 """Simulated Clever OAuth and identity: authorize, Clever-initiated logins, tokens, ``/me``, ``/userinfo``.
 
-Who is signed in to Clever is a cookie set by ``/sim/signin`` (the test's stand-in for typing a password).
+Who is signed in to Clever is a cookie set by ``/sim/signin`` (the test's stand-in for typing a password); with
+``next`` (a path of the simulator) it then redirects there, which is how the dev sandbox's links sign a person in and
+go on. ``/oauth/authorize`` without a signed-in person answers 401 with a page to pick one (Clever's sign-in page).
 Portal clicks, Instant Login and Library installs redirect to the app's *first* redirect URI with a code
 and no ``state`` (brief §1.3); ``/oauth/authorize`` echoes the app's ``state`` when it sent one.
 """
@@ -8,10 +10,11 @@ and no ``state`` (brief §1.3); ``/oauth/authorize`` echoes the app's ``state`` 
 from __future__ import annotations
 
 import secrets
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, g, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from sandbox.clever import records
@@ -44,13 +47,18 @@ def _issue_code(user_id: str, authorized_by: str, redirect_uri: str, state_param
 
 
 @bp.get("/sim/signin")
-def signin() -> Response:
+def signin() -> Response | BaseResponse:
     """Sign a person in to the simulated Clever (``authorized_by``: district, or teacher for Library)."""
     user_id = request.args.get("user_id", "")
     authorized_by = request.args.get("authorized_by", "district")
     if user_id not in sim().records["users"] or authorized_by not in AUTHORIZED_BY:
         return error(400, "unknown user or authorized_by")
-    response = jsonify({"signed_in": user_id})
+    after = request.args.get("next", "")
+    response: Response | BaseResponse
+    if after.startswith("/") and not after.startswith("//") and "\\" not in after:
+        response = redirect(request.script_root + after, code=302)  # a path of the simulator only
+    else:
+        response = jsonify({"signed_in": user_id})
     response.set_cookie(SESSION_COOKIE, f"{user_id}|{authorized_by}", httponly=True, samesite="Lax")
     return response
 
@@ -87,8 +95,29 @@ def authorize() -> BaseResponse:
         return html(400, "Unknown redirect URI")
     who = _signed_in()
     if who is None:
-        return html(401, "Sign in to Clever first")
+        return _sign_in_page(args.get("district_id"))
     return _issue_code(who[0], who[1], redirect_uri, args.get("state"))
+
+
+def _sign_in_page(district_id: str | None) -> Response:
+    """Clever's sign-in page: "Sign in to Clever first" and, per person of the district, a link that signs them in
+    and comes back to this authorize request."""
+    state = sim()
+    back = request.full_path if request.query_string else request.path
+    with state.lock:
+        people = [u for u in state.records["users"].values() if not district_id or u["district"] == district_id]
+    links = "".join(
+        f'<li><a class="person" href="{escape(_signin_url(u["id"], back), quote=True)}">'
+        f'{escape(u["name"]["first"])} {escape(u["name"]["last"])} ({escape(", ".join(u["roles"]))})</a></li>'
+        for u in people)
+    g.sim_off_spec = "html"
+    return Response(f"<!doctype html><html><body><h1>Sign in to Clever first</h1><p>Who is signing in?</p>"
+                    f"<ul>{links}</ul></body></html>", status=401, mimetype="text/html")
+
+
+def _signin_url(user_id: str, back: str) -> str:
+    return request.script_root + "/sim/signin?" + urlencode(
+        {"user_id": user_id, "authorized_by": "district", "next": back})
 
 
 def _token_request() -> dict[str, Any]:

@@ -79,6 +79,7 @@ class CleverSim:
         rate_window_seconds: float = 60.0,
         default_page_size: int = 100,
         clock: Callable[[], float] = time.time,
+        id_prefix: str | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.client_id = client_id
@@ -89,7 +90,8 @@ class CleverSim:
         self.rate_window = rate_window_seconds
         self.default_page_size = default_page_size
         self.clock = clock
-        self._prefix = secrets.token_hex(4)
+        # 8 hex digits before a counter; random unless given (the dev sandbox fixes it so ids survive a restart).
+        self._prefix = id_prefix if id_prefix is not None else secrets.token_hex(4)
         self._counter = itertools.count(1)
         self.records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.hidden: set[str] = set()

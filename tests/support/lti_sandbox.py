@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from gateway.app import create_app
+from gateway.app import create_app, dev_settings
 from gateway.bootstrap import bootstrap
 from gateway.lti.registrations import Registration
 from gateway.store.models.core import HandoffCodeRow, LaunchRow, UserRow
@@ -113,11 +113,15 @@ def lti_world(database_url: str, keys_dir: Path, *, platform_name: str | None = 
     gateway.contract.assert_clean()
 
 
-def start_dev_gateway(database_url: str, keys_dir: Path) -> GatewayUnderTest:
-    """A gateway in dev mode (sandbox LMS mounted, dev vendor page) whose URLs all name its own loopback port."""
+def start_dev_gateway(database_url: str, keys_dir: Path, *, vendor_launch_url: str | None = None,
+                      **overrides: Any) -> GatewayUnderTest:
+    """A gateway in dev mode (sandbox LMS and Clever mounted, dev vendor page) whose URLs all name its own loopback
+    port; ``vendor_launch_url`` defaults to the dev vendor page."""
     server = LiveServer(lambda environ, start_response: None)
-    settings = make_test_settings(database_url, keys_dir, env="dev", public_base_url=server.url,
-                                  vendor_launch_url=server.url + "/sandbox/vendor/launch")
+    # dev_settings: what `gateway serve` applies before building (Clever pointed at the mounted simulator).
+    settings = dev_settings(make_test_settings(database_url, keys_dir, env="dev", public_base_url=server.url,
+                                               vendor_launch_url=vendor_launch_url or server.url
+                                               + "/sandbox/vendor/launch", **overrides))
     services = bootstrap(settings)
     app = create_app(services=services)
     contract = attach(app)
