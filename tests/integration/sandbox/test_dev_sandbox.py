@@ -19,7 +19,8 @@ from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_flow import Browser, launch, parse_page
 from tests.support.lti_sandbox import start_dev_gateway
 
-SANDBOX_PATHS = ["/sandbox/", "/sandbox/lms/", "/sandbox/lms/jwks", "/sandbox/vendor/launch?code=x"]
+SANDBOX_PATHS = ["/sandbox/", "/sandbox/lms/", "/sandbox/lms/jwks", "/sandbox/vendor/launch?code=x", "/sandbox/clever/",
+                 "/sandbox/clever/sim/oauth/authorize"]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import requests
 from flask import Flask
 
-from gateway.app import create_app
+from gateway.app import create_app, dev_settings
 from gateway.bootstrap import bootstrap
 from tests.support.gateway import make_test_settings
 from tests.support.live import LiveServer
@@ -24,9 +24,12 @@ PRODUCTION: dict[str, Any] = {
     "vendor_launch_url": "https://app.example.edu/lti",
     "allow_sqlite_in_production": True,
 }
-SANDBOX_ROUTES = {"/sandbox/", "/sandbox/vendor/launch", "/sandbox/vendor/deep-link/<launch_id>"}
+SANDBOX_ROUTES = {"/sandbox/", "/sandbox/vendor/launch", "/sandbox/vendor/deep-link/<launch_id>",
+                  "/sandbox/clever/", "/sandbox/clever/connect", "/sandbox/clever/sync",
+                  "/sandbox/clever/districts/<district_id>"}
 SANDBOX_PATHS = ["/sandbox/", "/sandbox/lms/", "/sandbox/lms/jwks", "/sandbox/vendor/launch?code=x",
-                 "/sandbox/vendor/deep-link/launch_1"]
+                 "/sandbox/vendor/deep-link/launch_1", "/sandbox/clever/", "/sandbox/clever/sim/oauth/authorize",
+                 "/sandbox/clever/districts/d1"]
 
 
 def _app(sqlite_url: str, keys_dir: Path, **overrides: Any) -> Flask:
@@ -50,8 +53,8 @@ def test_production_answers_404_under_sandbox_over_http(sqlite_url: str, keys_di
         for path in SANDBOX_PATHS:
             response = requests.get(server.url + path, timeout=10, allow_redirects=False)
             assert response.status_code == 404, path
-        posted = requests.post(server.url + "/sandbox/vendor/deep-link/launch_1", timeout=10)
-        assert posted.status_code == 404
+        for path in ("/sandbox/vendor/deep-link/launch_1", "/sandbox/clever/connect", "/sandbox/clever/sync"):
+            assert requests.post(server.url + path, timeout=10).status_code == 404, path
 
 
 def _without_the_sandbox_package(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +83,13 @@ def test_dev_loads_the_plugin_from_its_entry_point(
 def test_dev_and_test_mount_the_sandbox_routes(sqlite_url: str, keys_dir: Path, env: str) -> None:
     app = _app(sqlite_url, keys_dir, env=env)
     assert _sandbox_rules(app) == SANDBOX_ROUTES
+
+
+def test_production_keeps_its_clever_settings(sqlite_url: str, keys_dir: Path) -> None:
+    # The sandbox's settings hook is a dev plugin too: production never asks it, even with Clever unset.
+    settings = make_test_settings(sqlite_url, keys_dir, **PRODUCTION)
+    assert dev_settings(settings) is settings
+    assert _app(sqlite_url, keys_dir, **PRODUCTION).extensions["gateway"].settings.clever_client_id == ""
 
 
 def test_only_dev_serves_the_simulated_lms(sqlite_url: str, keys_dir: Path) -> None:
