@@ -3,7 +3,8 @@
 :func:`attach` adds an ``after_request`` hook to a gateway app under test. The
 hook records each response that does not match the spec; the gateway fixture
 fails the test at teardown if any were recorded. So every feature's API tests
-check the contract without writing a line for it.
+check the contract without writing a line for it. The spec is parsed once per
+process, by the first ``attach`` (while a gateway starts, not in a response).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def _explain(error: Exception) -> str:
 
 
 def attach(app: Flask) -> ContractRecorder:
+    # Loaded here, while the test's gateway starts, and not inside the first API response: parsing openapi.yaml
+    # takes over a second on a busy machine, which a client with a short timeout would count against the gateway.
+    spec()
     recorder = ContractRecorder()
 
     @app.after_request

@@ -81,3 +81,15 @@ def test_contract_checker_catches_a_broken_response(sqlite_url: str, keys_dir: P
     services.close()
     assert recorder.checked == 1
     assert recorder.violations, "the contract checker let a response that breaks openapi.yaml through"
+
+
+def test_the_validator_is_ready_before_the_first_api_response() -> None:
+    # The first response of a test must not pay for parsing openapi.yaml (over a second on a busy machine, against
+    # clients with a few seconds' timeout): attaching the checker to an app loads it.
+    from flask import Flask
+
+    from tests.support.openapi import spec
+
+    spec.cache_clear()
+    attach(Flask("contract-probe"))
+    assert spec.cache_info().currsize == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -20,8 +21,10 @@ from tests.support.waiting import wait_until
 class Recorder:
     """A periodic job that notes each run and whether two ever overlapped."""
 
-    def __init__(self, seconds: float = 0.05) -> None:
+    def __init__(self, seconds: float = 0.05, leases: tuple[Services, str] | None = None) -> None:
         self.seconds = seconds
+        self.leases = leases  # where to read the lease each run took: (services, job name)
+        self.lease_starts: list[dt.datetime] = []
         self.runs: list[tuple[float, float]] = []
         self.active = 0
         self.overlapped = False
@@ -32,6 +35,13 @@ class Recorder:
             self.active += 1
             self.overlapped |= self.active > 1
         started = time.monotonic()
+        if self.leases is not None:
+            services, name = self.leases
+            with services.db.transaction() as s:
+                lease = JobLeaseRepository(s).get(name)
+                assert lease is not None and lease.last_started_at is not None
+                with self._lock:
+                    self.lease_starts.append(lease.last_started_at)
         time.sleep(self.seconds)
         with self._lock:
             self.active -= 1
@@ -42,19 +52,22 @@ def test_periodic_jobs_run_on_one_worker_at_a_time_across_processes_worth_of_wor
     db_factory: DatabaseFactory, keys_dir: Path, remote: FlakyRemote
 ) -> None:
     url = db_factory.postgres_url()
-    job = Recorder(seconds=0.1)
     replicas = [make_services(url, keys_dir, remote) for _ in range(3)]
+    job = Recorder(seconds=0.1, leases=(replicas[0], "test.recorder"))
     for services in replicas:
         services.periodic_jobs.append(PeriodicJob("test.recorder", 0.3, job))
     try:
         with running(replicas[0]), running(replicas[1]), running(replicas[2]):
             wait_until(lambda: len(job.runs) >= 3, what="three runs of the job")
         assert not job.overlapped
-        starts = sorted(start for start, _ in job.runs)
         # Once per interval in total, whichever worker runs it: three workers each running it on their own would put
-        # three starts in one interval. Measured over the whole run (the mean spacing), not pair by pair: a start
-        # delayed by a busy machine shortens the gap to the next one without any extra run.
-        assert starts[-1] - starts[0] >= 0.3 * (len(starts) - 1) - 0.1, starts
+        # three starts in one interval. Checked on the start each run's lease recorded (the time the compare-and-set
+        # compared), not on when its thread got going: a busy machine delays a thread, never the rule, so every pair
+        # of runs is an interval apart exactly, however loaded the machine.
+        starts = job.lease_starts
+        assert len(starts) >= 3 and starts == sorted(starts)
+        gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+        assert all(gap >= dt.timedelta(seconds=0.3) for gap in gaps), gaps
     finally:
         for services in replicas:
             services.close()
