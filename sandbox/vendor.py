@@ -64,14 +64,25 @@ def launch() -> Response:
         record = services(HandoffService).redeem(request.args.get("code", ""), DEV_CALLER)
     except GatewayError as e:
         return _html("Launch not redeemed", f"<p>{escape(e.code)}: {escape(e.message)}</p>", e.status)
-    user, roles = record.get("user") or {}, record.get("roles") or {}
-    who = escape(user.get("name") or user.get("id") or "someone")
-    role = "teacher" if roles.get("instructor") else "student" if roles.get("learner") else "user"
-    body = f'<p>Signed in as <strong id="who">{who}</strong> <span class="badge" id="role">{role}</span></p>'
+    who, role = _who(record)
+    body = f'<p>Signed in as <strong id="who">{escape(who)}</strong> <span class="badge" id="role">{role}</span></p>'
     if record.get("deep_linking"):
         body += _deep_link_form(record)
     body += f'<h2>Launch record</h2><pre id="record">{escape(json.dumps(record, indent=2))}</pre>'
     return _html("Vendor app (sandbox)", body)
+
+
+def _who(record: dict[str, Any]) -> tuple[str, str]:
+    """The person and their role, from an LTI launch (``user``, ``roles`` flags) or a Clever one (``name``, roles)."""
+    if record.get("kind") == "clever":
+        name = record.get("name") or {}
+        full = " ".join(part for part in (name.get("first"), name.get("last")) if part)
+        roles = record.get("roles") or []
+        role = "teacher" if "teacher" in roles else "student" if "student" in roles else "user"
+        return full or str(record.get("clever_user_id") or "someone"), role
+    user, flags = record.get("user") or {}, record.get("roles") or {}
+    role = "teacher" if flags.get("instructor") else "student" if flags.get("learner") else "user"
+    return str(user.get("name") or user.get("id") or "someone"), role
 
 
 @bp.post("/deep-link/<launch_id>")

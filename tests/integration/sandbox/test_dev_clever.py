@@ -6,6 +6,8 @@ the wiring and the refusals.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +108,24 @@ def test_the_simulators_sign_in_goes_on_only_to_its_own_paths(dev_gateway: Gatew
     answer = requests.get(dev_gateway.url + MOUNT + "/sim/signin", params={"user_id": user_id, "next": target},
                           timeout=10, allow_redirects=False)
     assert answer.status_code == 200 and answer.json() == {"signed_in": user_id}  # no redirect off the simulator
+
+
+def _link(page: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}" href="([^"]+)"', page)
+    assert match is not None, element_id
+    return html.unescape(match.group(1))
+
+
+@pytest.mark.parametrize(("link", "name", "role"), [("try-instant-login", "Sam Student", "student"),
+                                                    ("try-library", "Lee Library", "teacher")])
+def test_a_clever_sign_in_ends_on_the_dev_vendor_page(dev_gateway: GatewayUnderTest, link: str, name: str,
+                                                      role: str) -> None:
+    # make run's whole path: the sandbox page's link, the simulated Clever, the gateway's callback, the dev
+    # vendor page (which showed a 500 for Clever launches: it read only LTI records).
+    page = requests.get(dev_gateway.url + "/sandbox/clever/", timeout=10).text
+    with requests.Session() as browser:
+        arrived = browser.get(dev_gateway.url + _link(page, link), timeout=30)
+    assert arrived.url.startswith(dev_gateway.url + "/sandbox/vendor/launch?code=")
+    assert arrived.status_code == 200
+    assert f'id="who">{name}<' in arrived.text and f'id="role">{role}<' in arrived.text
+    assert "&quot;kind&quot;: &quot;clever&quot;" in arrived.text
