@@ -1,8 +1,9 @@
 """A simulated Clever: OAuth, identity, Data API v3.0/v3.1, Events and LMS Connect, as one real Flask app.
 
 Tests seed it (:class:`CleverSim`), serve it on loopback, and point ``GATEWAY_CLEVER_OAUTH_BASE_URL`` and
-``GATEWAY_CLEVER_API_BASE_URL`` at it. Responses follow Clever's published Swagger specs
-(``shared/reference/clever/``); the tests check every response against them. Switches on ``CleverSim.switches`` make
+``GATEWAY_CLEVER_API_BASE_URL`` at it; the dev server mounts one too (:mod:`sandbox.clever.dev`). Responses
+follow Clever's published Swagger specs; the simulator never reads them, and the tests check every response
+against them when the files are present (``tests/support/clever_spec.py``). Switches on ``CleverSim.switches`` make
 the next calls fail the ways Clever does: 429 with ``X-RateLimit-Reset``, 5xx, HTML bodies, a JSON body of the
 test's choosing, or a write applied whose answer is lost (500); they match any path by prefix (``/v3``,
 ``/oauth/tokens``, ``/v3.0/me``...) and optionally one method. ``revoke_district`` revokes a district-app token. A

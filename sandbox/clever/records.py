@@ -1,4 +1,4 @@
-"""Spec-shaped Clever records (``shared/reference/clever/v3.1.yml`` definitions) and their per-version views.
+"""Spec-shaped Clever records (the definitions of Clever's ``v3.1.yml``) and their per-version views.
 
 Records are kept in their v3.1 shape; :func:`for_version` strips what v3.0 does not have, and
 :func:`library_view` cuts a user down to what a Clever Library install shares (brief §2.1: teachers' name
