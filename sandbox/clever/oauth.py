@@ -111,7 +111,9 @@ def _sign_in_page(district_id: str | None) -> Response:
         f'{escape(u["name"]["first"])} {escape(u["name"]["last"])} ({escape(", ".join(u["roles"]))})</a></li>'
         for u in people)
     g.sim_off_spec = "html"
-    return Response(f"<!doctype html><html><body><h1>Sign in to Clever first</h1><p>Who is signing in?</p>"
+    return Response(f"<!doctype html><html><body style=\"font-family:system-ui,sans-serif;margin:1.5rem\">"
+                    f"<h1>Sign in to Clever first</h1><p>The simulated Clever's sign-in page: on Clever the person "
+                    f"signs in with their district account here. Who is signing in?</p>"
                     f"<ul>{links}</ul></body></html>", status=401, mimetype="text/html")
 
 
