@@ -165,6 +165,7 @@ class SandboxPlatform:
         self.openid_issuer_override: str | None = None  # serve a configuration naming another issuer
         self.registrations_made = 0
         self.answer_with_deployment = True  # False: answer as Canvas may, deployments made only at install
+        self.granted_scope: str | None = None  # grant fewer scopes than the tool asked (lti-dr: answer's `scope`)
         self.lock = threading.RLock()
 
     # -- URLs -------------------------------------------------------------------------------------------
@@ -266,7 +267,10 @@ class SandboxPlatform:
             lti = dict(config[c.TOOL_CONFIGURATION])
             if self.answer_with_deployment:
                 lti["deployment_id"] = self.deployment_id
-            return {**config, "client_id": self.client_id, c.TOOL_CONFIGURATION: lti}
+            answer = {**config, "client_id": self.client_id, c.TOOL_CONFIGURATION: lti}
+            if self.granted_scope is not None:
+                answer["scope"] = self.granted_scope
+            return answer
 
     def prepare(self, intent: LaunchIntent | None = None, *, client_id: bool = True,
                 deployment_hint: bool = True) -> str:
