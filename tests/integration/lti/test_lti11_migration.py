@@ -18,7 +18,7 @@ import requests
 from sqlalchemy import select, text
 
 from gateway.lti.migration import secret_context
-from gateway.store.models.lti import LtiIdentityRow
+from gateway.store.models.lti import LtiIdentityRow, LtiRegistrationRow
 from sandbox.lms.platform import SANDBOX_LTI11_SECRET, STUDENT, LaunchIntent, Lti1p1Claim
 from tests.support.lti_flow import launch
 from tests.support.lti_sandbox import LtiWorld, connect, lti_world, start_platform
@@ -189,3 +189,16 @@ def test_bad_migration_settings_are_refused_and_change_nothing(world: LtiWorld, 
 def test_the_lookup_needs_a_consumer_key(world: LtiWorld) -> None:
     answer = _admin(world).get(f"{world.gateway.url}/api/v1/admin/identity/lti-identities", timeout=10)
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "oauth_consumer_key"
+
+
+def test_a_secret_that_does_not_decrypt_here_verifies_nothing(world: LtiWorld) -> None:
+    """A ciphertext copied from another registration's row (or sealed with a key since removed) is not the secret."""
+    sealed_elsewhere = world.gateway.services.cipher.encrypt(SANDBOX_LTI11_SECRET, secret_context("reg_another"))
+    with world.gateway.services.db.transaction() as s:
+        row = s.get(LtiRegistrationRow, world.registration.id)
+        assert row is not None
+        row.lti11_secret_encrypted = sealed_elsewhere
+    record = _launch(world, LaunchIntent(user=STUDENT, lti1p1=LTI11))
+    assert record["lti"]["lti1p1"] is None
+    assert _identities(world) == [(STUDENT.sub, record["user"]["id"], None, None)]
+    assert _outcomes(world) == {"secret_unreadable": 1.0}
