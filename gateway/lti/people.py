@@ -26,9 +26,7 @@ LAST_LAUNCH_PRECISION = dt.timedelta(hours=1)
 class LaunchUser:
     id: str
     clever_user_id: str | None
-    created: bool
-    # The LTI identity is new and its verified LTI 1.1 identity named a user the gateway knew: it joined that user.
-    carried_over: bool = False
+    created: bool  # False too for a new LTI identity that joined the user its verified 1.1 identity already was
 
 
 def stale(stamp: dt.datetime | None, now: dt.datetime, precision: dt.timedelta = LAST_LAUNCH_PRECISION) -> bool:
@@ -61,8 +59,7 @@ def resolve_user(session: Session, registration_id: str, sub: str,
     )
     _record_lti11(identity, lti1p1)
     identities.add(identity)
-    return LaunchUser(user.id, user.clever_user_id, created=existing is None, carried_over=existing is not None), \
-        identity
+    return LaunchUser(user.id, user.clever_user_id, created=existing is None), identity
 
 
 def _record_lti11(identity: LtiIdentityRow, lti1p1: Lti1p1Identity | None) -> None:
