@@ -25,6 +25,7 @@ CONFLICT_STATUSES = ("open", "resolved")
 
 
 CONFLICTS = Cursor("identity.conflicts")
+LTI11 = Cursor("identity.lti11")
 UNMATCHED = Cursor("identity.unmatched")
 DEPLOYMENTS = Cursor("identity.deployments")
 
@@ -43,6 +44,13 @@ def match_view(row: IdentityMatchRow | None) -> dict[str, Any] | None:
         "blocked_clever_user_id": row.blocked_clever_user_id, "matched_at": iso(row.matched_at),
         "updated_at": iso(row.updated_at),
     }
+
+
+def lti1p1_view(row: LtiIdentityRow) -> dict[str, str] | None:
+    """The identity's LTI 1.1 identity (from a verified migration claim), or None."""
+    if row.lti11_consumer_key is None or row.lti11_user_id is None:
+        return None
+    return {"oauth_consumer_key": row.lti11_consumer_key, "user_id": row.lti11_user_id}
 
 
 def conflict_view(row: IdentityConflictRow, user_id: str | None) -> dict[str, Any]:
@@ -92,7 +100,7 @@ class IdentityAdmin:
                     "id": i.id, "registration": i.registration_id,
                     "issuer": registrations[i.registration_id].issuer if i.registration_id in registrations else None,
                     "sub": i.sub, "created_at": iso(i.created_at), "last_launch_at": iso(i.last_launch_at),
-                    "match": match_view(matches.get(i.id)),
+                    "lti1p1": lti1p1_view(i), "match": match_view(matches.get(i.id)),
                 }
                 for i in identities
             ],
@@ -104,6 +112,19 @@ class IdentityAdmin:
         people = IdentityPeopleRepository(s)
         identity = people.identity(ref) if ref.startswith("lid_") else None
         return identity.user_id if identity is not None else ref
+
+    def lti11_identities(self, s: Session, consumer_key: str, user_id: str | None, cursor: str | None,
+                         limit: int) -> Page:
+        """The LTI identities (and their gateway users) that verified migration claims named with this LTI 1.1
+        consumer key (and 1.1 user id): how a vendor finds who its 1.1 users are now."""
+        rows = IdentityPeopleRepository(s).with_lti11(consumer_key, user_id, after=_after(LTI11, cursor),
+                                                      limit=limit + 1)
+        views = [
+            {"id": i.id, "user_id": i.user_id, "registration": i.registration_id, "sub": i.sub,
+             "lti1p1": lti1p1_view(i), "created_at": iso(i.created_at), "last_launch_at": iso(i.last_launch_at)}
+            for i in rows[:limit]
+        ]
+        return Page(views, LTI11.encode(rows[limit - 1].id) if len(rows) > limit else None)
 
     def conflicts(self, s: Session, status: str | None, cursor: str | None, limit: int) -> Page:
         rows = IdentityConflictRepository(s).page(status, after=_after(CONFLICTS, cursor), limit=limit + 1)

@@ -37,6 +37,21 @@ def user(user_id: str) -> Response:
         return json_response(_admin().user_view(s, user_id))
 
 
+@bp.get("/lti-identities")
+@require_scope("admin")
+def lti_identities() -> Response:
+    """Find people by their LTI 1.1 identity: ``oauth_consumer_key`` (required) and ``lti11_user_id``."""
+    consumer_key, user_id = request.args.get("oauth_consumer_key"), request.args.get("lti11_user_id")
+    if not consumer_key or len(consumer_key) > 255:
+        raise invalid("oauth_consumer_key", "Give `oauth_consumer_key`: the LTI 1.1 consumer key (1-255 characters).")
+    if user_id is not None and not 1 <= len(user_id) <= 255:
+        raise invalid("lti11_user_id", "`lti11_user_id` must be an LTI 1.1 user id of 1-255 characters.")
+    page_limit = limit()
+    with core().db.transaction() as s:
+        page = _admin().lti11_identities(s, consumer_key, user_id, cursor(), page_limit)
+    return page_response(page)
+
+
 @bp.post("/lti-identities/<lti_identity_id>/link")
 @require_scope("admin")
 @idempotent

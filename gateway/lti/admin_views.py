@@ -44,7 +44,8 @@ def create_registration() -> Response:
     body = json_object()
     with unit_of_work() as s:
         document = management.create_registration(s, body, actor=actor(), require_https=_https(),
-                                                   option_checks=services(LtiServices).option_checks)
+                                                   option_checks=services(LtiServices).option_checks,
+                                                   cipher=core().cipher)
     return json_response(document, 201, headers={"Location": f"{bp.url_prefix}/registrations/{document['id']}"})
 
 
@@ -62,7 +63,8 @@ def update_registration(registration_id: str) -> Response:
     body = json_object()
     with unit_of_work() as s:
         document = management.update_registration(s, registration_id, body, actor=actor(), require_https=_https(),
-                                                   option_checks=services(LtiServices).option_checks)
+                                                   option_checks=services(LtiServices).option_checks,
+                                                   cipher=core().cipher)
     return json_response(document)
 
 

@@ -83,7 +83,20 @@ def _describe_registration(r: dict[str, Any]) -> list[str]:
         f"  new deployments: {'active at once' if r['auto_activate_deployments'] else 'pending until approved'}"
         f"   deployments: {counts}",
         f"  options: {json.dumps(r['options'])}",
+        "  granted scopes: " + (" ".join(r["granted_scopes"]) if r["granted_scopes"] is not None
+                                else "not known (the launches' service claims decide)"),
+        f"  LTI 1.1 secret (migration claim): {r['lti11_secret']}",
     ]
+
+
+def _read_secret(args: argparse.Namespace) -> str | None:
+    """The LTI 1.1 secret from standard input (never an argument: it would show in ``ps`` and shell history)."""
+    if not args.lti11_secret_stdin:
+        return None
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        raise SystemExit("gateway: --lti11-secret-stdin read no secret from standard input")
+    return secret
 
 
 def _describe_deployment(d: dict[str, Any]) -> str:
@@ -102,11 +115,12 @@ def cmd_add(args: argparse.Namespace, lti: LtiServices) -> int:
         "auth_audience": args.auth_audience, "name": args.name,
         "lms": None if preset else args.lms, "auto_activate_deployments": args.auto_activate,
         "options": _options(args.option) or None, "deployment_ids": args.deployment or None,
+        "granted_scopes": args.granted_scope, "lti11_secret": _read_secret(args),
     }
     with _session(lti) as s:
         document = management.create_registration(
             s, fields, actor=operator_actor(), require_https=lti.settings.is_production,
-            option_checks=lti.option_checks,
+            option_checks=lti.option_checks, cipher=lti.cipher,
         )
     tool = lti.tool
     print(f"added registration {document['id']} ({document['issuer']}, client {document['client_id']})")
@@ -173,13 +187,17 @@ def cmd_update(args: argparse.Namespace, lti: LtiServices) -> int:
     options: dict[str, Any] = {**_options(args.option), **{key: None for key in args.unset_option or ()}}
     if options:
         changes["options"] = options
+    if args.granted_scope is not None or args.clear_granted_scopes:
+        changes["granted_scopes"] = None if args.clear_granted_scopes else args.granted_scope
+    if args.lti11_secret_stdin or args.clear_lti11_secret:
+        changes["lti11_secret"] = None if args.clear_lti11_secret else _read_secret(args)
     if not changes:
         print("error: nothing to change (see `gateway registrations update --help`)", file=sys.stderr)
         return 2
     with _session(lti) as s:
         document = management.update_registration(
             s, args.registration, changes, actor=operator_actor(), require_https=lti.settings.is_production,
-            option_checks=lti.option_checks,
+            option_checks=lti.option_checks, cipher=lti.cipher,
         )
     _emit(document, args.json, lambda: ["updated", *_describe_registration(document)])
     return 0
@@ -236,6 +254,15 @@ def _set_deployment_status(status: str) -> Handler:
 # -- parser ---------------------------------------------------------------------------------------------
 
 
+def _migration_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--granted-scope", action="append", metavar="SCOPE",
+                        help="a service scope the platform granted the tool (repeatable; e.g. the Names and Roles "
+                             "scope .../lti-nrps/scope/contextmembership.readonly)")
+    parser.add_argument("--lti11-secret-stdin", action="store_true",
+                        help="read the LTI 1.1 shared secret (which signs the 1.1 migration claim) from standard "
+                             "input; it is stored encrypted and never shown again")
+
+
 def _registration_commands(sub: Any, feature: type) -> None:
     registrations = sub.add_parser("registrations", help="LTI platform registrations").add_subparsers(
         dest="registrations_command", required=True
@@ -257,6 +284,7 @@ def _registration_commands(sub: Any, feature: type) -> None:
     add.add_argument("--deployment", action="append", help="a deployment id to accept (repeatable)")
     add.add_argument("--auto-activate", action="store_true", help="accept new deployments without approval")
     add.add_argument("--option", action="append", metavar="KEY=VALUE", help="a registration option (repeatable)")
+    _migration_arguments(add)
     add.set_defaults(handler=_run(cmd_add), feature=feature)
 
     listing = registrations.add_parser("list", help="list registrations and their deployments")
@@ -282,6 +310,10 @@ def _registration_commands(sub: Any, feature: type) -> None:
                         help="accept new deployments without approval (or not)")
     update.add_argument("--option", action="append", metavar="KEY=VALUE", help="set an option (repeatable)")
     update.add_argument("--unset-option", action="append", metavar="KEY", help="remove an option (repeatable)")
+    _migration_arguments(update)
+    update.add_argument("--clear-granted-scopes", action="store_true",
+                        help="forget the granted scopes (the launches' service claims decide again)")
+    update.add_argument("--clear-lti11-secret", action="store_true", help="remove the LTI 1.1 secret")
     update.add_argument("--json", action="store_true")
     update.set_defaults(handler=_run(cmd_update), feature=feature)
 

@@ -198,6 +198,15 @@ def deployment_id_from(answer: dict[str, Any]) -> str | None:
     return found if isinstance(found, str) and 0 < len(found) <= 255 else None
 
 
+def granted_scopes(answer: dict[str, Any]) -> list[str] | None:
+    """The scopes the platform granted, from its answer's ``scope`` (lti-dr §3.6: it may grant fewer than asked);
+    None when it does not say (then the launches' service claims alone tell what is offered)."""
+    scope = answer.get("scope")
+    if not isinstance(scope, str):
+        return None
+    return sorted({s for s in scope.split() if 0 < len(s) <= 255})[:50]
+
+
 class DynamicRegistrationService:
     def __init__(self, db: Database, http: HttpClient, profile: ToolProfile, config: DrConfig,
                  metrics: Metrics) -> None:
@@ -333,6 +342,7 @@ class DynamicRegistrationService:
                     auth_audience=audience if audience != platform.token_endpoint else None,
                     jwks_url=platform.jwks_uri,
                     lms=platform.lms,
+                    granted_scopes=granted_scopes(answer),
                     deployment_ids=(deployment_id,) if deployment_id else (),
                     deployment_status=self._config.mode,
                     # "active" trusts the platform: its later installs (Canvas makes them after registering) too.

@@ -37,8 +37,8 @@ class LtiFeature:
               launch_steps: Sequence[LaunchStep], option_checks: OptionChecks) -> LtiFeature:
         """``launch_steps`` run inside every launch's transaction, in order; ``option_checks`` check the
         registration options other features define."""
-        return cls(build_lti(core.settings, db=core.db, http=core.http, metrics=core.metrics, handoff=handoff,
-                             keyring=keyring, launch_steps=launch_steps, option_checks=option_checks))
+        return cls(build_lti(core.settings, db=core.db, cipher=core.cipher, http=core.http, metrics=core.metrics,
+                             handoff=handoff, keyring=keyring, launch_steps=launch_steps, option_checks=option_checks))
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

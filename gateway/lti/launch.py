@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 
 import gateway.lti.claims as c
 import gateway.lti.errors as errors
+from gateway.crypto import Cipher, DecryptionError
 from gateway.handoff import Handoff, HandoffService
 from gateway.lti.courses import upsert_placement
 from gateway.lti.metrics import LtiMetrics
+from gateway.lti.migration import Lti1p1Identity, check_claim, secret_context
 from gateway.lti.people import LaunchUser, known_user_id, resolve_user
 from gateway.lti.record import build_record, deep_linking_settings
 from gateway.lti.registrations import Deployment, add_deployment
@@ -88,6 +90,7 @@ class LaunchService:
         states: LoginStates,
         handoff: HandoffService,
         metrics: LtiMetrics,
+        cipher: Cipher,
         steps: Sequence[LaunchStep] = (),
     ) -> None:
         self._db = db
@@ -95,6 +98,7 @@ class LaunchService:
         self._states = states
         self._handoff = handoff
         self._metrics = metrics
+        self._cipher = cipher
         self._steps = tuple(steps)
 
     def launch(self, post: LaunchPost) -> Handoff | StorageCheck:
@@ -142,7 +146,8 @@ class LaunchService:
         deployment: Deployment = launch.deployment or add_deployment(
             s, launch.registration.id, launch.deployment_id, status="active", actor=ACTOR
         )
-        user, identity = resolve_user(s, launch.registration.id, launch.sub)
+        lti1p1 = self._migration(launch)
+        user, identity = resolve_user(s, launch.registration.id, launch.sub, lti1p1)
         context, link = upsert_placement(s, launch, deployment.id)
         work = LaunchInProgress(s, launch, launch_id, deployment, user, identity, context)
         for step in self._steps:
@@ -157,6 +162,7 @@ class LaunchService:
             link=link,
             for_user_id=known_user_id(s, launch.registration.id, str(for_user)) if for_user else None,
             clever_match=work.clever_match,
+            lti1p1=lti1p1,
         )
         handoff = self._detour(work, record) or self._handoff.issue(
             s, "lti", record, user_id=work.user.id, launch_id=launch_id)
@@ -171,6 +177,27 @@ class LaunchService:
                 )
             )
         return handoff
+
+    def _migration(self, launch: VerifiedLaunch) -> Lti1p1Identity | None:
+        """The launch's LTI 1.1 identity when its migration claim's signature holds; else None, with a warning
+        that names the registration and why (never the person nor the consumer key) and a metric."""
+        if c.LTI1P1 not in launch.claims:
+            return None  # the common case costs nothing: no decryption, no metric
+        registration = launch.registration
+        secret, unreadable = None, False
+        if registration.lti11_secret_encrypted:
+            try:
+                secret = self._cipher.decrypt(registration.lti11_secret_encrypted, secret_context(registration.id))
+            except DecryptionError:
+                unreadable = True
+        check = check_claim(launch.claims, client_id=registration.client_id, secret=secret,
+                            secret_unreadable=unreadable)
+        assert check is not None
+        self._metrics.migration_claims.labels(outcome=check.outcome).inc()
+        if not check.verified:
+            log_event(log, logging.WARNING, "lti 1.1 migration claim ignored", reason=check.outcome,
+                      registration=registration.id)
+        return check.identity
 
     def _detour(self, work: LaunchInProgress, record: dict[str, Any]) -> Handoff | None:
         for step in self._steps:

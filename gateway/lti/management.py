@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 import gateway.lti.errors as errors
 import gateway.lti.registrations as registrations
 from gateway.api.cursor import Cursor, Page
+from gateway.crypto import Cipher
 from gateway.errors import ValidationFailed
+from gateway.lti.migration import MAX_SECRET, secret_context
 from gateway.lti.presets import ENDPOINTS, PRESETS, PresetError, apply_preset
 from gateway.lti.registrations import (
     DEPLOYMENT_STATUSES,
@@ -42,7 +44,8 @@ MAX_OPTIONS_BYTES = 16 * 1024
 MAX_DEPLOYMENTS_AT_ONCE = 100
 URL_FIELDS = ("auth_login_url", "auth_token_url", "jwks_url")
 UPDATABLE = ("name", "lms", "auth_login_url", "auth_token_url", "auth_audience", "jwks_url",
-             "auto_activate_deployments", "options")
+             "auto_activate_deployments", "options", "granted_scopes", "lti11_secret")
+MAX_SCOPES = 50
 CREATE_FIELDS = ("preset", "site_url", "issuer", "client_id", "deployment_ids", *UPDATABLE)
 REGISTRATIONS = Cursor("lti.registrations")
 DEPLOYMENTS = Cursor("lti.deployments")
@@ -111,6 +114,12 @@ def _check_common(problems: _Problems, fields: Mapping[str, Any], *, require_htt
         problems.add("lms", f"must be one of {', '.join(LMS_KINDS)}")
     if "auto_activate_deployments" in fields and not isinstance(fields["auto_activate_deployments"], bool):
         problems.add("auto_activate_deployments", "must be true or false")
+    scopes = fields.get("granted_scopes")
+    if scopes is not None and not (isinstance(scopes, list) and len(scopes) <= MAX_SCOPES and all(
+            isinstance(s, str) and 0 < len(s) <= MAX_ID and not s.isspace() for s in scopes)):
+        problems.add("granted_scopes", f"must be a list of at most {MAX_SCOPES} scope URIs (or null: not known)")
+    if fields.get("lti11_secret") is not None:
+        _check_text(problems, "lti11_secret", fields["lti11_secret"], MAX_SECRET)
 
 
 def resolve_new_registration(fields: Mapping[str, Any], *, require_https: bool,
@@ -180,6 +189,9 @@ def registration_document(row: LtiRegistrationRow, counts: Mapping[str, int]) ->
         "jwks_url": row.jwks_url,
         "auto_activate_deployments": row.auto_activate_deployments,
         "options": dict(row.options or {}),
+        "granted_scopes": list(row.granted_scopes) if row.granted_scopes is not None else None,
+        # Write-only: whether it is there, never what it is.
+        "lti11_secret": "set" if row.lti11_secret_encrypted else "not set",
         "deployment_counts": {status: counts.get(status, 0) for status in DEPLOYMENT_STATUSES},
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
@@ -235,8 +247,19 @@ def show_registration(session: Session, registration_id: str) -> dict[str, Any]:
     return _document(session, _registration(session, registration_id))
 
 
+def _set_lti11_secret(row: LtiRegistrationRow, secret: str | None, cipher: Cipher | None) -> None:
+    if secret is None:
+        row.lti11_secret_encrypted = None
+        return
+    if cipher is None:
+        raise ValueError("setting the LTI 1.1 secret needs the cipher that encrypts it")
+    row.lti11_secret_encrypted = cipher.encrypt(secret, secret_context(row.id))
+
+
 def create_registration(session: Session, fields: Mapping[str, Any], *, actor: str,
-                        require_https: bool, option_checks: OptionChecks) -> dict[str, Any]:
+                        require_https: bool, option_checks: OptionChecks,
+                        cipher: Cipher | None = None) -> dict[str, Any]:
+    """Add a registration; ``cipher`` encrypts ``lti11_secret`` when one is given."""
     values = resolve_new_registration(fields, require_https=require_https, option_checks=option_checks)
     repo = RegistrationRepository(session)
     if repo.by_issuer_and_client(values["issuer"], values["client_id"]) is not None:
@@ -250,17 +273,24 @@ def create_registration(session: Session, fields: Mapping[str, Any], *, actor: s
             auth_token_url=values["auth_token_url"], jwks_url=values["jwks_url"], name=values.get("name"),
             lms=values["lms"], auth_audience=values.get("auth_audience"),
             auto_activate_deployments=bool(values.get("auto_activate_deployments", False)),
-            options=values.get("options"), deployment_ids=values["deployment_ids"], actor=actor,
-            audit={"preset": fields["preset"]} if fields.get("preset") else None,
+            options=values.get("options"), granted_scopes=values.get("granted_scopes"),
+            deployment_ids=values["deployment_ids"], actor=actor,
+            audit={**({"preset": fields["preset"]} if fields.get("preset") else {}),
+                   **({"lti11_secret": "set"} if values.get("lti11_secret") else {})} or None,
         )
     except RegistrationExists as e:
         raise errors.RegistrationDuplicate() from e
+    if values.get("lti11_secret"):
+        _set_lti11_secret(_registration(session, made.id), values["lti11_secret"], cipher)
+        session.flush()
     return show_registration(session, made.id)
 
 
 def update_registration(session: Session, registration_id: str, changes: Mapping[str, Any], *, actor: str,
-                        require_https: bool, option_checks: OptionChecks) -> dict[str, Any]:
-    """Change the fields given; ``options`` is a merge patch (RFC 7396: a null value removes that key)."""
+                        require_https: bool, option_checks: OptionChecks,
+                        cipher: Cipher | None = None) -> dict[str, Any]:
+    """Change the fields given; ``options`` is a merge patch (RFC 7396: a null value removes that key);
+    ``lti11_secret`` replaces the secret (encrypted with ``cipher``), or null removes it."""
     problems = _Problems()
     for field in sorted(set(changes) - set(UPDATABLE)):
         fixed = field in ("issuer", "client_id")
@@ -283,6 +313,11 @@ def update_registration(session: Session, registration_id: str, changes: Mapping
             if merged != (row.options or {}):
                 changed["options"] = {"from": dict(row.options or {}), "to": merged}
                 row.options = merged
+        elif field == "lti11_secret":
+            if value is not None or row.lti11_secret_encrypted is not None:
+                # The audit says that it changed, never what it is.
+                changed["lti11_secret"] = {"to": "set" if value is not None else "not set"}
+                _set_lti11_secret(row, value, cipher)
         elif getattr(row, field) != value:
             changed[field] = {"from": getattr(row, field), "to": value}
             setattr(row, field, value)

@@ -21,6 +21,11 @@ class LtiMetrics:
             "gateway_lti_jwks_fetches_total", "Platform JWKS fetches: why (cold, expired, unknown_kid) and how",
             ["reason", "result"], registry=metrics.registry,
         )
+        # Not "verified" means ignored: the launch goes on without trusting the claim (gateway.lti.migration).
+        self.migration_claims = Counter(
+            "gateway_lti_migration_claims_total", "LTI 1.1 migration claims (lti1p1) in launches, by outcome",
+            ["outcome"], registry=metrics.registry,
+        )
         # A cached token costs no request, so a high rate means the cache is not working.
         self.ags_token_requests = Counter(
             "gateway_ags_token_requests_total", "AGS access-token requests by outcome", ["outcome"],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from gateway.lti.migration import Lti1p1Identity
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.lti import LtiIdentityRow
 from gateway.store.repositories.lti_launches import IdentityRepository
@@ -25,7 +26,7 @@ LAST_LAUNCH_PRECISION = dt.timedelta(hours=1)
 class LaunchUser:
     id: str
     clever_user_id: str | None
-    created: bool
+    created: bool  # False too for a new LTI identity that joined the user its verified 1.1 identity already was
 
 
 def stale(stamp: dt.datetime | None, now: dt.datetime, precision: dt.timedelta = LAST_LAUNCH_PRECISION) -> bool:
@@ -33,9 +34,14 @@ def stale(stamp: dt.datetime | None, now: dt.datetime, precision: dt.timedelta =
     return stamp is None or now - stamp >= precision
 
 
-def resolve_user(session: Session, registration_id: str, sub: str) -> tuple[LaunchUser, LtiIdentityRow]:
+def resolve_user(session: Session, registration_id: str, sub: str,
+                 lti1p1: Lti1p1Identity | None = None) -> tuple[LaunchUser, LtiIdentityRow]:
     """The launching user and the LTI identity (registration, sub) that launched: one statement when known,
-    three when new. The caller keeps the row (the session's identity map holds rows only while referenced)."""
+    three when new. The caller keeps the row (the session's identity map holds rows only while referenced).
+
+    ``lti1p1`` is the person's LTI 1.1 identity from a *verified* migration claim: recorded on the LTI identity
+    (an UPDATE only when it changed), and a new LTI identity joins the gateway user that 1.1 identity already is
+    (one more read), so a district's move from 1.1 to 1.3, or to a new registration, keeps its people."""
     identities = IdentityRepository(session)
     now = utcnow()
     found = identities.find_with_user(registration_id, sub)
@@ -43,14 +49,24 @@ def resolve_user(session: Session, registration_id: str, sub: str) -> tuple[Laun
         identity, user = found
         if stale(identity.last_launch_at, now):
             identity.last_launch_at = now
+        _record_lti11(identity, lti1p1)
         return LaunchUser(user.id, user.clever_user_id, created=False), identity
-    user = UserRepository(session).create()
+    existing = identities.user_of_lti11(lti1p1.oauth_consumer_key, lti1p1.user_id) if lti1p1 is not None else None
+    user = existing or UserRepository(session).create()
     identity = LtiIdentityRow(
         id=new_id("lid"), user_id=user.id, registration_id=registration_id, sub=sub, created_at=now,
         last_launch_at=now,
     )
+    _record_lti11(identity, lti1p1)
     identities.add(identity)
-    return LaunchUser(user.id, user.clever_user_id, created=True), identity
+    return LaunchUser(user.id, user.clever_user_id, created=existing is None), identity
+
+
+def _record_lti11(identity: LtiIdentityRow, lti1p1: Lti1p1Identity | None) -> None:
+    if lti1p1 is None:
+        return
+    if (identity.lti11_consumer_key, identity.lti11_user_id) != (lti1p1.oauth_consumer_key, lti1p1.user_id):
+        identity.lti11_consumer_key, identity.lti11_user_id = lti1p1.oauth_consumer_key, lti1p1.user_id
 
 
 def known_user_id(session: Session, registration_id: str, sub: str) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 import gateway.lti.claims as c
 from gateway.lti.config import recorded_launch_target
 from gateway.lti.courses import ags_scopes
+from gateway.lti.migration import Lti1p1Identity
 from gateway.lti.people import LaunchUser
 from gateway.lti.registrations import Deployment
 from gateway.lti.roles import normalize
@@ -50,7 +51,7 @@ def _user(launch: VerifiedLaunch, user: LaunchUser) -> dict[str, Any]:
     }
 
 
-def _lti(launch: VerifiedLaunch, deployment: Deployment) -> dict[str, Any]:
+def _lti(launch: VerifiedLaunch, deployment: Deployment, lti1p1: Lti1p1Identity | None) -> dict[str, Any]:
     platform = launch.claim(c.TOOL_PLATFORM)
     return {
         "issuer": launch.registration.issuer,
@@ -66,6 +67,8 @@ def _lti(launch: VerifiedLaunch, deployment: Deployment) -> dict[str, Any]:
             "product_family_code": _str(platform.get("product_family_code")),
             "version": _str(platform.get("version")),
         } if platform else None,
+        # Who the person was under the LTI 1.1 tool, only from a migration claim whose signature held.
+        "lti1p1": lti1p1.document() if lti1p1 is not None else None,
     }
 
 
@@ -112,7 +115,9 @@ def _writeback(
         "context_id": context.id if context else None,
         "resource_link_id": link.id if link else None,
         "ags": ags,
-        "nrps": bool(launch.claim(c.NRPS_SERVICE).get("context_memberships_url")),
+        # Offered by the launch's claim, and granted to the registration (when its scopes are known).
+        "nrps": bool(launch.claim(c.NRPS_SERVICE).get("context_memberships_url"))
+        and launch.registration.grants(c.NRPS_SCOPE),
         "reasons": [],
     }
 
@@ -180,13 +185,14 @@ def build_record(
     link: LtiResourceLinkRow | None,
     for_user_id: str | None = None,
     clever_match: dict[str, Any] | None = None,
+    lti1p1: Lti1p1Identity | None = None,
 ) -> dict[str, Any]:
     custom = launch.claim(c.CUSTOM)
     roles = launch.claims.get(c.ROLES)
     return {
         "message_type": launch.message_type,
         "user": _user(launch, user),
-        "lti": _lti(launch, deployment),
+        "lti": _lti(launch, deployment, lti1p1),
         "roles": normalize(list(roles) if isinstance(roles, list) else []).as_dict(),
         "context": _context(context),
         "resource_link": _resource_link(link),

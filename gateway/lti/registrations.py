@@ -42,6 +42,10 @@ class Registration:
     auto_activate_deployments: bool
     status: str
     options: dict[str, Any] = field(default_factory=dict)
+    # The LTI 1.1 shared secret, still encrypted (gateway.lti.migration.secret_context): decrypted only to check a
+    # launch's migration claim, so a cached registration never holds it in the clear.
+    lti11_secret_encrypted: str | None = field(default=None, repr=False)
+    granted_scopes: tuple[str, ...] | None = None  # None: the platform never said (see LtiRegistrationRow)
 
     @property
     def active(self) -> bool:
@@ -67,7 +71,14 @@ class Registration:
             auto_activate_deployments=row.auto_activate_deployments,
             status=row.status,
             options=dict(row.options or {}),
+            lti11_secret_encrypted=row.lti11_secret_encrypted,
+            granted_scopes=tuple(row.granted_scopes) if row.granted_scopes is not None else None,
         )
+
+    def grants(self, scope: str) -> bool:
+        """Whether the platform granted ``scope``; True when the registration's scopes are not known (the
+        launches' service claims then say alone what is offered)."""
+        return self.granted_scopes is None or scope in self.granted_scopes
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ def add_registration(
     auth_audience: str | None = None,
     auto_activate_deployments: bool = False,
     options: dict[str, Any] | None = None,
+    granted_scopes: list[str] | None = None,
     deployment_ids: tuple[str, ...] = (),
     deployment_status: str = "active",
     actor: str = "system",
@@ -132,6 +144,7 @@ def add_registration(
         jwks_url=jwks_url,
         auto_activate_deployments=auto_activate_deployments,
         options=dict(options or {}),
+        granted_scopes=list(granted_scopes) if granted_scopes is not None else None,
         status="active",
         created_at=now,
         updated_at=now,

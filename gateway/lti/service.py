@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.crypto import Cipher
 from gateway.handoff import HandoffService
 from gateway.http import HttpClient
 from gateway.keys import KeyRing
@@ -31,6 +32,7 @@ from gateway.store import Database
 class LtiServices:
     settings: Settings
     db: Database
+    cipher: Cipher  # registrations' LTI 1.1 secrets
     config: LtiConfig
     metrics: LtiMetrics
     states: LoginStates
@@ -49,6 +51,7 @@ def build_lti(
     settings: Settings,
     *,
     db: Database,
+    cipher: Cipher,
     http: HttpClient,
     metrics: Metrics,
     handoff: HandoffService,
@@ -74,13 +77,14 @@ def build_lti(
     return LtiServices(
         settings=settings,
         db=db,
+        cipher=cipher,
         config=config,
         metrics=lti_metrics,
         states=states,
         keys=keys,
         login=LoginService(db, states, config, directory),
         validator=validator,
-        launches=LaunchService(db, validator, states, handoff, lti_metrics, launch_steps),
+        launches=LaunchService(db, validator, states, handoff, lti_metrics, cipher, launch_steps),
         deep_linking=DeepLinkingService(db, handoff, keyring, config),
         tool=tool,
         registration=DynamicRegistrationService(db, http, tool, DrConfig.from_settings(settings), metrics),

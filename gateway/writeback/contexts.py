@@ -156,14 +156,7 @@ def _lti(row: LtiContextRow, registration: LtiRegistrationRow, deployment_status
         create, grades = _cannot(off), _cannot(off)
     else:
         create, grades = _lti_assignments(row, scopes, coupled), _lti_grades(scopes, row, coupled)
-    roster = (
-        _cannot(off) if disabled else
-        _can(f"GET /api/v1/contexts/{row.id}/members (scope `roster`): the LMS's roster over Names and Roles; "
-             "members read there can be graded without having launched.")
-        if row.nrps_url else
-        _cannot(Reason("NRPS_NOT_GRANTED", "No launch in this course offered the Names and Roles service "
-                       "(the LMS administrator must grant the tool `contextmembership.readonly`)."))
-    )
+    roster = _cannot(off) if disabled else _lti_roster(row, registration)
     deep_linking = (
         _cannot(off) if disabled else
         _can("Deep linking happens inside a deep-linking launch: the teacher adds content from the LMS, and the "
@@ -179,6 +172,24 @@ def _lti(row: LtiContextRow, registration: LtiRegistrationRow, deployment_status
         details={"lti": {"registration": registration.id, "lms_id": row.context_id,
                          "ags_scopes": sorted(scopes), "coupled_line_items": coupled}},
     )
+
+
+def _lti_roster(row: LtiContextRow, registration: LtiRegistrationRow) -> Capability:
+    """Names and Roles needs both: a launch here that offered it (its memberships URL), and the scope granted to
+    the registration (when the registration's scopes are known: dynamic registration's answer, or an admin)."""
+    reasons: list[Reason] = []
+    if not row.nrps_url:
+        reasons.append(Reason("NRPS_NOT_GRANTED", "No launch in this course offered the Names and Roles service "
+                              "(the LMS administrator must grant the tool `contextmembership.readonly`)."))
+    scopes = registration.granted_scopes
+    if scopes is not None and c.NRPS_SCOPE not in scopes:
+        reasons.append(Reason("NRPS_SCOPE_NOT_GRANTED", "The platform did not grant this registration the Names "
+                              "and Roles scope (`contextmembership.readonly`); its granted scopes are "
+                              f"{', '.join(sorted(scopes)) or 'none'}."))
+    if reasons:
+        return _cannot(*reasons)
+    return _can(f"GET /api/v1/contexts/{row.id}/members (scope `roster`): the LMS's roster over Names and Roles; "
+                "members read there can be graded without having launched.")
 
 
 def _lti_assignments(row: LtiContextRow, scopes: set[str], coupled: int) -> Capability:

@@ -21,6 +21,7 @@ from sandbox.lms.keys import PlatformKey
 
 CLIENT_ID = "sandbox-client"
 DEPLOYMENT_ID = "sandbox-deployment-1"
+SANDBOX_LTI11_SECRET = "sandbox-lti11-secret"  # noqa: S105  # the simulated 1.1 tool's shared secret, dev and tests
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ class Course:
     title: str = "Grade 7 Mathematics"
 
 
+@dataclass(frozen=True)
+class Lti1p1Claim:
+    """The LTI 1.1 migration claim a launch carries, signed as a platform migrating from 1.1 signs it.
+
+    ``secret`` is the 1.1 shared secret the platform signs with (another than the tool's: a bad signature; None:
+    no ``oauth_consumer_key_sign`` at all); ``user_id`` None leaves it out (the 1.1 id is then ``sub``).
+    """
+
+    user_id: str | None = "lti11-user-1"
+    consumer_key: str = "sandbox-lti11-key"
+    secret: str | None = SANDBOX_LTI11_SECRET
+
+
 @dataclass
 class LaunchIntent:
     """What a login is for: set before the login, read by the auth endpoint (keyed by lti_message_hint)."""
@@ -74,6 +88,7 @@ class LaunchIntent:
     nrps: bool = True
     extra_claims: dict[str, Any] = field(default_factory=dict)
     drop_claims: tuple[str, ...] = ()
+    lti1p1: Lti1p1Claim | None = None  # the LTI 1.1 migration claim, signed over this launch's final claims
 
 
 @dataclass
@@ -150,6 +165,7 @@ class SandboxPlatform:
         self.openid_issuer_override: str | None = None  # serve a configuration naming another issuer
         self.registrations_made = 0
         self.answer_with_deployment = True  # False: answer as Canvas may, deployments made only at install
+        self.granted_scope: str | None = None  # grant fewer scopes than the tool asked (lti-dr: answer's `scope`)
         self.lock = threading.RLock()
 
     # -- URLs -------------------------------------------------------------------------------------------
@@ -251,7 +267,10 @@ class SandboxPlatform:
             lti = dict(config[c.TOOL_CONFIGURATION])
             if self.answer_with_deployment:
                 lti["deployment_id"] = self.deployment_id
-            return {**config, "client_id": self.client_id, c.TOOL_CONFIGURATION: lti}
+            answer = {**config, "client_id": self.client_id, c.TOOL_CONFIGURATION: lti}
+            if self.granted_scope is not None:
+                answer["scope"] = self.granted_scope
+            return answer
 
     def prepare(self, intent: LaunchIntent | None = None, *, client_id: bool = True,
                 deployment_hint: bool = True) -> str:

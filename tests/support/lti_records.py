@@ -12,7 +12,7 @@ def sample_lti_record(user_id: str = "usr_1") -> dict[str, Any]:
         "user": {"id": user_id, "name": None, "given_name": None, "family_name": None, "email": None, "locale": None},
         "lti": {
             "issuer": "https://lms.example.com", "sub": "sub-1", "client_id": "client-1", "deployment_id": "dep-1",
-            "registration": "reg_1", "deployment": "dep_1", "lms": "other", "platform": None,
+            "registration": "reg_1", "deployment": "dep_1", "lms": "other", "platform": None, "lti1p1": None,
         },
         "roles": {"full": [], "simple": [], "instructor": False, "learner": False, "teaching_assistant": False,
                   "mentor": False, "staff": False},

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -41,6 +41,12 @@ class LtiRegistrationRow(Base):
     # Identity-matching rules, the Clever-id custom parameter name, and other per-LMS switches.
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | disabled
+    # The LTI 1.1 shared secret of the tool this registration replaces (1.1 migration claim), encrypted with
+    # gateway.crypto bound to this row (:func:`gateway.lti.migration.secret_context`); never shown back.
+    lti11_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The service scopes the platform granted the tool (dynamic registration's answer, or set by an administrator);
+    # None: not known, and the launches' service claims alone say what is offered.
+    granted_scopes: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -89,7 +95,11 @@ class LtiLoginStateRow(Base):
 
 
 class LtiIdentityRow(Base):
-    """A platform user (``sub`` within a registration) and the gateway user it is."""
+    """A platform user (``sub`` within a registration) and the gateway user it is.
+
+    ``lti11_consumer_key`` / ``lti11_user_id``: who this person was under the LTI 1.1 tool the registration
+    replaces, from a migration claim whose signature held (never from an unverified one).
+    """
 
     __tablename__ = "lti_identities"
 
@@ -99,8 +109,13 @@ class LtiIdentityRow(Base):
     sub: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lti11_consumer_key: Mapped[str | None] = mapped_column(String(255))
+    lti11_user_id: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (UniqueConstraint("registration_id", "sub", name="uq_lti_identities_registration_id_sub"),)
+    __table_args__ = (
+        UniqueConstraint("registration_id", "sub", name="uq_lti_identities_registration_id_sub"),
+        Index("ix_lti_identities_lti11", "lti11_consumer_key", "lti11_user_id"),
+    )
 
 
 class LtiContextRow(Base):

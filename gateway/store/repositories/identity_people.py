@@ -45,6 +45,17 @@ class IdentityPeopleRepository:
                                                                                       LtiIdentityRow.id)
         ).all()
 
+    def with_lti11(self, consumer_key: str, user_id: str | None, *, after: str | None,
+                   limit: int) -> Sequence[LtiIdentityRow]:
+        """The LTI identities recorded with an LTI 1.1 consumer key (and 1.1 user id), ordered by id."""
+        query = (select(LtiIdentityRow).where(LtiIdentityRow.lti11_consumer_key == consumer_key)
+                 .order_by(LtiIdentityRow.id).limit(limit))
+        if user_id is not None:
+            query = query.where(LtiIdentityRow.lti11_user_id == user_id)
+        if after is not None:
+            query = query.where(LtiIdentityRow.id > after)
+        return self._s.scalars(query).all()
+
     def other_identity_on_registration(self, user_id: str, registration_id: str,
                                        except_id: str) -> LtiIdentityRow | None:
         """Another LTI identity of ``user_id`` in the same registration (two LMS accounts, one Clever person)."""

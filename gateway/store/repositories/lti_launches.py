@@ -96,6 +96,16 @@ class IdentityRepository:
         self._s.add(row)
         self._s.flush()
 
+    def user_of_lti11(self, consumer_key: str, user_id: str) -> UserRow | None:
+        """The gateway user an LTI 1.1 identity (consumer key, 1.1 user id) was first recorded for, if any."""
+        return self._s.scalars(
+            select(UserRow)
+            .join(LtiIdentityRow, LtiIdentityRow.user_id == UserRow.id)
+            .where(LtiIdentityRow.lti11_consumer_key == consumer_key, LtiIdentityRow.lti11_user_id == user_id)
+            .order_by(LtiIdentityRow.created_at, LtiIdentityRow.id)
+            .limit(1)
+        ).first()
+
 
 class ContextRepository:
     def __init__(self, session: Session) -> None:

@@ -10,7 +10,9 @@ Budgets (each request is one transaction; a warm path opens no connection and ca
   placement and membership);
 * launch, first (a new user and course): 16 statements: the warm ones plus the rows a first launch makes
   (user, identity, course, placement, match, membership) and the lookups that find they are missing;
-* redeem, warm: 2 statements: the code's UPDATE ... RETURNING and the launch record's read.
+* redeem, warm: 2 statements: the code's UPDATE ... RETURNING and the launch record's read;
+* an LTI 1.1 migration claim adds nothing to a warm launch (its secret comes with the cached registration), and one
+  read to a first launch (the gateway user the 1.1 identity already is).
 
 A cold cache costs the registration and deployment reads once per process (and once per ``GATEWAY_CACHE_SECONDS``).
 Run on both engines.
@@ -30,7 +32,7 @@ import requests
 from sqlalchemy import Engine, event, func, select
 
 from gateway.store.models.core import UserRow
-from sandbox.lms.platform import LaunchIntent
+from sandbox.lms.platform import SANDBOX_LTI11_SECRET, LaunchIntent, Lti1p1Claim
 from tests.support.lti_flow import Browser, parse_page
 from tests.support.lti_sandbox import LtiWorld, lti_world
 
@@ -188,3 +190,26 @@ def test_eight_launches_of_one_user_at_once_all_hand_off(world_on: LtiWorld) -> 
     assert len(users) == 1
     with world.gateway.services.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(UserRow)) == 1
+
+
+def test_a_verified_migration_claim_costs_the_warm_launch_nothing(world_on: LtiWorld) -> None:
+    """The 1.1 migration claim is checked from the cached registration (no read for its secret); recording it is
+    part of the first launch's INSERT, and a first launch looks once for the gateway user the 1.1 identity is."""
+    world = world_on
+    admin = world.gateway.api("admin")
+    patched = admin.patch(f"{world.gateway.url}/api/v1/admin/lti/registrations/{world.registration.id}",
+                          json={"lti11_secret": SANDBOX_LTI11_SECRET}, timeout=10)
+    assert patched.status_code == 200, patched.text
+    counter = StatementCounter(world.gateway.services.db.engine)
+    key = world.gateway.api_key("launches")
+    claim = Lti1p1Claim(user_id="old-7", consumer_key="old-key")
+    try:
+        first = _launch_counted(world, counter, key, LaunchIntent(lti1p1=claim))
+        _launch_counted(world, counter, key, LaunchIntent(lti1p1=claim))
+        warm = _launch_counted(world, counter, key, LaunchIntent(lti1p1=claim))
+    finally:
+        counter.close()
+    _within(first.launch, LAUNCH_FIRST + 1, "first launch with a migration claim")
+    _within(warm.launch, LAUNCH_WARM, "warm launch with a migration claim")
+    assert warm.record["lti"]["lti1p1"] == {"oauth_consumer_key": "old-key", "user_id": "old-7"}
+    assert warm.record["user"]["id"] == first.record["user"]["id"]
