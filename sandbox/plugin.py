@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from sandbox import vendor
+from sandbox import home, vendor
 from sandbox.lms import dev
 
 
 def mount(app: Flask) -> None:
-    """Add the dev home, the dev vendor page and (in dev mode) the simulated LMS under ``/sandbox`` of ``app``."""
+    """Add the landing page ``/``, the dev home, the dev vendor page and (in dev mode) the simulated LMS under
+    ``/sandbox`` of ``app``."""
+    app.register_blueprint(home.bp)
     app.register_blueprint(dev.bp)
     app.register_blueprint(vendor.bp)
     dev.mount_platform(app)
