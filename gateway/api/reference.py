@@ -79,9 +79,9 @@ def type_of(schema: Any) -> str:
     if "$ref" in schema:
         name = escape(_ref_name(schema["$ref"]))
         return f'<a href="#schema-{name}">{name}</a>'
-    for combinator in ("oneOf", "anyOf"):
+    for combinator, joiner in (("oneOf", " or "), ("anyOf", " or "), ("allOf", " and ")):
         if combinator in schema:
-            return " or ".join(type_of(s) for s in schema[combinator])
+            return joiner.join(type_of(s) for s in schema[combinator])
     if "const" in schema:
         return f"<code>{escape(repr(schema['const']))}</code>"
     if "enum" in schema:

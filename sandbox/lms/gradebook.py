@@ -27,6 +27,8 @@ SHOWN_CALLS = 100
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 8.0 reads as 8, as a gradebook shows it
     return "" if value is None else escape(str(value))
 
 
