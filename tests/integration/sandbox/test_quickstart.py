@@ -7,8 +7,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.support.dev_server import dev_server
 from tests.support.processes import REPO
 
