@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from gateway.api import reference
+import gateway.api.reference as reference
 from gateway.api.auth import current_api_key, require_any_key
 from gateway.web import json_response
 
