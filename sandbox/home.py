@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 from gateway.errors import NotFound
 from gateway.web import core
 from sandbox.vendor import HOLD_COOKIE
+from sandbox.vendor_pages import hold_form
 
 bp = Blueprint("sandbox_home", __name__)
 
@@ -32,8 +33,9 @@ app posts grades.</p></section>
 <p><a href="/sandbox/clever/">The Clever sandbox</a>: Library install, Instant Login, Log in with Clever and
 Secure Sync against a simulated Clever.</p></section>
 <section id="vendor"><h2>The vendor app</h2>
-<p>After a launch the browser lands on <a href="/sandbox/vendor/">a stand-in vendor page</a>. It {vendor_mode}.
-To redeem codes from your shell, as your back end will, switch it to hold them, and make an API key:</p>
+<p>After a launch the browser lands on <a href="/sandbox/vendor/">a stand-in vendor page</a>. To redeem codes from
+your shell, as your back end will, switch it to hold them, and make an API key:</p>
+{hold_form}
 <pre>.venv/bin/gateway api-keys create --name quickstart --scope launches --scope writeback</pre></section>
 <section id="api"><h2>The vendor API</h2>
 <p><a href="/docs/api">API reference</a> (read in the browser) · <a href="/openapi.yaml">openapi.yaml</a>
@@ -55,7 +57,5 @@ def _dev_only() -> None:
 @bp.get("/")
 def landing() -> Response:
     holding = request.cookies.get(HOLD_COOKIE) == "1"
-    mode = ("holds each one-time code for you to redeem" if holding
-            else "redeems the one-time code itself and shows the launch record")
-    body = _PAGE.format(vendor_mode=mode, base_url=escape(core().settings.public_base_url))
+    body = _PAGE.format(hold_form=hold_form(holding, "/"), base_url=escape(core().settings.public_base_url))
     return Response(body, mimetype="text/html")

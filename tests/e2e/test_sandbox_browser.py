@@ -74,8 +74,9 @@ def test_the_landing_page_leads_to_the_lms_and_the_api_reference(server: DevServ
 
 
 def test_the_vendor_page_holds_the_code_and_explains_a_reload_after_use(server: DevServer, page: Page) -> None:
-    page.goto(server.url + "/sandbox/vendor/")
-    page.click("#hold-toggle")
+    page.goto(server.url + "/")  # the README's quick start: the switch on the landing page
+    page.get_by_role("button", name="Hold codes for my shell").click()
+    page.wait_for_url(server.url + "/")
     assert "holds each code" in page.inner_text("#hold-state")
     page.goto(server.url + "/sandbox/lms/")
     page.get_by_role("button", name="Open the activity as a student").click()

@@ -155,7 +155,7 @@ def test_the_hold_switch_goes_back_and_refuses_other_sites(dev_gateway: GatewayU
     browser = Browser()
     try:
         browser.post(dev_gateway.url + "/sandbox/vendor/hold", {"hold": "on", "next": "/"})
-        assert "holds each one-time code" in browser.get(dev_gateway.url + "/").text
+        assert "holds each code for you to redeem from your shell" in browser.get(dev_gateway.url + "/").text
         off = browser.post(dev_gateway.url + "/sandbox/vendor/hold", {"hold": "off", "next": "//evil.example/"})
         assert off.headers["Location"] == "/sandbox/vendor/"
         vendor = browser.get(_vendor_url(dev_gateway, browser))
