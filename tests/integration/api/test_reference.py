@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +72,20 @@ def test_the_package_ships_the_contract() -> None:
     copies = [line.split()[1:-1] for line in (REPO / "Dockerfile").read_text().splitlines()
               if line.startswith("COPY ") and "--from" not in line]
     assert any("openapi.yaml" in sources for sources in copies)
+
+
+def test_a_wheel_built_from_what_the_image_copies_carries_the_contract(tmp_path: Path) -> None:
+    """What the Docker build stage copies (pyproject.toml, README.md, openapi.yaml, gateway/) builds a wheel whose
+    package data holds openapi.yaml itself, not a link to a file the installed package would not have."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md", "openapi.yaml"):
+        shutil.copy2(REPO / name, project / name)
+    shutil.copytree(REPO / "gateway", project / "gateway", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "out"),
+                            str(project)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp_path / "out").glob("gateway-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("gateway/api/openapi.yaml") == SPEC_PATH.read_bytes()
