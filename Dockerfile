@@ -3,7 +3,8 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 # Only what production runs: the sandbox (sandbox/) and the tests stay out of the image. pyproject.toml still names
 # the sandbox's dev plugin entry point; production never loads that group, so the missing module is never imported.
-COPY pyproject.toml README.md ./
+# openapi.yaml too: gateway/api/openapi.yaml links to it, and the wheel carries it as package data (/openapi.yaml).
+COPY pyproject.toml README.md openapi.yaml ./
 COPY gateway ./gateway
 RUN pip install --no-cache-dir --prefix=/install .
 

@@ -3,11 +3,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint typecheck contracts unit setup bench soak profile clean
+.PHONY: run quickstart test lint typecheck contracts unit setup bench soak profile clean
 
 run:  ## set up, migrate SQLite under var/, make dev keys, serve on http://127.0.0.1:8000
 	@scripts/setup.sh
 	$(BIN)/gateway serve
+
+quickstart:  ## with `make run` serving in another terminal: the README's quick start, command for command
+	scripts/quickstart.sh
 
 test: ## set up (system packages included), lint, type-check, run every test
 	@scripts/setup.sh --test

@@ -44,9 +44,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             migrate.db.upgrade()
         finally:
             migrate.close()
-    run_server(create_app, settings, host=args.host or settings.host, port=args.port or settings.port,
-               workers=args.workers, threads=args.threads)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(start_banner(settings, host, port), file=sys.stderr, flush=True)
+    run_server(create_app, settings, host=host, port=port, workers=args.workers, threads=args.threads)
     return 0
+
+
+def start_banner(settings: Settings, host: str, port: int) -> str:
+    """Where to point a browser: in dev, the sandbox's landing page at the public base URL."""
+    listening = f"gateway: serving on http://{host}:{port} ({settings.env})"
+    if not settings.is_dev:
+        return listening
+    base = settings.public_base_url.rstrip("/")
+    return (f"{listening}\n"
+            f"gateway: open {base}/ for the sandbox (simulated LMS and Clever, vendor page, API reference at "
+            f"{base}/docs/api)")
 
 
 # -- worker ----------------------------------------------------------------------------------------

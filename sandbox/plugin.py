@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gateway.settings import Settings
-from sandbox import vendor
+from sandbox import home, vendor
 from sandbox.clever import dev as clever_dev
 from sandbox.lms import dev
 
@@ -22,8 +22,9 @@ def settings(values: Settings) -> Settings:
 
 
 def mount(app: Flask) -> None:
-    """Add the dev home, the dev vendor page, the Clever sandbox page and (in dev mode) the simulated LMS and
-    Clever under ``/sandbox`` of ``app``."""
+    """Add the landing page ``/``, the dev home, the dev vendor page, the Clever sandbox page and (in dev mode) the
+    simulated LMS and Clever under ``/sandbox`` of ``app``."""
+    app.register_blueprint(home.bp)
     app.register_blueprint(dev.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(clever_dev.bp)

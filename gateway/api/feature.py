@@ -30,7 +30,7 @@ class ApiFeature(FeatureDefaults):
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:
-        return [views.bp]
+        return [views.bp, views.reference_bp]
 
     @classmethod
     def register_commands(cls, commands: Any) -> None:

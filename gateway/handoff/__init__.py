@@ -13,6 +13,6 @@ root only).
 
 from __future__ import annotations
 
-from gateway.handoff.service import Handoff, HandoffService
+from gateway.handoff.service import CodeStatus, Handoff, HandoffService
 
-__all__ = ["Handoff", "HandoffService"]
+__all__ = ["CodeStatus", "Handoff", "HandoffService"]

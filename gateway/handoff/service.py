@@ -37,6 +37,14 @@ LAUNCH_RETENTION = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
+class CodeStatus:
+    """What became of a code, read without using it: ``live``, ``redeemed``, ``expired`` or ``unknown``."""
+
+    state: str
+    launch_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Handoff:
     launch_id: str
     code: str
@@ -134,6 +142,18 @@ class HandoffService:
         if row.expires_at <= now:
             raise HandoffCodeExpired()
         raise HandoffCodeUsed()
+
+    def status(self, code: str) -> CodeStatus:
+        """Where a code stands, without redeeming it (the dev vendor page says why a reload cannot use it again)."""
+        if not _CODE_FORMAT.match(code or ""):
+            return CodeStatus("unknown")
+        with self._db.transaction() as s:
+            row = LaunchRepository(s).code(_hash(code))
+            if row is None:
+                return CodeStatus("unknown")
+            if row.redeemed_at is not None:
+                return CodeStatus("redeemed", row.launch_id)
+            return CodeStatus("expired" if row.expires_at <= utcnow() else "live", row.launch_id)
 
     def get(self, launch_id: str, key: ApiKey) -> dict[str, Any]:
         """Read a launch again; only the key that redeemed it may, until it expires."""

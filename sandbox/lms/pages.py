@@ -37,31 +37,79 @@ def auto_post(action: str, fields: dict[str, str]) -> str:
     )
 
 
-def home(platform: SandboxPlatform, course_url: str, start_url: str) -> str:
+STORAGE_EXPLAINED = (
+    "Browsers now block cookies inside frames on other sites, and a launch needs to remember the sign-in it "
+    "started. LMSs such as Canvas offer the tool a small storage space in the LMS page itself (the LTI "
+    "&ldquo;postMessage storage&rdquo;): tick <em>Keep the sign-in in the LMS page</em> to launch that way; "
+    "leave it unticked to use the gateway's cookie."
+)
+ITEM_KINDS = {"ltiResourceLink": "Activity", "link": "Web link", "html": "Text", "file": "File", "image": "Image"}
+
+
+def _launch_forms(course_url: str, launches: list[tuple[str, str, str]], extra: dict[str, str]) -> str:
+    hidden = "".join(f'<input type="hidden" name="{escape(k, quote=True)}" value="{escape(v, quote=True)}">'
+                     for k, v in extra.items())
+    return "".join(
+        f'<form method="get" action="{escape(course_url, quote=True)}">'
+        f'<input type="hidden" name="user" value="{user}"><input type="hidden" name="message" value="{message}">'
+        f"{hidden}"
+        '<label title="postMessage storage"><input type="checkbox" name="storage" value="1"> '
+        "Keep the sign-in in the LMS page</label> "
+        f'<button type="submit">{escape(label)}</button></form><br>'
+        for user, message, label in launches
+    )
+
+
+def course_content(course_url: str, returns: list[dict[str, Any]]) -> str:
+    """What teachers added through Deep Linking, as a course page lists it (activities can be opened)."""
+    items = [item for answer in returns for item in answer["items"]]
+    if not items:
+        return ('<p id="content-empty">Nothing added yet: use <em>Add content (deep linking) as the teacher</em> '
+                "and pick items in the tool.</p>")
+    rows = []
+    for number, item in enumerate(items, start=1):
+        kind = ITEM_KINDS.get(str(item.get("type")), str(item.get("type")))
+        title = escape(str(item.get("title") or item.get("url") or "(untitled)"))
+        detail = ""
+        if item.get("type") == "link" and isinstance(item.get("url"), str):
+            detail = f' · <a href="{escape(item["url"], quote=True)}" rel="noopener">{escape(item["url"])}</a>'
+        if item.get("type") == "ltiResourceLink":
+            line_item = item.get("lineItem") if isinstance(item.get("lineItem"), dict) else None
+            if line_item:
+                detail += f" · graded out of {escape(str(line_item.get('scoreMaximum')))}"
+            detail += "<br>" + _launch_forms(course_url, [("student", "resource", "Open as a student"),
+                                                         ("teacher", "resource", "Open as the teacher")],
+                                            {"item": str(number)})
+        rows.append(f'<li class="content-item"><strong>{escape(kind)}</strong>: {title}{detail}</li>')
+    return f'<ul id="content">{"".join(rows)}</ul>'
+
+
+def home(platform: SandboxPlatform, course_url: str, start_url: str, gradebook_url: str) -> str:
     launches = [
         ("teacher", "resource", "Open the activity as the teacher"),
         ("student", "resource", "Open the activity as a student"),
         ("teacher", "deep_linking", "Add content (deep linking) as the teacher"),
     ]
-    forms = "".join(
-        f'<form method="get" action="{escape(course_url, quote=True)}">'
-        f'<input type="hidden" name="user" value="{user}"><input type="hidden" name="message" value="{message}">'
-        f'<label><input type="checkbox" name="storage" value="1"> postMessage storage</label> '
-        f'<button type="submit">{escape(label)}</button></form><br>'
-        for user, message, label in launches
-    )
     top = "".join(
         f'<a href="{escape(start_url, quote=True)}?user={user}&amp;message=resource" target="_blank">'
         f"Open as {user} in a new window</a> · "
         for user in ("teacher", "student")
     )
+    with platform.lock:
+        returns = list(platform.deep_link_returns)
     body = (
         f"<h1>{escape(platform.course.title)}</h1>"
-        "<p>A simulated LTI 1.3 platform. Each button launches the gateway in a frame, as a district LMS does.</p>"
-        f"<fieldset><legend>Launch in a frame</legend>{forms}</fieldset><p>{top}</p>"
+        "<p>A simulated LTI 1.3 platform (LMS). Each button launches the gateway in a frame, as a district LMS "
+        "does; the gateway checks the launch and sends the browser on to the vendor app with a one-time code.</p>"
+        f"<fieldset><legend>Launch in a frame</legend>{_launch_forms(course_url, launches, {})}"
+        f'<p><small id="storage-explained">{STORAGE_EXPLAINED}</small></p></fieldset><p>{top}</p>'
+        f"<h2>Course content</h2>{course_content(course_url, returns)}"
+        f'<h2>Gradebook</h2><p><a id="gradebook-link" href="{escape(gradebook_url, quote=True)}">Open the '
+        "gradebook</a>: the columns (line items) the gateway made, the scores it posted, every call it made.</p>"
         f"<p><small>Issuer <code>{escape(platform.issuer)}</code>, "
         f"client id <code>{escape(platform.client_id)}</code>, "
-        f"deployment <code>{escape(platform.deployment_id)}</code>.</small></p>"
+        f"deployment <code>{escape(platform.deployment_id)}</code>. "
+        '<a href="/">Sandbox home</a>.</small></p>'
     )
     return page(platform, "Sandbox LMS", body)
 
@@ -115,5 +163,12 @@ def deep_link_received(platform: SandboxPlatform, items: list[dict[str, Any]]) -
         f"<li><strong>{escape(str(i.get('type')))}</strong> {escape(str(i.get('title') or i.get('url') or ''))}</li>"
         for i in items
     )
-    body = f"<h1>Content added</h1><p>The platform received {len(items)} item(s):</p><ul id='items'>{rows}</ul>"
+    course = escape(platform.base_url, quote=True) + "/"
+    back = f'<p><a id="back-to-course" href="{course}" target="_top">Back to the course</a></p>'
+    if not items:
+        body = ("<h1>Nothing added</h1><p id='nothing'>The tool returned no content (the teacher cancelled); "
+                f"the course is unchanged.</p>{back}")
+        return page(platform, "Nothing added", body)
+    body = (f"<h1>Content added</h1><p>The platform received {len(items)} item(s):</p><ul id='items'>{rows}</ul>"
+            f"<p>They are now listed on the course page.</p>{back}")
     return page(platform, "Content added", body)

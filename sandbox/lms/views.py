@@ -10,7 +10,7 @@ import requests
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from gateway.lti import claims as c
-from sandbox.lms import pages
+from sandbox.lms import gradebook, pages
 from sandbox.lms.cases import Case, forge
 from sandbox.lms.messages import build_claims
 from sandbox.lms.platform import STUDENT, TEACHER, LaunchIntent, Recorded, SandboxPlatform
@@ -39,13 +39,38 @@ def _intent_from_query(storage: bool) -> LaunchIntent:
     user = STUDENT if request.args.get("user") == "student" else TEACHER
     message_type = MESSAGE_TYPES.get(request.args.get("message", "resource"), c.RESOURCE_LINK_REQUEST)
     case = Case(request.args.get("case", "valid")) if request.args.get("case") in set(Case) else Case.VALID
-    return LaunchIntent(user=user, message_type=message_type, case=case,
-                        storage_target=STORAGE_TARGET if storage else None)
+    intent = LaunchIntent(user=user, message_type=message_type, case=case,
+                          storage_target=STORAGE_TARGET if storage else None)
+    item = _deep_linked_item(request.args.get("item", ""))
+    if item is not None and message_type == c.RESOURCE_LINK_REQUEST:
+        # An activity a teacher added through Deep Linking: its own placement, with the custom values it carried.
+        intent.resource_link_id = f"dl-item-{request.args['item']}"
+        custom = item.get("custom")
+        if isinstance(custom, dict):
+            intent.custom = {str(k): str(v) for k, v in custom.items()}
+    return intent
+
+
+def _deep_linked_item(number: str) -> dict[str, Any] | None:
+    """The course page's n-th deep-linked item (1-based), if it is an activity (an ``ltiResourceLink``)."""
+    with _platform().lock:
+        items = [item for answer in _platform().deep_link_returns for item in answer["items"]]
+    if not number.isdigit() or not 1 <= int(number) <= len(items):
+        return None
+    item: dict[str, Any] = items[int(number) - 1]
+    return item if item.get("type") == "ltiResourceLink" else None
 
 
 @bp.get("/")
 def home() -> Response:
-    return _html(pages.home(_platform(), url_for("sandbox_lms.course"), url_for("sandbox_lms.start")))
+    return _html(pages.home(_platform(), url_for("sandbox_lms.course"), url_for("sandbox_lms.start"),
+                            url_for("sandbox_lms.gradebook_page")))
+
+
+@bp.get("/gradebook")
+def gradebook_page() -> Response:
+    """Line items, the scores posted into them, and the gateway's calls: what ``/recorded`` holds, readable."""
+    return _html(gradebook.gradebook(_platform(), url_for("sandbox_lms.home"), url_for("sandbox_lms.recorded")))
 
 
 @bp.get("/course")

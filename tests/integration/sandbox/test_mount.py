@@ -24,9 +24,9 @@ PRODUCTION: dict[str, Any] = {
     "vendor_launch_url": "https://app.example.edu/lti",
     "allow_sqlite_in_production": True,
 }
-SANDBOX_ROUTES = {"/sandbox/", "/sandbox/vendor/launch", "/sandbox/vendor/deep-link/<launch_id>",
-                  "/sandbox/clever/", "/sandbox/clever/connect", "/sandbox/clever/sync",
-                  "/sandbox/clever/districts/<district_id>"}
+SANDBOX_ROUTES = {"/sandbox/", "/sandbox/vendor/", "/sandbox/vendor/hold", "/sandbox/vendor/launch",
+                  "/sandbox/vendor/deep-link/<launch_id>", "/sandbox/clever/", "/sandbox/clever/connect",
+                  "/sandbox/clever/sync", "/sandbox/clever/districts/<district_id>"}
 SANDBOX_PATHS = ["/sandbox/", "/sandbox/lms/", "/sandbox/lms/jwks", "/sandbox/vendor/launch?code=x",
                  "/sandbox/vendor/deep-link/launch_1", "/sandbox/clever/", "/sandbox/clever/sim/oauth/authorize",
                  "/sandbox/clever/districts/d1"]
