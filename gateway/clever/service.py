@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.clever.client import CleverClient, build_client
 from gateway.clever.config import CleverConfig

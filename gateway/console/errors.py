@@ -42,7 +42,8 @@ class AccountInvalid(ConsoleError):
     code = "CONSOLE_ACCOUNT_INVALID"
     status = 422
     title = "The account cannot be made like that"
-    default_hint = "A name of 1 to 100 letters, digits, dots, dashes or underscores; a password of 12 to 200 characters."
+    default_hint = ("A name of 1 to 100 letters, digits, dots, dashes or underscores; "
+                    "a password of 12 to 200 characters.")
 
 
 class AccountExists(ConsoleError):

@@ -91,7 +91,7 @@ def deployments() -> Response:
     status = _choice("status", ("pending", "active", "disabled"))
     with core().db.transaction() as s:
         listed = management.list_deployments(s, status=status, limit=PAGE)
-    return page("deployments.html", "Deployments", deployments=listed.data, status=status)
+    return page("deployments.html", "Deployments", deployments=listed.data, status_filter=status)
 
 
 @bp.post("/deployments/<deployment_ref>/<any(approve, disable):action>")
@@ -102,12 +102,14 @@ def set_deployment(deployment_ref: str, action: str) -> Response:
         with core().db.transaction() as s:
             shown = management.set_deployment_status(s, deployment_ref, status, actor=admin().actor)
         return f"Deployment {shown['deployment_id']} is {status}."
-    return act(work, request.form.get("back") if request.form.get("back", "").startswith(bp_path())
-               else url_for("console.deployments"))
+    return act(work, _back(url_for("console.deployments")))
 
 
-def bp_path() -> str:
-    return url_for("console.overview").rstrip("/") + "/"
+def _back(default: str) -> str:
+    """The console page a form came from (``back``), else ``default``: never a page outside the console."""
+    back = request.form.get("back", "")
+    inside = url_for("console.overview")
+    return back if back.startswith(inside) and "//" not in back and "\\" not in back else default
 
 
 # -- signing keys ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.sansio.app import App
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
@@ -29,10 +30,11 @@ from gateway.web import CORE, services
 class ConsoleBlueprint(Blueprint):
     """Registers its routes only when the console is enabled, under the configured prefix: off means 404."""
 
-    def register(self, app: Flask, options: dict[str, Any]) -> None:
+    def register(self, app: App, options: dict[str, Any]) -> None:
         config = ConsoleConfig.from_settings(app.extensions[CORE].settings)
         if not config.enabled:
             return
+        assert isinstance(app, Flask)  # the gateway's app; Blueprint.register is typed for Flask's base class
         console_session.install(app, config.path)
         super().register(app, {**options, "url_prefix": config.path})
 

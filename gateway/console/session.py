@@ -14,7 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 COOKIE = "gateway_console"
-SESSION_TOKEN = "console_session"
+SESSION_TOKEN = "console_session"  # noqa: S105  (the session key's name, not a secret)
 
 
 class ConsoleSessionInterface(SecureCookieSessionInterface):

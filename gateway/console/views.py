@@ -14,7 +14,6 @@ from gateway.errors import GatewayError
 from gateway.store.models.console import ROLES
 from gateway.web import services
 
-
 # -- sign-in ------------------------------------------------------------------------------------------------
 
 
@@ -126,6 +125,7 @@ def revoke_api_key(key_id: str) -> Response:
 def audit() -> Response:
     filters = {name: (request.args.get(name) or "").strip()[:300] or None for name in ("actor", "action", "target")}
     before = request.args.get("before", "")
-    entries, older = audit_entries(console().db, before_id=int(before) if before.isdigit() else None, **filters)
+    entries, older = audit_entries(console().db, actor=filters["actor"], action=filters["action"],
+                                   target=filters["target"], before_id=int(before) if before.isdigit() else None)
     return page("audit.html", "Audit log", entries=entries, older=older, filters=filters)
 

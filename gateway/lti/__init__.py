@@ -23,8 +23,8 @@ from gateway.lti import ags, claims, management
 from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer, AgsUrlRefused, MembershipPage
 from gateway.lti.ags_token import AgsTokens, TokenTarget, TokenUnavailable
 from gateway.lti.launch import LaunchInProgress, LaunchStep
-from gateway.lti.presets import PRESETS
 from gateway.lti.people import LAST_LAUNCH_PRECISION, LaunchUser, roster_users
+from gateway.lti.presets import PRESETS
 from gateway.lti.registrations import Deployment
 from gateway.lti.roles import normalize as normalize_roles
 from gateway.lti.service import LtiServices

@@ -85,18 +85,20 @@ class ConsoleClient:
 class Arranged:
     registration_id: str
     deployment_ref: str
+    deployment_id: str
     dead_delivery: str
     conflict_id: str
 
 
 def arrange(services: Services) -> Arranged:
     """Work waiting for an operator, made through the services the gateway itself uses."""
+    tag = new_id("x")[-8:]
     with services.db.transaction() as s:
         registration = add_registration(
-            s, issuer="https://canvas.district.example", client_id="10000000000042", name="District Canvas",
+            s, issuer=f"https://canvas-{tag}.district.example", client_id="10000000000042", name="District Canvas",
             auth_login_url="https://sso.example/auth", auth_token_url="https://sso.example/token",
             jwks_url="https://sso.example/jwks", lms="canvas")
-        deployment = add_deployment(s, registration.id, "dep-pending-1", status="pending", actor="test",
+        deployment = add_deployment(s, registration.id, f"dep-{tag}", status="pending", actor="test",
                                     name="Lincoln High")
         user = UserRow(id=new_id("usr"))
         s.add(user)
@@ -107,8 +109,8 @@ def arrange(services: Services) -> Arranged:
         conflict = Links(s, "test").conflict(identity, kind="ambiguous", method="email",
                                              clever_user_ids=("clever-a", "clever-b"), reason="two roster matches",
                                              district_id=None)
-        dead = services.outbox.enqueue(s, OutboxItem(kind="grade", backend="ags", ordering_key="grade:asg_1:sub-kid",
+        dead = services.outbox.enqueue(s, OutboxItem(kind="grade", backend="ags", ordering_key=f"grade:asg_{tag}:sub-kid",
                                                      payload={"score": 1}))
-        ids = registration.id, deployment.id, conflict.id
+        made = Arranged(registration.id, deployment.id, deployment.deployment_id, dead.id, conflict.id)
     force(services, dead.id, state="dead", attempts=4, last_status=400, detail="remote refused the score")
-    return Arranged(ids[0], ids[1], dead.id, ids[2])
+    return made

@@ -330,7 +330,9 @@ class OutboxRepository:
             query = query.where(OutboxRow.kind == kind)
         if ordering_keys or ordering_prefix:
             # One assignment's rows: its own key, and its grades' keys under a prefix (the console's filter).
-            matches = [OutboxRow.ordering_key.in_(list(ordering_keys))] if ordering_keys else []
+            matches: list[ColumnElement[bool]] = []
+            if ordering_keys:
+                matches.append(OutboxRow.ordering_key.in_(list(ordering_keys)))
             if ordering_prefix:
                 matches.append(OutboxRow.ordering_key.startswith(ordering_prefix, autoescape=True))
             query = query.where(or_(*matches))
