@@ -36,6 +36,12 @@ class Overview:
     districts: Mapping[str, int]
     refusals: Mapping[str, int]
 
+    def side_by_side(self, measure: str) -> list[tuple[str, list[int]]]:
+        """One measure (``launches``, ``deliveries``, ``syncs``) as rows of counts, one column a window."""
+        tables = [getattr(w, measure) for w in self.windows]
+        keys = sorted({k for table in tables for k in table})
+        return [(k, [table.get(k, 0) for table in tables]) for k in keys]
+
 
 def counter_by_label(counter: Counter, label: str) -> Callable[[], dict[str, int]]:
     """A reader of a labelled counter's totals by one label (samples ending ``_total``)."""
