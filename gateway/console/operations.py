@@ -141,17 +141,39 @@ def rotate_key() -> Response:
 # -- deliveries ---------------------------------------------------------------------------------------------
 
 
+MAX_CONTEXT_ASSIGNMENTS = 1000
+
+
+def _assignments_of(context_id: str) -> list[str]:
+    """The ids of a context's assignments (deleted ones too: their deliveries stay), through the vendor API's
+    service, so a context is named as the API names it (``ctx_...`` or ``clever:<section id>``)."""
+    writeback = services(WritebackServices).service
+    found: list[str] = []
+    cursor: str | None = None
+    with core().db.transaction() as s:
+        while len(found) < MAX_CONTEXT_ASSIGNMENTS:
+            rows, cursor = writeback.list_assignments(s, context_id, cursor=cursor, limit=200, include_deleted=True)
+            found += [row["id"] for row in rows]
+            if cursor is None:
+                break
+    return found
+
+
 @bp.get("/deliveries")
 def deliveries() -> Response:
     state = _choice("state", STATES)
     assignment = (request.args.get("assignment") or "").strip()[:100] or None
+    context = (request.args.get("context") or "").strip()[:200] or None
     try:
+        chosen = _assignments_of(context) if context else None
+        if assignment:
+            chosen = [a for a in chosen if a == assignment] if chosen is not None else [assignment]
         rows, next_cursor = services(WritebackServices).outbox.page(
-            scope=None, state=state, assignment=assignment, cursor=request.args.get("cursor") or None, limit=PAGE)
+            scope=None, state=state, assignments=chosen, cursor=request.args.get("cursor") or None, limit=PAGE)
     except GatewayError as e:
-        raise errors.InputInvalid(e.message) from e
+        raise errors.InputInvalid(f"{e.code}: {e.message}") from e
     return page("deliveries.html", "Deliveries", deliveries=rows, next_cursor=next_cursor, state=state,
-                assignment=assignment, states=STATES)
+                assignment=assignment, context=context, states=STATES)
 
 
 @bp.get("/deliveries/<delivery_id>")

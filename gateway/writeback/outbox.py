@@ -183,20 +183,22 @@ class Outbox:
         state: str | None = None,
         backend: str | None = None,
         kind: str | None = None,
-        assignment: str | None = None,
+        assignments: Sequence[str] | None = None,
         cursor: str | None = None,
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of deliveries, oldest first, and the cursor of the next page (None at the end).
 
-        ``assignment`` (an assignment id): only that assignment's own deliveries and its grades'."""
+        ``assignments`` (assignment ids): only their own deliveries and their grades' (an empty list: none)."""
+        if assignments is not None and not assignments:
+            return [], None
         key = DELIVERIES.decode(cursor)
         after = int(key[0]) if key is not None else 0
         with self._db.transaction() as s:
             rows = OutboxRepository(s).page(
                 api_key_id=scope, states=[state] if state else [], backend=backend, kind=kind,
-                ordering_keys=[assignment_key(assignment)] if assignment else (),
-                ordering_prefix=grade_key(assignment, "") if assignment else None,
+                ordering_keys=[assignment_key(a) for a in assignments or ()],
+                ordering_prefixes=[grade_key(a, "") for a in assignments or ()],
                 after_seq=after, limit=limit + 1,
             )
             documents = [self.document(row) for row in rows[:limit]]

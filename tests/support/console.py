@@ -88,6 +88,7 @@ class Arranged:
     deployment_id: str
     dead_delivery: str
     conflict_id: str
+    assignment_id: str
 
 
 def arrange(services: Services) -> Arranged:
@@ -109,8 +110,9 @@ def arrange(services: Services) -> Arranged:
         conflict = Links(s, "test").conflict(identity, kind="ambiguous", method="email",
                                              clever_user_ids=("clever-a", "clever-b"), reason="two roster matches",
                                              district_id=None)
-        dead = services.outbox.enqueue(s, OutboxItem(kind="grade", backend="ags", ordering_key=f"grade:asg_{tag}:sub-kid",
-                                                     payload={"score": 1}))
-        made = Arranged(registration.id, deployment.id, deployment.deployment_id, dead.id, conflict.id)
+        assignment = f"asg_{tag}"
+        dead = services.outbox.enqueue(s, OutboxItem(kind="grade", backend="ags", payload={"score": 1},
+                                                     ordering_key=f"grade:{assignment}:sub-kid"))
+        made = Arranged(registration.id, deployment.id, deployment.deployment_id, dead.id, conflict.id, assignment)
     force(services, dead.id, state="dead", attempts=4, last_status=400, detail="remote refused the score")
     return made

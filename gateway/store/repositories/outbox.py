@@ -314,7 +314,7 @@ class OutboxRepository:
         backend: str | None = None,
         kind: str | None = None,
         ordering_keys: Sequence[str] = (),
-        ordering_prefix: str | None = None,
+        ordering_prefixes: Sequence[str] = (),
         after_seq: int = 0,
         limit: int = 50,
     ) -> Sequence[OutboxRow]:
@@ -328,13 +328,12 @@ class OutboxRepository:
             query = query.where(OutboxRow.backend == backend)
         if kind:
             query = query.where(OutboxRow.kind == kind)
-        if ordering_keys or ordering_prefix:
-            # One assignment's rows: its own key, and its grades' keys under a prefix (the console's filter).
+        if ordering_keys or ordering_prefixes:
+            # Some assignments' rows: their own keys, and their grades' keys under prefixes (the console's filter).
             matches: list[ColumnElement[bool]] = []
             if ordering_keys:
                 matches.append(OutboxRow.ordering_key.in_(list(ordering_keys)))
-            if ordering_prefix:
-                matches.append(OutboxRow.ordering_key.startswith(ordering_prefix, autoescape=True))
+            matches += [OutboxRow.ordering_key.startswith(p, autoescape=True) for p in ordering_prefixes]
             query = query.where(or_(*matches))
         return self._s.scalars(query).all()
 

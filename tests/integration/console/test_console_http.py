@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.api_keys import ApiKeyRepository
 from gateway.store.repositories.audit import AuditRepository
-from tests.support.console import ConsoleClient, make_account, start_console, totp_now
+from tests.support.console import ConsoleClient, arrange, make_account, start_console, totp_now
 from tests.support.gateway import GatewayUnderTest
 
 
@@ -160,3 +161,62 @@ def test_an_api_key_secret_is_shown_once(console_gateway: GatewayUnderTest, clie
     assert entry.actor == "admin:alice"
 
 
+
+
+def _signed_in_admin(gw: GatewayUnderTest, client: ConsoleClient) -> None:
+    make_account(gw.services, "alice")
+    assert client.sign_in("alice").status_code == 303
+
+
+def test_deliveries_filter_by_assignment_and_refuse_an_unknown_context(console_gateway: GatewayUnderTest,
+                                                                       client: ConsoleClient) -> None:
+    _signed_in_admin(console_gateway, client)
+    first, second = arrange(console_gateway.services), arrange(console_gateway.services)
+    shown = client.get("/deliveries", params={"assignment": first.assignment_id}).text
+    assert first.dead_delivery in shown and second.dead_delivery not in shown
+    everything = client.get("/deliveries", params={"state": "dead"}).text
+    assert first.dead_delivery in everything and second.dead_delivery in everything
+    unknown = client.get("/deliveries", params={"context": "ctx_nope"})
+    assert unknown.status_code == 422 and "CONTEXT_NOT_FOUND" in unknown.text
+
+
+def test_add_a_registration_from_a_preset(console_gateway: GatewayUnderTest, client: ConsoleClient) -> None:
+    _signed_in_admin(console_gateway, client)
+    form = {"csrf_token": client.csrf("/registrations"), "preset": "canvas", "client_id": "10000000000777",
+            "name": "North District Canvas", "deployment_ids": "1:abc, 2:def"}
+    assert client.post("/registrations", form).status_code == 303
+    listed = client.get("/registrations").text
+    assert "North District Canvas" in listed and "https://canvas.instructure.com" in listed
+    with console_gateway.services.db.transaction() as s:
+        assert [e.actor for e in AuditRepository(s).list(action="lti.registration.add")] == ["admin:alice"]
+
+
+@pytest.mark.parametrize("form", [
+    {"preset": "canvas", "client_id": ""},  # no client id
+    {"preset": "no-such-lms", "client_id": "1"},
+    {"preset": "", "client_id": "1", "issuer": "https://lms.example"},  # no preset and missing URLs
+])
+def test_a_registration_the_service_refuses_shows_its_code_and_stores_nothing(
+        console_gateway: GatewayUnderTest, client: ConsoleClient, form: dict[str, str]) -> None:
+    _signed_in_admin(console_gateway, client)
+    answer = client.post("/registrations", {"csrf_token": client.csrf("/registrations"), **form})
+    assert answer.status_code == 303
+    assert "VALIDATION_FAILED" in client.get("/registrations").text  # the flash, on the page the form came from
+    with console_gateway.services.db.transaction() as s:
+        assert AuditRepository(s).list(action="lti.registration.add") == []
+
+
+def test_sync_a_district_now(console_gateway: GatewayUnderTest, client: ConsoleClient) -> None:
+    _signed_in_admin(console_gateway, client)
+    with console_gateway.services.db.transaction() as s:
+        s.add(CleverDistrictRow(id="d-77", name="Riverside USD", status="connected", sync_status="succeeded",
+                                sync_requested_full=False))
+    assert "Riverside USD" in client.get("/districts").text
+    answer = client.post("/districts/d-77/sync", {"csrf_token": client.csrf("/districts"), "full": "1"})
+    assert answer.status_code == 303
+    with console_gateway.services.db.transaction() as s:
+        row = s.get(CleverDistrictRow, "d-77")
+        assert row is not None and row.sync_status == "queued" and row.sync_requested_full
+        assert [e.actor for e in AuditRepository(s).list(action="clever.sync.request")] == ["admin:alice"]
+    unknown = client.post("/districts/d-none/sync", {"csrf_token": client.csrf("/districts")})
+    assert unknown.status_code == 303 and "CLEVER_DISTRICT_NOT_FOUND" in client.get("/districts").text
