@@ -120,6 +120,11 @@ def test_registrations_and_the_configuration_to_paste(console: Console, work: Ar
     page.get_by_role("link", name="District Canvas").first.click()
     expect(page.get_by_label("Canvas JSON")).to_contain_text("/lti/launch")
     console.shot("05-registration")
+    page.get_by_role("button", name="Disable this registration").click()
+    expect(page.locator("#registration-status")).to_have_text("disabled")
+    page.get_by_role("button", name="Enable this registration").click()
+    expect(page.locator("#registration-status")).to_have_text("active")
+    assert console.audited("lti.registration.status")[:2] == ["admin:alice", "admin:alice"]
 
 
 def test_rotate_the_signing_key(console: Console) -> None:

@@ -11,7 +11,7 @@ import pytest
 from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.api_keys import ApiKeyRepository
 from gateway.store.repositories.audit import AuditRepository
-from tests.support.console import ConsoleClient, arrange, make_account, start_console, totp_now
+from tests.support.console import ConsoleClient, arrange, console_of, make_account, start_console, totp_now
 from tests.support.gateway import GatewayUnderTest
 
 
@@ -220,3 +220,24 @@ def test_sync_a_district_now(console_gateway: GatewayUnderTest, client: ConsoleC
         assert [e.actor for e in AuditRepository(s).list(action="clever.sync.request")] == ["admin:alice"]
     unknown = client.post("/districts/d-none/sync", {"csrf_token": client.csrf("/districts")})
     assert unknown.status_code == 303 and "CLEVER_DISTRICT_NOT_FOUND" in client.get("/districts").text
+
+
+def test_an_admin_makes_and_disables_an_account_in_the_console(console_gateway: GatewayUnderTest,
+                                                               client: ConsoleClient) -> None:
+    _signed_in_admin(console_gateway, client)
+    form = {"csrf_token": client.csrf("/admins"), "name": "sam", "password": "a long enough password",
+            "role": "support", "totp": "1"}
+    made = client.post("/admins", form)
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    secret = made.text.split('id="totp-secret">', 1)[1].split("<", 1)[0]
+    assert len(secret) >= 16 and secret not in client.get("/admins").text  # shown once
+    refused = client.post("/admins", {**form, "csrf_token": client.csrf("/admins"), "password": "short"})
+    assert refused.status_code == 303 and "CONSOLE_ACCOUNT_INVALID" in client.get("/admins").text
+    sam = ConsoleClient(console_gateway.url)
+    assert sam.sign_in("sam", "a long enough password", totp_now(secret)).status_code == 303
+    account = next(a for a in console_of(console_gateway.services).accounts.list() if a.name == "sam")
+    assert client.post(f"/admins/{account.id}/disable", {"csrf_token": client.csrf("/admins")}).status_code == 303
+    assert sam.get("/").status_code == 303  # their session ended with the account
+    sam.close()
+    with console_gateway.services.db.transaction() as s:
+        assert [e.actor for e in AuditRepository(s).list(action="console.account.create")] == ["admin:alice", "test"]
