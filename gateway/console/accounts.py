@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from gateway.store.repositories.audit import AuditRepository
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 MIN_PASSWORD, MAX_PASSWORD = 12, 200
 TOTP_ISSUER = "Gateway console"
+TOTP_DIGITS = 6
 
 
 def actor_of(name: str) -> str:
@@ -158,6 +160,7 @@ class AdminAccounts:
             row = repo.by_name(name) if known else None
             password_ok = self._password_ok(row.password_hash if row is not None else self._decoy, password)
             accepted = row is not None and password_ok and row.disabled_at is None and self._code_ok(row, code)
+            # (A wrong password never reaches the code check, so a guessed code is not spent on it.)
             if row is not None and accepted:
                 if self._hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = self._hasher.hash(password)
@@ -184,12 +187,22 @@ class AdminAccounts:
             return False
 
     def _code_ok(self, row: AdminAccountRow, code: str | None) -> bool:
+        """No second factor, or a code of the current step (or one either side, for drift) that is newer than the
+        last one accepted: a code seen over a shoulder or in a log cannot be used again."""
         if row.totp_secret_encrypted is None:
             return True
-        if not code or not code.strip().isdigit():
+        if not code or not code.strip().isdigit() or len(code.strip()) != TOTP_DIGITS:
             return False
-        secret = self._cipher.decrypt(row.totp_secret_encrypted, _totp_context(row.id))
-        return bool(pyotp.TOTP(secret).verify(code.strip(), valid_window=1))
+        totp = pyotp.TOTP(self._cipher.decrypt(row.totp_secret_encrypted, _totp_context(row.id)))
+        now = utcnow()
+        current = totp.timecode(now)
+        for step in (current - 1, current, current + 1):
+            if hmac.compare_digest(totp.generate_otp(step), code.strip()):
+                if row.totp_last_step is not None and step <= row.totp_last_step:
+                    return False
+                row.totp_last_step = step
+                return True
+        return False
 
     def session(self, token: str | None, *, now: dt.datetime | None = None) -> Admin | None:
         """The admin a cookie token names, or None (unknown, idle too long, too old, account disabled)."""

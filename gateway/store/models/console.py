@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -27,6 +27,8 @@ class AdminAccountRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The last TOTP time step accepted: a code is good once (RFC 6238 §5.2), not for its whole window.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]

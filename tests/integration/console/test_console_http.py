@@ -143,8 +143,13 @@ def test_totp_is_required_when_the_account_has_it(console_gateway: GatewayUnderT
     assert secret is not None
     assert client.sign_in("tina").status_code == 401
     assert client.sign_in("tina", code="000000" if totp_now(secret) != "000000" else "111111").status_code == 401
-    assert client.sign_in("tina", code=totp_now(secret)).status_code == 303
+    code = totp_now(secret)
+    assert client.sign_in("tina", code=code).status_code == 303
     assert client.get("/").status_code == 200
+    # A code is good once: seen over a shoulder, it signs no one else in.
+    other = ConsoleClient(console_gateway.url)
+    assert other.sign_in("tina", code=code).status_code == 401
+    other.close()
 
 
 def test_an_api_key_secret_is_shown_once(console_gateway: GatewayUnderTest, client: ConsoleClient) -> None:

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("password_hash", sa.String(200), nullable=False),
         sa.Column("totp_secret_encrypted", sa.Text(), nullable=True),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("last_sign_in_at", UTCDateTime(), nullable=True),
         sa.Column("disabled_at", UTCDateTime(), nullable=True),
