@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from gateway.console.accounts import AdminAccounts
 from gateway.console.errors import AccountExists, AccountInvalid, LastAdmin, SignInRefused
 from gateway.crypto import Cipher
 from gateway.store import Database
+from gateway.store.models import Base
 from gateway.store.models.base import utcnow
 from gateway.store.models.console import AdminAccountRow, AdminSessionRow
 from gateway.store.models.core import AuditEntryRow
@@ -25,10 +28,14 @@ def _accounts(database: Database) -> AdminAccounts:
                          max_age=dt.timedelta(hours=12))
 
 
-def test_the_migration_makes_the_tables(database: Database) -> None:
+def test_the_migration_makes_the_tables_the_models_describe(database: Database) -> None:
     with database.transaction() as s:
         tables = set(inspect(s.connection()).get_table_names())
     assert {"admin_accounts", "admin_sessions"} <= tables
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        diffs = [d for d in compare_metadata(context, Base.metadata) if "admin_" in repr(d)]
+    assert diffs == []
 
 
 def test_only_an_argon2_hash_is_kept_and_sign_in_rotates_the_session(database: Database) -> None:
