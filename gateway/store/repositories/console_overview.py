@@ -19,7 +19,7 @@ class ConsoleOverviewRepository:
         self._s = session
 
     def launches_since(self, since: dt.datetime) -> dict[str, int]:
-        """Launches (LTI, Clever) recorded since ``since``, by kind (kept records only: expired ones are purged)."""
+        """Launches (LTI, Clever) recorded since ``since``, by kind (records are kept 24 h: a day window is whole)."""
         rows = self._s.execute(select(LaunchRow.kind, func.count()).where(LaunchRow.created_at >= since)
                                .group_by(LaunchRow.kind)).all()
         return {str(kind): int(count) for kind, count in rows}
