@@ -20,6 +20,7 @@ from gateway.api.feature import ApiFeature
 from gateway.api.keys import ApiKeyService
 from gateway.clever import CleverServices
 from gateway.clever.feature import CleverFeature
+from gateway.console.feature import ConsoleFeature
 from gateway.core import Core
 from gateway.crypto import Cipher
 from gateway.feature import Feature
@@ -55,7 +56,7 @@ F = TypeVar("F")
 # Every feature, in the order their routes, commands and jobs are registered.
 FEATURES: tuple[type[Feature], ...] = (
     HealthFeature, KeysFeature, ApiFeature, HandoffFeature, LtiFeature, CleverFeature, WritebackFeature,
-    IdentityFeature,
+    IdentityFeature, ConsoleFeature,
 )
 
 
@@ -158,7 +159,8 @@ def bootstrap(settings: Settings) -> Services:
     )
     writeback = WritebackFeature.build(core, ags=lti.services.ags, clever=clever.services)
     health = HealthFeature.build(core, signing_key_ready=keys.services.signing_key_ready)
-    features = _in_order(health, keys, api, handoff, lti, clever, writeback, identity)
+    console = ConsoleFeature.build(core, lti=lti.services)
+    features = _in_order(health, keys, api, handoff, lti, clever, writeback, identity, console)
     return Services(
         core=core,
         worker_config=worker_config,

@@ -7,7 +7,8 @@ report in ``X-Forwarded-For``):
   (``GATEWAY_RATE_LIMIT_LTI_LAUNCH``, shared), every ``/clever/*`` page (``GATEWAY_RATE_LIMIT_CLEVER``);
 * failed API-key authentication on every ``/api/`` route (``GATEWAY_RATE_LIMIT_API_AUTH_FAILURES``): only a
   401 counts, but once the limit is reached every request from that address waits;
-* failed hand-off code redemptions (``GATEWAY_RATE_LIMIT_REDEEM_FAILURES``): a 4xx other than 429 counts.
+* failed hand-off code redemptions (``GATEWAY_RATE_LIMIT_REDEEM_FAILURES``): a 4xx other than 429 counts;
+* sign-in attempts to the operator console (``GATEWAY_RATE_LIMIT_CONSOLE_SIGN_IN``): every attempt counts.
 
 Counters live in ``GATEWAY_RATE_LIMIT_STORAGE_URI``: ``memory://`` (the default: each process counts alone, right
 for the embedded single process) or ``redis://host:port/db`` so that every replica and gunicorn worker counts
@@ -64,7 +65,7 @@ def install_rate_limits(app: Flask, settings: Settings) -> Limiter:
     """Put the limits on the app's routes (after the blueprints are registered): one place, no view module edited."""
     storage = check_storage(settings)
     limits = {name: check_limit(settings, f"rate_limit_{name}") for name in
-              ("lti_register", "lti_launch", "clever", "api_auth_failures", "redeem_failures")}
+              ("lti_register", "lti_launch", "clever", "api_auth_failures", "redeem_failures", "console_sign_in")}
     if settings.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)  # type: ignore[method-assign]
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage, strategy="moving-window",
@@ -89,6 +90,8 @@ def install_rate_limits(app: Flask, settings: Settings) -> Limiter:
                                                 deduct_when=lambda r: r.status_code == 401))
     mark("handoff.redeem", limiter.limit(limits["redeem_failures"], scope="redeem-failures",
                                          deduct_when=lambda r: 400 <= r.status_code < 500 and r.status_code != 429))
+    # Every sign-in attempt to the operator console counts, good or bad (guessing is the attack).
+    mark("console.sign_in", limiter.limit(limits["console_sign_in"], scope="console-sign-in"))
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     return limiter
 

@@ -8,8 +8,7 @@ from gateway.api.auth import require_scope
 from gateway.api.params import actor, choice, cursor, flag, invalid, json_object, limit
 from gateway.api.responses import page_response
 from gateway.clever.service import CleverServices
-from gateway.store.repositories.audit import AuditRepository
-from gateway.web import core, json_response, services
+from gateway.web import json_response, services
 
 bp = Blueprint("clever_api", __name__, url_prefix="/api/v1/clever")
 
@@ -53,8 +52,4 @@ def sync(district_id: str) -> Response:
     full = json_object({"full"}, required=False).get("full", False)
     if not isinstance(full, bool):
         raise invalid("full", "`full` must be true or false.")
-    clever = services(CleverServices)
-    clever.sync.request(district_id, full=full)
-    with core().db.transaction() as s:
-        AuditRepository(s).record(actor(), "clever.sync.request", f"clever_district:{district_id}", full=full)
-    return json_response(clever.roster.district(district_id), 202)
+    return json_response(services(CleverServices).request_sync(district_id, full=full, actor=actor()), 202)

@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.clever.client import CleverClient, build_client
 from gateway.clever.config import CleverConfig
@@ -28,6 +29,7 @@ from gateway.ops.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.store.models.base import utcnow
+from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.clever import CleverLoginRepository
 
 
@@ -43,6 +45,13 @@ class CleverServices:
     db: Database
     # One rate budget per Clever token for the deployment: every Clever client draws from it (writeback too).
     budget: StoreRateLimiter
+
+    def request_sync(self, district_id: str, *, full: bool, actor: str) -> dict[str, Any]:
+        """Ask for a district's roster sync now (the admin API and the console), audited; the district's view."""
+        self.sync.request(district_id, full=full)
+        with self.db.transaction() as s:
+            AuditRepository(s).record(actor, "clever.sync.request", f"clever_district:{district_id}", full=full)
+        return self.roster.district(district_id)
 
     def housekeeping(self) -> int:
         """Forget expired login states, remembered codes and the budgets of idle tokens."""

@@ -19,18 +19,21 @@ root only).
 
 from __future__ import annotations
 
-from gateway.lti import ags, claims
+from gateway.lti import ags, claims, management
 from gateway.lti.ags import AgsAnswerError, AgsClient, AgsNoAnswer, AgsUrlRefused, MembershipPage
 from gateway.lti.ags_token import AgsTokens, TokenTarget, TokenUnavailable
 from gateway.lti.launch import LaunchInProgress, LaunchStep
 from gateway.lti.people import LAST_LAUNCH_PRECISION, LaunchUser, roster_users
+from gateway.lti.presets import PRESETS
 from gateway.lti.registrations import Deployment
 from gateway.lti.roles import normalize as normalize_roles
 from gateway.lti.service import LtiServices
+from gateway.lti.tool_config import canvas_configuration, tool_configuration
 from gateway.lti.validator import VerifiedLaunch
 
 __all__ = [
     "LAST_LAUNCH_PRECISION",
+    "PRESETS",
     "AgsAnswerError",
     "AgsClient",
     "AgsNoAnswer",
@@ -46,7 +49,10 @@ __all__ = [
     "TokenUnavailable",
     "VerifiedLaunch",
     "ags",
+    "canvas_configuration",
     "claims",
+    "management",
     "normalize_roles",
     "roster_users",
+    "tool_configuration",
 ]

@@ -25,6 +25,7 @@ from gateway.store.models.base import iso, new_id, utcnow
 from gateway.store.models.writeback import QUEUED, REPLAYABLE, OutboxRow
 from gateway.store.repositories.audit import AuditRepository
 from gateway.store.repositories.outbox import OutboxRepository
+from gateway.writeback.assignment_state import assignment_key, grade_key
 from gateway.writeback.config import WritebackConfig
 from gateway.writeback.errors import DeliveryNotFound, DeliveryNotReplayable
 from gateway.writeback.metrics import WritebackMetrics
@@ -182,15 +183,22 @@ class Outbox:
         state: str | None = None,
         backend: str | None = None,
         kind: str | None = None,
+        assignments: Sequence[str] | None = None,
         cursor: str | None = None,
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of deliveries, oldest first, and the cursor of the next page (None at the end)."""
+        """One page of deliveries, oldest first, and the cursor of the next page (None at the end).
+
+        ``assignments`` (assignment ids): only their own deliveries and their grades' (an empty list: none)."""
+        if assignments is not None and not assignments:
+            return [], None
         key = DELIVERIES.decode(cursor)
         after = int(key[0]) if key is not None else 0
         with self._db.transaction() as s:
             rows = OutboxRepository(s).page(
                 api_key_id=scope, states=[state] if state else [], backend=backend, kind=kind,
+                ordering_keys=[assignment_key(a) for a in assignments or ()],
+                ordering_prefixes=[grade_key(a, "") for a in assignments or ()],
                 after_seq=after, limit=limit + 1,
             )
             documents = [self.document(row) for row in rows[:limit]]

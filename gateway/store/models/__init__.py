@@ -6,7 +6,9 @@ every table here belongs to a feature.
 
 from __future__ import annotations
 
-from gateway.store.models import clever, core, identity, lti, writeback, writeback_assignments
+from gateway.store.models import clever, console, core, identity, lti, writeback, writeback_assignments
 from gateway.store.models.base import Base, new_id, utcnow
 
-__all__ = ["Base", "clever", "core", "identity", "lti", "new_id", "utcnow", "writeback", "writeback_assignments"]
+__all__ = [
+    "Base", "clever", "console", "core", "identity", "lti", "new_id", "utcnow", "writeback", "writeback_assignments",
+]

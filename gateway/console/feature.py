@@ -1,0 +1,48 @@
+"""The operator console feature: its pages (when ``GATEWAY_CONSOLE_ENABLED``), ``gateway admins`` and its tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, ClassVar
+
+from flask import Blueprint
+
+import gateway.console.cli as cli
+import gateway.console.operations as operations
+import gateway.console.pages as pages
+import gateway.console.views as views
+from gateway.console.accounts import AdminAccounts
+from gateway.console.config import ConsoleConfig
+from gateway.console.overview import counter_by_label
+from gateway.console.service import ConsoleServices
+from gateway.core import Core
+from gateway.feature import FeatureDefaults
+from gateway.lti import LtiServices
+from gateway.store.models import console as console_models
+
+ROUTE_MODULES = (views, operations)  # each adds its routes to pages.bp
+
+
+@dataclass(frozen=True)
+class ConsoleFeature(FeatureDefaults):
+    name: ClassVar[str] = "console"
+    models: ClassVar[tuple[ModuleType, ...]] = (console_models,)
+
+    services: ConsoleServices
+
+    @classmethod
+    def build(cls, core: Core, *, lti: LtiServices) -> ConsoleFeature:
+        config = ConsoleConfig.from_settings(core.settings)
+        accounts = AdminAccounts(core.db, core.cipher, idle_timeout=config.idle_timeout, max_age=config.max_age)
+        return cls(ConsoleServices(config, core.db, accounts, counter_by_label(lti.metrics.refusals, "code")))
+
+    @classmethod
+    def blueprints(cls) -> Sequence[Blueprint]:
+        # Registers nothing unless the console is enabled (pages.ConsoleBlueprint reads the settings).
+        return [pages.bp]
+
+    @classmethod
+    def register_commands(cls, commands: Any) -> None:
+        cli.register(commands, cls)

@@ -1,0 +1,70 @@
+"""``gateway admins`` as a process, and the overview's numbers from the store (both engines)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter
+
+from gateway.console.overview import counter_by_label, overview
+from gateway.store import Database
+from gateway.store.models.base import new_id, utcnow
+from gateway.store.models.clever import CleverDistrictRow
+from gateway.store.models.core import LaunchRow
+from gateway.store.models.writeback import OutboxRow
+from tests.support.gateway import TEST_ENCRYPTION_KEYS
+
+
+def _gateway(database_url: str, keys_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(GATEWAY_ENV="test", GATEWAY_DATABASE_URL=database_url, GATEWAY_KEYS_DIR=str(keys_dir),
+               GATEWAY_ENCRYPTION_KEYS=TEST_ENCRYPTION_KEYS, GATEWAY_LOG_LEVEL="WARNING")
+    return subprocess.run([sys.executable, "-m", "gateway", *args], env=env, input=stdin, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_admins_create_list_disable(sqlite_url: str, keys_dir: Path) -> None:
+    made = _gateway(sqlite_url, keys_dir, "admins", "create", "alice", "--totp", "--password-stdin",
+                    stdin="a long enough password\n")
+    assert made.returncode == 0, made.stderr
+    assert "created admin account alice" in made.stdout and "otpauth://totp/" in made.stdout
+    support = _gateway(sqlite_url, keys_dir, "admins", "create", "sam", "--role", "support", "--password-stdin",
+                       stdin="another long password\n")
+    assert support.returncode == 0, support.stderr
+    short = _gateway(sqlite_url, keys_dir, "admins", "create", "bob", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "CONSOLE_ACCOUNT_INVALID" in short.stderr
+    listed = _gateway(sqlite_url, keys_dir, "admins", "list")
+    assert "name=alice" in listed.stdout and "role=support" in listed.stdout and "name=bob" not in listed.stdout
+    last = _gateway(sqlite_url, keys_dir, "admins", "disable", "alice")
+    assert last.returncode == 1 and "CONSOLE_LAST_ADMIN" in last.stderr
+    assert _gateway(sqlite_url, keys_dir, "admins", "disable", "sam").returncode == 0
+
+
+def test_the_overview_counts_by_window(database: Database) -> None:
+    now = utcnow()
+    with database.transaction() as s:
+        for kind, age in (("lti", 10), ("lti", 120), ("clever", 600), ("lti", 60 * 30)):
+            at = now - dt.timedelta(minutes=age)
+            s.add(LaunchRow(id=new_id("lch"), kind=kind, record_encrypted="-", created_at=at,
+                            expires_at=now + dt.timedelta(days=1)))
+        for state, age in (("dead", 5), ("delivered", 300), ("queued", 60 * 30)):
+            at = now - dt.timedelta(minutes=age)
+            s.add(OutboxRow(id=new_id("dlv"), kind="grade", backend="ags", ordering_key="k", payload_encrypted="-",
+                            state=state, attempts=0, max_attempts=3, next_attempt_at=at, created_at=at, updated_at=at))
+        s.add(CleverDistrictRow(id="d-1", status="connected", sync_status="succeeded", sync_requested_full=False,
+                                synced_at=now - dt.timedelta(minutes=20)))
+    registry = CollectorRegistry()
+    refusals = Counter("gateway_lti_refusals_total", "refusals", ["code"], registry=registry)
+    refusals.labels(code="LTI_NONCE_REUSED").inc(2)
+    shown = overview(database, counter_by_label(refusals, "code"), now=now)
+    hour, day = shown.windows
+    assert dict(hour.launches) == {"lti": 1} and dict(day.launches) == {"lti": 2, "clever": 1}
+    assert dict(hour.deliveries) == {"dead": 1} and dict(day.deliveries) == {"dead": 1, "delivered": 1}
+    assert dict(shown.deliveries_now) == {"dead": 1, "delivered": 1, "queued": 1}
+    assert dict(shown.districts) == {"connected/succeeded": 1} and dict(hour.syncs) == {"succeeded": 1}
+    assert dict(shown.refusals) == {"LTI_NONCE_REUSED": 2}
+    assert shown.side_by_side("launches") == [("clever", [0, 1]), ("lti", [1, 2])]
