@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -236,3 +236,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_error_line(url: str, error: SQLAlchemyError) -> str:
+    """One line for an operator: which database (its URL without the password) and what the driver said first.
+
+    The driver's first line names the cause ("database \\"x\\" does not exist", "Connection refused"); the rest
+    (SQLAlchemy's background link, the statement) is left out, and no traceback is printed.
+    """
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "(a URL SQLAlchemy cannot parse)"
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = " ".join(cause[0].split()) if cause else type(error).__name__
+    return f"database {shown}: {reason}"
