@@ -156,6 +156,7 @@ def check_settings(settings: Settings, *, serving: bool = False, key_files: KeyF
     ``SettingsErrors`` (several), each naming its ``GATEWAY_*`` variable.
     """
     problems = collect(
+        lambda: check_production(settings, key_files) if serving else None,
         lambda: Cipher.from_spec(settings.encryption_keys),
         lambda: WorkerConfig.from_settings(settings),
         lambda: LtiConfig.from_settings(settings),
@@ -164,9 +165,8 @@ def check_settings(settings: Settings, *, serving: bool = False, key_files: KeyF
         lambda: CleverConfig.from_settings(settings),
         lambda: WritebackConfig.from_settings(settings),
         lambda: check_rate_limit_settings(settings),
-        lambda: check_production(settings, key_files) if serving else None,
     )
-    unique = {str(p): p for p in problems}  # the tool profile's check repeats a refused LTI setting
+    unique = {str(p): p for p in problems}  # a feature may repeat a refusal (the tool profile's of the base URL)
     raise_problems(list(unique.values()))
 
 
