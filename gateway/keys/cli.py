@@ -34,7 +34,7 @@ def cmd_rotate(args: argparse.Namespace, keys: KeysServices) -> int:
 def cmd_list(args: argparse.Namespace, keys: KeysServices) -> int:
     keys.keyring.load()
     rows = keys.keyring.describe()
-    print_rows(rows, args.json)
+    print_rows(rows, args.json, what="signing keys")
     return 0
 
 
