@@ -150,7 +150,11 @@ class KeyRing:
             keys[thumbprint_kid(private)] = ToolKey(thumbprint_kid(private), private, False)
         with self._db.transaction() as s:
             repo = ToolKeyRepository(s)
-            has_active = bool(repo.with_status("active"))
+            active = repo.with_status("active")
+            # A dev key whose file was deleted (as production's refusal says to) cannot sign and must not hold
+            # back the next key for the publish delay: the first key added replaces it at once.
+            stale_dev = [r.kid for r in active if r.dev and r.kid not in keys]
+            has_active = len(active) > len(stale_dev)
             for kid, tool_key in sorted(keys.items(), key=lambda kv: kv[1].dev):
                 if repo.get(kid) is None:
                     status = "next" if has_active else "active"
@@ -166,6 +170,9 @@ class KeyRing:
                         )
                     )
                     has_active = has_active or status == "active"
+                    if status == "active" and stale_dev:
+                        repo.retire(stale_dev, now)
+                        stale_dev = []
                     if audit_actor is not None:
                         AuditRepository(s).record(audit_actor, "keys.add", kid, status=status, dev=tool_key.dev)
         self._keys = keys

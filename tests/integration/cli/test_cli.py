@@ -12,6 +12,8 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
+from gateway.bootstrap import bootstrap, check_settings
+from gateway.settings import load_settings
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import TEST_ENCRYPTION_KEYS, TEST_SECRET_KEY
 from tests.support.live import reserve_port
@@ -142,18 +144,25 @@ def test_production_refuses_a_dev_signing_key_and_says_how_to_replace_it(sqlite_
 
 
 def test_the_dev_key_refusal_is_followed_by_a_start(sqlite_url: str, keys_dir: Path) -> None:
-    """The refusal's own steps, run as it says them, give a production configuration that passes."""
+    """The refusal's own steps, run as it says them on a database `make run` used, give a production gateway that
+    signs with the new key at once (the dev key, file gone, does not hold it back as "next" for a day)."""
     dev_env = _env(sqlite_url, keys_dir, GATEWAY_ENV="dev")
     assert _gateway(dev_env, "db", "upgrade").returncode == 0
-    (keys_dir / "abc.dev.pem").write_text("dev key placeholder file")
+    services = bootstrap(load_settings(environ=dev_env))
+    try:
+        services.keyring.ensure_dev_key()  # what `make run` does on first start
+    finally:
+        services.close()
     env = _production(sqlite_url, keys_dir)
-    assert _gateway(env, "worker").returncode == 3
+    refused = _gateway(env, "worker")
+    assert refused.returncode == 3 and "production refuses the dev signing key" in refused.stderr
     for dev_key in keys_dir.glob("*.dev.pem"):  # the `rm` it names
         dev_key.unlink()
     generated = _gateway(env, "keys", "generate")  # production's own `keys generate` is not refused
     assert generated.returncode == 0, generated.stderr
     keys = json.loads(_gateway(env, "keys", "list", "--json").stdout)
-    assert [(k["status"], k["dev"]) for k in keys] == [("active", False)]
+    assert [(k["status"], k["dev"], k["loaded"]) for k in keys] == [("retired", True, False), ("active", False, True)]
+    check_settings(load_settings(environ=env), serving=True)  # production starts now
 
 
 def test_production_refuses_to_serve_without_a_signing_key(sqlite_url: str, keys_dir: Path) -> None:
