@@ -2,16 +2,16 @@
 #
 # Reproducible: the base image is pinned by digest (python 3.11.13, Debian bookworm slim; the digest is the
 # multi-platform index, amd64 and arm64), and every Python package, the build backend included, comes from
-# requirements.lock with its hashes (`make lock` regenerates it from pyproject.toml). tests/integration/deploy runs
-# this file's `pip install` lines and its CMD in a fresh virtualenv.
+# requirements.lock with its hashes (`make lock` regenerates it from pyproject.toml).
+# tests/integration/cli/test_image_commands.py runs this file's RUN lines and its CMD in a fresh virtualenv.
 FROM python:3.11.13-slim-bookworm@sha256:86adf8dbadc3d6e82ee5dd2c74bec2e1c2467cdad47886280501df722372d2e1 AS build
 WORKDIR /src
-# Only what production runs: the sandbox (sandbox/) and the tests stay out of the image. pyproject.toml still names
-# the sandbox's dev plugin entry point; production never loads that group, so the missing module is never imported.
 # A virtualenv at the path it keeps in the final image (same base image, so its interpreter links hold).
 RUN python -m venv /opt/gateway
 COPY requirements.lock ./
 RUN /opt/gateway/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: -r requirements.lock
+# Only what production runs: the sandbox (sandbox/) and the tests stay out of the image. pyproject.toml still names
+# the sandbox's dev plugin entry point; production never loads that group, so the missing module is never imported.
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 # The build backend is the one the lock installed (no unpinned download); the dependencies are all in the lock.
