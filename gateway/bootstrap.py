@@ -33,6 +33,7 @@ from gateway.identity import IdentityServices
 from gateway.identity.feature import LINK_ORIGIN, IdentityFeature
 from gateway.keys import KeyRing
 from gateway.keys.feature import KeysFeature
+from gateway.keys.ring import check_key_files
 from gateway.lti import LtiServices
 from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.feature import LtiFeature
@@ -48,7 +49,7 @@ from gateway.runtime import (
     worker_owner,
 )
 from gateway.settings import KeyFiles, Settings, check_production, collect, raise_problems
-from gateway.store import Database
+from gateway.store import Database, check_database_url
 from gateway.writeback import WritebackServices
 from gateway.writeback.backends import DeliveryBackend
 from gateway.writeback.config import WritebackConfig
@@ -157,6 +158,8 @@ def check_settings(settings: Settings, *, serving: bool = False, key_files: KeyF
     """
     problems = collect(
         lambda: check_production(settings, key_files) if serving else None,
+        lambda: check_database_url(settings.database_url),
+        lambda: check_key_files(settings.keys_path, settings.signing_key_pem),
         lambda: Cipher.from_spec(settings.encryption_keys),
         lambda: WorkerConfig.from_settings(settings),
         lambda: LtiConfig.from_settings(settings),

@@ -241,9 +241,12 @@ def _coerce(name: str, raw: str, target: Any) -> Any:
             raise SettingsError(name, f"expected an integer, got {raw!r}") from e
     if target is float:
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError as e:
             raise SettingsError(name, f"expected a number, got {raw!r}") from e
+        if not math.isfinite(number):
+            raise SettingsError(name, f"expected a finite number, got {raw!r}")
+        return number
     return raw
 
 
@@ -271,6 +274,10 @@ def _check_shape(settings: Settings) -> list[SettingsError]:
         if settings.env not in ENVIRONMENTS:
             raise SettingsError("GATEWAY_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
 
+    def host() -> None:
+        if not settings.host.strip():
+            raise SettingsError("GATEWAY_HOST", "must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+
     def log_level() -> None:
         if settings.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(
@@ -280,7 +287,12 @@ def _check_shape(settings: Settings) -> list[SettingsError]:
     return collect(
         environment,
         log_level,
+        host,
+        lambda: between(settings, "port", 1, 65535),
         lambda: http_url(settings, "public_base_url"),
+        lambda: http_url(settings, "vendor_launch_url"),
+        lambda: not_negative(settings, "key_publish_delay_seconds"),
+        lambda: not_negative(settings, "key_retire_grace_seconds"),
         lambda: positive(settings, "handoff_code_ttl_seconds"),
         lambda: positive(settings, "http_timeout_seconds"),
         lambda: at_least(settings, "cache_seconds", 0),

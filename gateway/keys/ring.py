@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from gateway.settings import SettingsError, raise_problems
 from gateway.store import Database
 from gateway.store.cache import ReadCache
 from gateway.store.models.base import utcnow
@@ -96,6 +97,25 @@ def _load_pem(data: bytes) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("tool signing keys must be RSA")
     return key
+
+
+NOT_A_KEY = "is not an unencrypted RSA private key in PEM (what `gateway keys generate` writes)"
+
+
+def check_key_files(keys_dir: Path, signing_key_pem: str) -> None:
+    """Every ``*.pem`` in the keys dir and GATEWAY_SIGNING_KEY_PEM load as RSA keys; a refusal names the setting."""
+    problems: list[SettingsError] = []
+    for path in sorted(keys_dir.glob("*.pem")) if keys_dir.is_dir() else []:
+        try:
+            _load_pem(path.read_bytes())
+        except (ValueError, TypeError, OSError):
+            problems.append(SettingsError("GATEWAY_KEYS_DIR", f"{path} {NOT_A_KEY}"))
+    if signing_key_pem.strip():
+        try:
+            _load_pem(signing_key_pem.encode())
+        except (ValueError, TypeError):
+            problems.append(SettingsError("GATEWAY_SIGNING_KEY_PEM", NOT_A_KEY))
+    raise_problems(problems)
 
 
 class KeyRing:

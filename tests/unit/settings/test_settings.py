@@ -55,6 +55,14 @@ def test_overrides_beat_the_environment() -> None:
         ({"GATEWAY_ENV": "staging"}, "GATEWAY_ENV"),
         ({"GATEWAY_PUBLIC_BASE_URL": "gateway.example.org"}, "GATEWAY_PUBLIC_BASE_URL"),
         ({"GATEWAY_HANDOFF_CODE_TTL_SECONDS": "0"}, "GATEWAY_HANDOFF_CODE_TTL_SECONDS"),
+        # Issue 14: each of these reached a library and ended in a traceback, or was silently accepted.
+        ({"GATEWAY_LOG_LEVEL": "LOUD"}, "GATEWAY_LOG_LEVEL"),
+        ({"GATEWAY_PORT": "99999"}, "GATEWAY_PORT"),
+        ({"GATEWAY_HOST": ""}, "GATEWAY_HOST"),
+        ({"GATEWAY_HTTP_TIMEOUT_SECONDS": "nan"}, "GATEWAY_HTTP_TIMEOUT_SECONDS"),
+        ({"GATEWAY_CACHE_SECONDS": "inf"}, "GATEWAY_CACHE_SECONDS"),
+        ({"GATEWAY_VENDOR_LAUNCH_URL": "app.example.org/launch"}, "GATEWAY_VENDOR_LAUNCH_URL"),
+        ({"GATEWAY_KEY_PUBLISH_DELAY_SECONDS": "-5"}, "GATEWAY_KEY_PUBLISH_DELAY_SECONDS"),
     ],
 )
 def test_malformed_settings_are_refused_by_name(environ: dict[str, str], setting: str) -> None:
@@ -167,3 +175,37 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         f"GATEWAY_{f.name.upper()}" for f in dataclasses.fields(Settings) if f"`GATEWAY_{f.name.upper()}`" not in readme
     ]
     assert not undocumented, f"settings missing from the README: {undocumented}"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting", "says"),
+    [
+        ({"database_url": "nonsense"}, "GATEWAY_DATABASE_URL", "must be a database URL"),
+        # The image has no MySQL or psycopg2 driver: it was a ModuleNotFoundError traceback.
+        ({"database_url": "mysql://db/gateway"}, "GATEWAY_DATABASE_URL", "got 'mysql'"),
+        ({"database_url": "postgresql+psycopg2://db/gateway"}, "GATEWAY_DATABASE_URL", "got 'postgresql+psycopg2'"),
+        ({"signing_key_pem": "garbage"}, "GATEWAY_SIGNING_KEY_PEM", "is not an unencrypted RSA private key"),
+    ],
+)
+def test_every_command_checks_what_a_library_would_choke_on(overrides: dict[str, Any], setting: str,
+                                                             says: str) -> None:
+    from gateway.bootstrap import check_settings
+
+    with pytest.raises(SettingsError) as caught:
+        check_settings(load_settings(environ={}, **overrides))
+    assert caught.value.setting == setting and says in str(caught.value)
+
+
+def test_an_unreadable_key_file_is_named(tmp_path: Path) -> None:
+    from gateway.bootstrap import check_settings
+
+    (tmp_path / "k.pem").write_text("not a key")
+    with pytest.raises(SettingsError) as caught:
+        check_settings(load_settings(environ={}, keys_dir=str(tmp_path)))
+    assert str(caught.value).startswith(f"GATEWAY_KEYS_DIR: {tmp_path / 'k.pem'} is not an unencrypted RSA")
+
+
+def test_the_default_settings_pass_every_check() -> None:
+    from gateway.bootstrap import check_settings
+
+    check_settings(load_settings(environ={}, keys_dir="no-such-dir"))
