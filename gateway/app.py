@@ -31,15 +31,11 @@ from gateway.web import CORE, SERVICES, core
 log = logging.getLogger("gateway.app")
 
 
-def dev_signing_key_present(settings: Settings) -> bool:
-    """Production refuses to start while a dev key sits in the keys dir (it could be published or used)."""
-    return settings.keys_path.is_dir() and any(settings.keys_path.glob("*.dev.pem"))
-
-
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the app. ``settings`` default to the environment; tests pass their own or whole ``services``."""
     settings = services.settings if services is not None else (settings or load_settings())
-    check_production(settings, signing_key_is_dev=dev_signing_key_present(settings))
+    # Production refuses a dev key in the keys dir (it could be published or used) and having no key at all.
+    check_production(settings)
     if services is None:
         settings = dev_settings(settings)
     configure_logging(settings.log_level)

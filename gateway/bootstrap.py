@@ -18,7 +18,9 @@ from typing import TypeVar
 
 from gateway.api.feature import ApiFeature
 from gateway.api.keys import ApiKeyService
+from gateway.api.limits import check_rate_limit_settings
 from gateway.clever import CleverServices
+from gateway.clever.config import CleverConfig
 from gateway.clever.feature import CleverFeature
 from gateway.console.feature import ConsoleFeature
 from gateway.core import Core
@@ -32,8 +34,11 @@ from gateway.identity import IdentityServices
 from gateway.identity.feature import LINK_ORIGIN, IdentityFeature
 from gateway.keys import KeyRing
 from gateway.keys.feature import KeysFeature
+from gateway.keys.ring import check_key_files
 from gateway.lti import LtiServices
+from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.feature import LtiFeature
+from gateway.lti.tool_config import ToolProfile
 from gateway.ops.metrics import Metrics
 from gateway.runtime import (
     PeriodicJob,
@@ -44,10 +49,11 @@ from gateway.runtime import (
     sqlite_lock_path,
     worker_owner,
 )
-from gateway.settings import Settings
-from gateway.store import Database
+from gateway.settings import KeyFiles, Settings, check_production, collect, raise_problems
+from gateway.store import Database, check_database_url
 from gateway.writeback import WritebackServices
 from gateway.writeback.backends import DeliveryBackend
+from gateway.writeback.config import WritebackConfig
 from gateway.writeback.feature import WritebackFeature
 from gateway.writeback.outbox import Outbox
 
@@ -141,6 +147,31 @@ class Services:
 
     def close(self) -> None:
         self.core.close()
+
+
+def check_settings(settings: Settings, *, serving: bool = False, key_files: KeyFiles | None = None) -> None:
+    """Check every setting every feature reads, without connecting anywhere, and refuse them all at once.
+
+    Runs before anything starts (``gateway serve`` checks here, in the parent process, rather than in a gunicorn
+    worker whose failure reads "Worker failed to boot"). ``serving`` adds production's refusals (dev defaults, the
+    signing key), which commands such as ``keys generate`` must not meet. Raises ``SettingsError`` (one) or
+    ``SettingsErrors`` (several), each naming its ``GATEWAY_*`` variable.
+    """
+    problems = collect(
+        lambda: check_production(settings, key_files) if serving else None,
+        lambda: check_database_url(settings.database_url),
+        lambda: check_key_files(settings.keys_path, settings.signing_key_pem),
+        lambda: Cipher.from_spec(settings.encryption_keys),
+        lambda: WorkerConfig.from_settings(settings),
+        lambda: LtiConfig.from_settings(settings),
+        lambda: ToolProfile.from_settings(settings, LtiConfig.from_settings(settings)),
+        lambda: DrConfig.from_settings(settings),
+        lambda: CleverConfig.from_settings(settings),
+        lambda: WritebackConfig.from_settings(settings),
+        lambda: check_rate_limit_settings(settings),
+    )
+    unique = {str(p): p for p in problems}  # a feature may repeat a refusal (the tool profile's of the base URL)
+    raise_problems(list(unique.values()))
 
 
 def bootstrap(settings: Settings) -> Services:

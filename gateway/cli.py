@@ -14,9 +14,16 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from gateway.bootstrap import FEATURES, Services, bootstrap, build_worker
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.bootstrap import FEATURES, Services, bootstrap, build_worker, check_settings
 from gateway.ops.logs import configure_logging
 from gateway.settings import Settings, SettingsError, load_settings
+from gateway.store import database_error_line
+
+# Exit codes beside argparse's 2: settings refused, database unreachable or refusing.
+EXIT_SETTINGS = 3
+EXIT_DATABASE = 4
 
 RootHandler = Callable[[argparse.Namespace, Settings], int]
 
@@ -33,11 +40,11 @@ def _with_services(settings: Settings, work: Callable[[Services], int]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.app import create_app, dev_signing_key_present
+    from gateway.app import create_app
     from gateway.serve import run_server
-    from gateway.settings import check_production
 
-    check_production(settings, signing_key_is_dev=dev_signing_key_present(settings))
+    # main() has checked every setting here, in the parent: a gunicorn worker that refused one would say only
+    # "Worker failed to boot".
     if settings.is_dev or args.migrate:
         migrate = bootstrap(settings)
         try:
@@ -137,14 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--threads", type=int, default=8)
     serve.add_argument("--migrate", action="store_true", help="run `db upgrade` first (always on in dev)")
-    serve.set_defaults(root_handler=cmd_serve)
+    serve.set_defaults(root_handler=cmd_serve, serving=True)
 
     worker = sub.add_parser("worker", help="deliver the outbox and run periodic jobs (SIGTERM finishes in-flight)")
     worker.add_argument("--concurrency", type=int, default=None,
                         help="delivery threads (default GATEWAY_WRITEBACK_CONCURRENCY)")
     worker.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     worker.add_argument("--metrics-host", default="127.0.0.1")
-    worker.set_defaults(root_handler=cmd_worker)
+    worker.set_defaults(root_handler=cmd_worker, serving=True)
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="apply migrations")
@@ -158,16 +165,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. A refused setting or a database failure ends in one line each on stderr (no traceback):
+    exit 3 lists every refused setting, exit 4 names the database (without its password) and the cause."""
     args = build_parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings()
+        # serve and worker also meet production's refusals; every command meets the features' own checks.
+        check_settings(settings, serving=getattr(args, "serving", False))
         root_handler: RootHandler | None = getattr(args, "root_handler", None)
         if root_handler is not None:
             return root_handler(args, settings)
         return _with_services(settings, lambda services: args.handler(args, services.get(args.feature).services))
     except SettingsError as e:
-        print(f"gateway: refusing to start: {e}", file=sys.stderr)
-        return 3
+        print(refusal_message(e), file=sys.stderr)
+        return EXIT_SETTINGS
+    except SQLAlchemyError as e:
+        url = settings.database_url if settings is not None else "?"
+        print(f"gateway: {database_error_line(url, e)}", file=sys.stderr)
+        return EXIT_DATABASE
+
+
+def refusal_message(error: SettingsError) -> str:
+    """``gateway: refusing to start: GATEWAY_X: why`` for one refusal; a count and one line each for several."""
+    problems = error.problems
+    if len(problems) == 1:
+        return f"gateway: refusing to start: {problems[0]}"
+    return "\n".join([f"gateway: refusing to start: {len(problems)} settings refused:",
+                      *(f"  {p}" for p in problems)])
 
 
 if __name__ == "__main__":

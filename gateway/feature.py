@@ -68,11 +68,18 @@ class FeatureDefaults:
         return []
 
 
-def print_rows(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
-    """A command's list: JSON when asked, else one ``key=value`` line a row."""
+def nothing_listed(what: str) -> str:
+    """The one wording every list command prints when it found nothing (``--json`` prints ``[]``)."""
+    return f"no {what}"
+
+
+def print_rows(rows: Sequence[dict[str, Any]], as_json: bool, *, what: str) -> None:
+    """A command's list of ``what``: JSON when asked, else one ``key=value`` line a row, or :func:`nothing_listed`."""
     if as_json:
         print(json.dumps(list(rows), indent=2))
         return
+    if not rows:
+        print(nothing_listed(what))
     for row in rows:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
 

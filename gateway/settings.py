@@ -15,7 +15,7 @@ import dataclasses
 import math
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -24,6 +24,7 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105  (the known d
 # A fixed dev encryption key so that `make run` works on a bare machine; production refuses it.
 DEV_ENCRYPTION_KEYS = "dev:ZGV2LWluc2VjdXJlLWVuY3J5cHRpb24ta2V5LTMyYnk="
 ENVIRONMENTS = ("dev", "test", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -32,6 +33,44 @@ class SettingsError(Exception):
     def __init__(self, setting: str, message: str) -> None:
         super().__init__(f"{setting}: {message}")
         self.setting = setting
+
+    @property
+    def problems(self) -> tuple[SettingsError, ...]:
+        """Every refused setting this error stands for (one here; :class:`SettingsErrors` holds several)."""
+        return (self,)
+
+
+class SettingsErrors(SettingsError):
+    """Several settings refused at once, so one start-up lists them all (not one per restart)."""
+
+    def __init__(self, problems: Sequence[SettingsError]) -> None:
+        flat = tuple(p for problem in problems for p in problem.problems)
+        Exception.__init__(self, "\n".join(str(p) for p in flat))
+        self.setting = flat[0].setting
+        self._problems = flat
+
+    @property
+    def problems(self) -> tuple[SettingsError, ...]:
+        return self._problems
+
+
+def raise_problems(problems: Sequence[SettingsError]) -> None:
+    """Raise nothing, the one problem, or all of them together."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise SettingsErrors(problems)
+
+
+def collect(*checks: Callable[[], object]) -> list[SettingsError]:
+    """Run every check, keeping each :class:`SettingsError` instead of stopping at the first."""
+    problems: list[SettingsError] = []
+    for check in checks:
+        try:
+            check()
+        except SettingsError as e:
+            problems.extend(e.problems)
+    return problems
 
 
 @dataclass(frozen=True)
@@ -208,9 +247,12 @@ def _coerce(name: str, raw: str, target: Any) -> Any:
             raise SettingsError(name, f"expected an integer, got {raw!r}") from e
     if target is float:
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError as e:
             raise SettingsError(name, f"expected a number, got {raw!r}") from e
+        if not math.isfinite(number):
+            raise SettingsError(name, f"expected a finite number, got {raw!r}")
+        return number
     return raw
 
 
@@ -219,25 +261,50 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     source = os.environ if environ is None else environ
     hints = get_type_hints(Settings)
     values: dict[str, Any] = {}
+    problems: list[SettingsError] = []
     for f in dataclasses.fields(Settings):
         env_name = "GATEWAY_" + f.name.upper()
         if env_name in source:
-            values[f.name] = _coerce(env_name, source[env_name], hints[f.name])
+            try:
+                values[f.name] = _coerce(env_name, source[env_name], hints[f.name])
+            except SettingsError as e:
+                problems.append(e)
     values.update(overrides)
     settings = Settings(**values)
-    _check_shape(settings)
+    raise_problems(problems + _check_shape(settings))
     return settings
 
 
-def _check_shape(settings: Settings) -> None:
-    if settings.env not in ENVIRONMENTS:
-        raise SettingsError("GATEWAY_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
-    http_url(settings, "public_base_url")
-    positive(settings, "handoff_code_ttl_seconds")
-    positive(settings, "http_timeout_seconds")
-    at_least(settings, "cache_seconds", 0)
-    at_least(settings, "http_max_response_bytes", 1024)
-    not_negative(settings, "trusted_proxy_hops")
+def _check_shape(settings: Settings) -> list[SettingsError]:
+    def environment() -> None:
+        if settings.env not in ENVIRONMENTS:
+            raise SettingsError("GATEWAY_ENV", f"must be one of {', '.join(ENVIRONMENTS)}, got {settings.env!r}")
+
+    def host() -> None:
+        if not settings.host.strip():
+            raise SettingsError("GATEWAY_HOST", "must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+
+    def log_level() -> None:
+        if settings.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(
+                "GATEWAY_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}"
+            )
+
+    return collect(
+        environment,
+        log_level,
+        host,
+        lambda: between(settings, "port", 1, 65535),
+        lambda: http_url(settings, "public_base_url"),
+        lambda: http_url(settings, "vendor_launch_url"),
+        lambda: not_negative(settings, "key_publish_delay_seconds"),
+        lambda: not_negative(settings, "key_retire_grace_seconds"),
+        lambda: positive(settings, "handoff_code_ttl_seconds"),
+        lambda: positive(settings, "http_timeout_seconds"),
+        lambda: at_least(settings, "cache_seconds", 0),
+        lambda: at_least(settings, "http_max_response_bytes", 1024),
+        lambda: not_negative(settings, "trusted_proxy_hops"),
+    )
 
 
 MIN_SECRET_ENTROPY_BITS = 96
@@ -258,32 +325,88 @@ def secret_entropy_bits(secret: str) -> float:
     return per_char * total
 
 
-def check_production(settings: Settings, *, signing_key_is_dev: bool) -> None:
-    """Refuse to run production on any dev default. Raises :class:`SettingsError` naming the setting."""
+@dataclass(frozen=True)
+class KeyFiles:
+    """What production's start-up check knows of the tool signing keys, without a database."""
+
+    dev: tuple[str, ...] = ()  # dev key files (``*.dev.pem``) in the keys dir
+    real: bool = True  # a production key: a ``*.pem`` that is not a dev key, or GATEWAY_SIGNING_KEY_PEM
+
+    @classmethod
+    def of(cls, settings: Settings) -> KeyFiles:
+        folder = settings.keys_path
+        pems = sorted(folder.glob("*.pem")) if folder.is_dir() else []
+        dev = tuple(str(p) for p in pems if p.name.endswith(".dev.pem"))
+        real = bool(settings.signing_key_pem.strip()) or any(not p.name.endswith(".dev.pem") for p in pems)
+        return cls(dev=dev, real=real)
+
+
+# How to make a production signing key, as every refusal about one says it.
+MAKE_A_KEY = (
+    "make a production key with `GATEWAY_ENV=production gateway keys generate` (it writes <kid>.pem under "
+    "GATEWAY_KEYS_DIR) or give one in GATEWAY_SIGNING_KEY_PEM"
+)
+
+
+def check_production(settings: Settings, key_files: KeyFiles | None = None) -> None:
+    """Refuse to run production on any dev default. Raises :class:`SettingsError` naming the setting, or
+    :class:`SettingsErrors` naming every refused setting at once. ``key_files`` default to the keys dir's."""
     if not settings.is_production:
         return
+    keys = KeyFiles.of(settings) if key_files is None else key_files
+    raise_problems(collect(
+        lambda: _production_secret_key(settings),
+        lambda: _production_encryption_keys(settings),
+        lambda: _production_https(settings, "public_base_url", "an https:// public base URL"),
+        lambda: _production_database(settings),
+        lambda: _production_signing_key(settings, keys),
+        lambda: _production_https(settings, "vendor_launch_url", "an https:// vendor launch URL"),
+    ))
+
+
+def _production_secret_key(settings: Settings) -> None:
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
-        raise SettingsError("GATEWAY_SECRET_KEY", "production needs a random secret of at least 32 characters")
+        raise SettingsError("GATEWAY_SECRET_KEY", "production needs a random secret of at least 32 characters; make "
+                            "one with `python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
     if secret_entropy_bits(settings.secret_key) < MIN_SECRET_ENTROPY_BITS:
         raise SettingsError(
             "GATEWAY_SECRET_KEY",
             f"looks guessable (under {MIN_SECRET_ENTROPY_BITS} bits by its character frequencies); make one with "
             "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`",
         )
+
+
+def _production_encryption_keys(settings: Settings) -> None:
     dev_key = DEV_ENCRYPTION_KEYS.partition(":")[2]
     entries = [part.strip() for part in settings.encryption_keys.split(",") if part.strip()]
     if any(entry.startswith("dev:") or entry.endswith(dev_key) for entry in entries):
-        raise SettingsError("GATEWAY_ENCRYPTION_KEYS", "production refuses the dev encryption key")
-    if not settings.public_base_url.startswith("https://"):
-        raise SettingsError("GATEWAY_PUBLIC_BASE_URL", "production needs an https:// public base URL")
+        raise SettingsError(
+            "GATEWAY_ENCRYPTION_KEYS",
+            "production refuses the dev encryption key; make one with "
+            "`python -c \"from gateway.crypto import generate_key_spec; print(generate_key_spec('k1'))\"`",
+        )
+
+
+def _production_https(settings: Settings, field_name: str, what: str) -> None:
+    if not str(_value(settings, field_name)).startswith("https://"):
+        raise SettingsError(settings.env_name(field_name), f"production needs {what}")
+
+
+def _production_database(settings: Settings) -> None:
     if settings.database_url.startswith("sqlite") and not settings.allow_sqlite_in_production:
         raise SettingsError(
             "GATEWAY_DATABASE_URL",
             "production runs on PostgreSQL; set GATEWAY_ALLOW_SQLITE_IN_PRODUCTION=true to accept SQLite",
         )
-    if signing_key_is_dev:
+
+
+def _production_signing_key(settings: Settings, keys: KeyFiles) -> None:
+    if keys.dev:
         raise SettingsError(
-            "GATEWAY_KEYS_DIR", "production refuses the dev signing key; run `gateway keys generate`"
+            "GATEWAY_KEYS_DIR",
+            f"production refuses the dev signing key ({', '.join(keys.dev)}; `make run` made it): delete it "
+            f"(`rm {settings.keys_path}/*.dev.pem`; `gateway keys generate` does not remove it)"
+            + ("; the production key beside it then signs" if keys.real else f", then {MAKE_A_KEY}"),
         )
-    if not settings.vendor_launch_url.startswith("https://"):
-        raise SettingsError("GATEWAY_VENDOR_LAUNCH_URL", "production needs an https:// vendor launch URL")
+    if not keys.real:
+        raise SettingsError("GATEWAY_KEYS_DIR", f"production needs a tool signing key and has none: {MAKE_A_KEY}")

@@ -28,7 +28,7 @@ def cmd_create(args: argparse.Namespace, api_keys: ApiKeyService) -> int:
 
 def cmd_list(args: argparse.Namespace, api_keys: ApiKeyService) -> int:
     rows = [info.__dict__ for info in api_keys.list()]
-    print_rows(rows, args.json)
+    print_rows(rows, args.json, what="API keys")
     return 0
 
 

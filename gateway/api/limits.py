@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response
@@ -30,7 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.api.problems import render_error
 from gateway.errors import GatewayError
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, collect, raise_problems
 
 STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
 LIMITER = "gateway.limiter"
@@ -61,11 +62,19 @@ def check_storage(settings: Settings) -> str:
     return uri
 
 
+LIMIT_NAMES = ("lti_register", "lti_launch", "clever", "api_auth_failures", "redeem_failures", "console_sign_in")
+
+
+def check_rate_limit_settings(settings: Settings) -> None:
+    """Every rate-limit setting, each refusal named (start-up runs this before any process serves)."""
+    raise_problems(collect(lambda: check_storage(settings),
+                           *(partial(check_limit, settings, f"rate_limit_{name}") for name in LIMIT_NAMES)))
+
+
 def install_rate_limits(app: Flask, settings: Settings) -> Limiter:
     """Put the limits on the app's routes (after the blueprints are registered): one place, no view module edited."""
     storage = check_storage(settings)
-    limits = {name: check_limit(settings, f"rate_limit_{name}") for name in
-              ("lti_register", "lti_launch", "clever", "api_auth_failures", "redeem_failures", "console_sign_in")}
+    limits = {name: check_limit(settings, f"rate_limit_{name}") for name in LIMIT_NAMES}
     if settings.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)  # type: ignore[method-assign]
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage, strategy="moving-window",

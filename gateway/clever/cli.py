@@ -10,20 +10,38 @@ from typing import Any
 from gateway.clever.errors import CleverApiError, CleverNotConfigured
 from gateway.clever.service import CleverServices
 from gateway.errors import GatewayError
+from gateway.feature import nothing_listed
 
 
-def _emit(data: Any, as_json: bool) -> None:
+def _emit(data: Any, as_json: bool, what: str = "") -> None:
+    """JSON when asked, else one ``key=value`` line a row; an empty list of ``what`` says so."""
     if as_json:
         print(json.dumps(data, indent=2))
         return
+    if what and not data:
+        print(nothing_listed(what))
     for row in data if isinstance(data, list) else [data]:
         print("  ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict | list)))
 
 
+# What every Clever command that calls Clever says when Clever is not set up: the settings, and where they come from.
+NOT_CONFIGURED = (
+    f"error: {CleverNotConfigured.code}: Clever is not set up here: set GATEWAY_CLEVER_CLIENT_ID and "
+    "GATEWAY_CLEVER_CLIENT_SECRET (your Clever application's client id and secret; README \"Clever setup\")"
+)
+
+
+def _configured(clever: CleverServices) -> bool:
+    if not clever.config.configured:
+        print(NOT_CONFIGURED, file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_districts_sync(args: argparse.Namespace, clever: CleverServices) -> int:
+    if not _configured(clever):
+        return 1
     try:
-        if not clever.config.configured:
-            raise CleverNotConfigured()
         result = clever.tokens.sync(actor="cli")
     except GatewayError as e:
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
@@ -42,11 +60,13 @@ def cmd_districts_list(args: argparse.Namespace, clever: CleverServices) -> int:
     else:
         _emit([{"id": r["id"], "name": r["name"], "status": r["status"], "sync": r["sync"]["status"],
                 "synced_at": r["sync"]["synced_at"], "failures": r["sync"]["failures"],
-                "retry_at": r["sync"]["retry_at"]} for r in rows], False)
+                "retry_at": r["sync"]["retry_at"]} for r in rows], False, "districts")
     return 0
 
 
 def cmd_roster_sync(args: argparse.Namespace, clever: CleverServices) -> int:
+    if not _configured(clever):  # district tokens come from `clever districts sync`, which needs the same
+        return 1
     try:
         if args.district_id:
             outcome = clever.sync.sync(args.district_id, full=args.full)
@@ -60,7 +80,7 @@ def cmd_roster_sync(args: argparse.Namespace, clever: CleverServices) -> int:
         print(f"error: {e.code}: {e.message}", file=sys.stderr)
         return 1
     _emit([{"district_id": o.district_id, "ok": o.ok, "mode": o.mode, "error_code": o.error_code, **o.counts}
-           for o in outcomes], args.json)
+           for o in outcomes], args.json, "districts due for a sync")
     return 0 if all(o.ok for o in outcomes) else 1
 
 

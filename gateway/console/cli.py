@@ -39,7 +39,7 @@ def cmd_create(args: argparse.Namespace, console: ConsoleServices) -> int:
 def cmd_list(args: argparse.Namespace, console: ConsoleServices) -> int:
     rows = [{"id": a.id, "name": a.name, "role": a.role, "totp": a.totp, "disabled_at": a.disabled_at}
             for a in console.accounts.list()]
-    print_rows(rows, args.json)
+    print_rows(rows, args.json, what="admin accounts")
     return 0
 
 

@@ -58,4 +58,4 @@ def metrics() -> Response:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(presented.encode(), token.encode()):
             raise MetricsUnauthorized(headers={"WWW-Authenticate": "Bearer"})
-    return Response(generate_latest(core.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(core.metrics.registry), content_type=CONTENT_TYPE_LATEST)  # has its charset

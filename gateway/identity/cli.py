@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError
+from gateway.feature import nothing_listed
 from gateway.identity.admin import CONFLICT_STATUSES, UNMATCHED_STATUSES, IdentityAdmin, require_reason
 from gateway.identity.rules import BOOL_KEYS, KEYS, RuleInvalid
 from gateway.identity.service import IdentityServices
@@ -19,10 +20,13 @@ from gateway.identity.service import IdentityServices
 ACTOR = "cli"
 
 
-def _emit(data: Any, as_json: bool) -> None:
+def _emit(data: Any, as_json: bool, what: str = "") -> None:
+    """JSON when asked, else one ``key=value`` line a row; an empty list of ``what`` says so."""
     if as_json:
         print(json.dumps(data, indent=2))
         return
+    if what and not data:
+        print(nothing_listed(what))
     for row in data if isinstance(data, list) else [data]:
         print("  ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict | list)))
 
@@ -88,7 +92,7 @@ def cmd_conflicts(args: argparse.Namespace, identity: IdentityServices) -> int:
         _emit(rows if args.json else [
             {k: (",".join(v) if isinstance(v, list) else v) for k, v in r.items()
              if k in ("id", "kind", "status", "lti_identity_id", "user_id", "method", "clever_user_ids", "count")}
-            for r in rows], args.json)
+            for r in rows], args.json, "conflicts")
     return code
 
 
@@ -105,14 +109,14 @@ def cmd_unmatched(args: argparse.Namespace, identity: IdentityServices) -> int:
     code, rows = _run(identity, lambda a, s: _all_pages(lambda c: a.unmatched(
         s, statuses, district_id=args.district_id, registration_id=args.registration, cursor=c, limit=500)))
     if code == 0:
-        _emit(rows, args.json)
+        _emit(rows, args.json, "unmatched launches")
     return code
 
 
 def cmd_deployments(args: argparse.Namespace, identity: IdentityServices) -> int:
     code, rows = _run(identity, lambda a, s: _all_pages(lambda c: a.deployments(s, c, 500)))
     if code == 0:
-        _emit(rows, args.json)
+        _emit(rows, args.json, "deployments")
     return code
 
 

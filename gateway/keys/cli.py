@@ -34,14 +34,30 @@ def cmd_rotate(args: argparse.Namespace, keys: KeysServices) -> int:
 def cmd_list(args: argparse.Namespace, keys: KeysServices) -> int:
     keys.keyring.load()
     rows = keys.keyring.describe()
-    print_rows(rows, args.json)
+    print_rows(rows, args.json, what="signing keys")
     return 0
 
 
+KEYS_HELP = """\
+generate makes the first key: with no active key it signs at once. Use it once per deployment (or after
+deleting a dev key, *.dev.pem, which no command removes). With a key already active, a generated key waits
+as "next" like a rotated one but without rotate's audit and check: to change keys, use rotate.
+
+rotate replaces the signing key without a failed launch or grade: it publishes the next key in the JWKS now
+and switches signing to it after GATEWAY_KEY_PUBLISH_DELAY_SECONDS (platforms cache the JWKS), keeping the old
+key published for GATEWAY_KEY_RETIRE_GRACE_SECONDS. It is audited and refuses while a next key is waiting."""
+
+
 def register(commands: Any, feature: type) -> None:
-    keys = commands.add_parser("keys", help="tool signing keys").add_subparsers(dest="keys_command", required=True)
-    add_command(keys, "generate", feature, cmd_generate, help="make a new signing key")
+    keys = commands.add_parser(
+        "keys", help="tool signing keys: generate the first, rotate to replace it", description=KEYS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).add_subparsers(dest="keys_command", required=True)
+    add_command(keys, "generate", feature, cmd_generate,
+                help="make the first signing key (signs at once when none is active; to replace a key, rotate)",
+                description=KEYS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_command(keys, "rotate", feature, cmd_rotate,
-                help="publish the next key; signing switches after the publish delay")
+                help="replace the signing key: publish the next key now, sign with it after the publish delay",
+                description=KEYS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     listing = add_command(keys, "list", feature, cmd_list, help="list signing keys")
     listing.add_argument("--json", action="store_true")

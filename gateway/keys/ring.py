@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from gateway.settings import SettingsError, raise_problems
 from gateway.store import Database
 from gateway.store.cache import ReadCache
 from gateway.store.models.base import utcnow
@@ -98,6 +99,25 @@ def _load_pem(data: bytes) -> rsa.RSAPrivateKey:
     return key
 
 
+NOT_A_KEY = "is not an unencrypted RSA private key in PEM (what `gateway keys generate` writes)"
+
+
+def check_key_files(keys_dir: Path, signing_key_pem: str) -> None:
+    """Every ``*.pem`` in the keys dir and GATEWAY_SIGNING_KEY_PEM load as RSA keys; a refusal names the setting."""
+    problems: list[SettingsError] = []
+    for path in sorted(keys_dir.glob("*.pem")) if keys_dir.is_dir() else []:
+        try:
+            _load_pem(path.read_bytes())
+        except (ValueError, TypeError, OSError):
+            problems.append(SettingsError("GATEWAY_KEYS_DIR", f"{path} {NOT_A_KEY}"))
+    if signing_key_pem.strip():
+        try:
+            _load_pem(signing_key_pem.encode())
+        except (ValueError, TypeError):
+            problems.append(SettingsError("GATEWAY_SIGNING_KEY_PEM", NOT_A_KEY))
+    raise_problems(problems)
+
+
 class KeyRing:
     """Tool keys and their rotation schedule.
 
@@ -150,7 +170,11 @@ class KeyRing:
             keys[thumbprint_kid(private)] = ToolKey(thumbprint_kid(private), private, False)
         with self._db.transaction() as s:
             repo = ToolKeyRepository(s)
-            has_active = bool(repo.with_status("active"))
+            active = repo.with_status("active")
+            # A dev key whose file was deleted (as production's refusal says to) cannot sign and must not hold
+            # back the next key for the publish delay: the first key added replaces it at once.
+            stale_dev = [r.kid for r in active if r.dev and r.kid not in keys]
+            has_active = len(active) > len(stale_dev)
             for kid, tool_key in sorted(keys.items(), key=lambda kv: kv[1].dev):
                 if repo.get(kid) is None:
                     status = "next" if has_active else "active"
@@ -166,6 +190,9 @@ class KeyRing:
                         )
                     )
                     has_active = has_active or status == "active"
+                    if status == "active" and stale_dev:
+                        repo.retire(stale_dev, now)
+                        stale_dev = []
                     if audit_actor is not None:
                         AuditRepository(s).record(audit_actor, "keys.add", kid, status=status, dev=tool_key.dev)
         self._keys = keys

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import gateway.lti.management as management
 from gateway.errors import GatewayError
+from gateway.feature import nothing_listed
 from gateway.keys import operator_actor
 from gateway.lti.presets import PRESETS
 from gateway.lti.registrations import DEPLOYMENT_STATUSES, LMS_KINDS, REGISTRATION_STATUSES
@@ -148,6 +149,8 @@ def cmd_list(args: argparse.Namespace, lti: LtiServices) -> int:
             })
     if args.json:
         print(json.dumps(rows, indent=2))
+    elif not rows:
+        print(nothing_listed("registrations"))
     for row in [] if args.json else rows:
         known = ", ".join(f"{k} ({v})" for k, v in row["deployments"].items()) or "none"
         print(f"{row['id']}  {row['issuer']}  client={row['client_id']}  {row['status']}  deployments: {known}")
@@ -227,7 +230,7 @@ def cmd_deployments_list(args: argparse.Namespace, lti: LtiServices) -> int:
             cursor = page.next_cursor
             if cursor is None:
                 break
-    _emit(found, args.json, lambda: [_describe_deployment(d) for d in found] or ["no deployments"])
+    _emit(found, args.json, lambda: [_describe_deployment(d) for d in found] or [nothing_listed("deployments")])
     return 0
 
 

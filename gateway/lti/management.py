@@ -84,7 +84,8 @@ def _check_text(problems: _Problems, field: str, value: Any, limit: int) -> None
 
 
 # Checks of option keys that other features give meaning to (identity's matching rules): key -> check, which
-# returns what is wrong with a value, or None. A wrong type would otherwise silently mean the default.
+# returns what is wrong with a value, or None. A wrong type would otherwise silently mean the default. These are
+# every known option: any other key is refused with this list.
 OptionChecks = Mapping[str, Callable[[Any], str | None]]
 
 
@@ -96,6 +97,10 @@ def _check_options(problems: _Problems, value: Any, checks: OptionChecks, *, pat
         problems.add("options", f"must be at most {MAX_OPTIONS_BYTES} bytes of JSON")
     if not patch and any(v is None for v in value.values()):
         problems.add("options", "values must not be null (null removes a key in an update)")
+    # A key nothing reads would be stored and silently mean nothing (`match_email` for `email_matching`); removing
+    # one (null in an update) stays possible, so options stored before this check can be cleaned up.
+    for key in sorted(k for k, v in value.items() if k not in checks and v is not None):
+        problems.add(f"options.{key}", f"is not a known option; the known options are {', '.join(sorted(checks))}")
     for key in sorted(set(value) & set(checks)):
         problem = checks[key](value[key])
         if problem is not None:

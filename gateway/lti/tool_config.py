@@ -92,7 +92,10 @@ class ToolProfile:
         if not logo.startswith(("https://", "http://")):
             raise SettingsError("GATEWAY_LTI_TOOL_LOGO_URL", "must be an absolute URL")
         if settings.is_production and not logo.startswith("https://"):
-            raise SettingsError("GATEWAY_LTI_TOOL_LOGO_URL", "production needs an https:// logo URL")
+            # Unset, the logo follows the public base URL, whose own refusal names the variable to fix.
+            named = "GATEWAY_LTI_TOOL_LOGO_URL" if settings.lti_tool_logo_url.strip() else "GATEWAY_PUBLIC_BASE_URL"
+            raise SettingsError(named, "production needs an https:// logo URL" if named.endswith("LOGO_URL")
+                                else "production needs an https:// public base URL")
         return cls(
             name=settings.lti_tool_name.strip(),
             description=settings.lti_tool_description.strip(),

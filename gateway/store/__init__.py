@@ -7,6 +7,6 @@ asks a repository. One :class:`~gateway.store.db.Database` is built by
 
 from __future__ import annotations
 
-from gateway.store.db import Database
+from gateway.store.db import Database, check_database_url, database_error_line
 
-__all__ = ["Database"]
+__all__ = ["Database", "check_database_url", "database_error_line"]

@@ -17,8 +17,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+from gateway.settings import SettingsError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -236,3 +238,36 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# The URL schemes the gateway runs on with the drivers it installs (postgresql:// means psycopg 3, see make_engine).
+DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
+def check_database_url(url: str) -> None:
+    """A URL SQLAlchemy can parse, for an engine and driver the gateway runs on (refused by name otherwise)."""
+    try:
+        scheme = make_url(url).drivername
+    except ArgumentError as e:
+        raise SettingsError("GATEWAY_DATABASE_URL", "must be a database URL such as postgresql://user@host/db or "
+                            "sqlite:///var/gateway.db") from e
+    if scheme not in DRIVERS:
+        raise SettingsError("GATEWAY_DATABASE_URL",
+                            f"must use one of the schemes {', '.join(DRIVERS)}; got {scheme!r}")
+
+
+def database_error_line(url: str, error: SQLAlchemyError) -> str:
+    """One line for an operator: which database (its URL without the password) and what the driver said first.
+
+    The driver's first line names the cause ("database \\"x\\" does not exist", "Connection refused"); the rest
+    (SQLAlchemy's background link, the statement) is left out, and no traceback is printed.
+    """
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "(a URL SQLAlchemy cannot parse)"
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = " ".join(cause[0].split()) if cause else type(error).__name__
+    if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+        reason += " (not migrated: run `gateway db upgrade`)"
+    return f"database {shown}: {reason}"

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from gateway.feature import nothing_listed
 from gateway.store.models.writeback import REPLAYABLE, STATES
 from gateway.writeback.errors import DeliveryNotFound
 from gateway.writeback.service import WritebackServices
@@ -16,6 +17,8 @@ def _print(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         print(json.dumps(rows, indent=2))
         return
+    if not rows:
+        print(nothing_listed("deliveries"))
     for row in rows:
         remote = row.get("remote") or {}
         print(f"{row['id']}  {row['state']:<10}  {row['backend']:<8}  {row['kind']:<20}  "

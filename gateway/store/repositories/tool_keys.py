@@ -43,6 +43,14 @@ class ToolKeyRepository:
         )
         return True
 
+    def retire(self, kids: Sequence[str], at: dt.datetime) -> None:
+        """active -> retired now (still published for the grace period, then expired)."""
+        if kids:
+            self._s.execute(
+                update(ToolKeyRow).where(ToolKeyRow.kid.in_(kids), ToolKeyRow.status == "active")
+                .values(status="retired", retired_at=at)
+            )
+
     def expire_retired(self, retired_before: dt.datetime) -> int:
         """Retired keys past their grace period leave the JWKS for good."""
         done = self._s.execute(

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy.engine import make_url
 
+from gateway.bootstrap import bootstrap, check_settings
+from gateway.settings import load_settings
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import TEST_ENCRYPTION_KEYS, TEST_SECRET_KEY
 from tests.support.live import reserve_port
@@ -116,9 +119,9 @@ def test_production_refuses_to_serve_with_dev_defaults(
     assert setting in result.stderr
 
 
-def test_production_refuses_a_dev_signing_key(sqlite_url: str, keys_dir: Path) -> None:
-    (keys_dir / "abc.dev.pem").write_text("dev key placeholder file")
-    env = _env(
+def _production(sqlite_url: str, keys_dir: Path, **extra: str) -> dict[str, str]:
+    """Production settings that pass every check (SQLite allowed), before ``extra``."""
+    return _env(
         sqlite_url,
         keys_dir,
         GATEWAY_ENV="production",
@@ -127,10 +130,116 @@ def test_production_refuses_a_dev_signing_key(sqlite_url: str, keys_dir: Path) -
         GATEWAY_PUBLIC_BASE_URL="https://gw.example.org",
         GATEWAY_ALLOW_SQLITE_IN_PRODUCTION="true",
         GATEWAY_VENDOR_LAUNCH_URL="https://app.example.org/launch",
+        **extra,
     )
-    result = _gateway(env, "serve", "--port", str(reserve_port()))
+
+
+def test_production_refuses_a_dev_signing_key_and_says_how_to_replace_it(sqlite_url: str, keys_dir: Path) -> None:
+    (keys_dir / "abc.dev.pem").write_text("dev key placeholder file")
+    result = _gateway(_production(sqlite_url, keys_dir), "serve", "--port", str(reserve_port()))
     assert result.returncode == 3
     assert "GATEWAY_KEYS_DIR" in result.stderr
+    assert f"rm {keys_dir}/*.dev.pem" in result.stderr
+    assert "GATEWAY_ENV=production gateway keys generate" in result.stderr
+
+
+def test_the_dev_key_refusal_is_followed_by_a_start(sqlite_url: str, keys_dir: Path) -> None:
+    """The refusal's own steps, run as it says them on a database `make run` used, give a production gateway that
+    signs with the new key at once (the dev key, file gone, does not hold it back as "next" for a day)."""
+    dev_env = _env(sqlite_url, keys_dir, GATEWAY_ENV="dev")
+    assert _gateway(dev_env, "db", "upgrade").returncode == 0
+    services = bootstrap(load_settings(environ=dev_env))
+    try:
+        services.keyring.ensure_dev_key()  # what `make run` does on first start
+    finally:
+        services.close()
+    env = _production(sqlite_url, keys_dir)
+    refused = _gateway(env, "worker")
+    assert refused.returncode == 3 and "production refuses the dev signing key" in refused.stderr
+    for dev_key in keys_dir.glob("*.dev.pem"):  # the `rm` it names
+        dev_key.unlink()
+    generated = _gateway(env, "keys", "generate")  # production's own `keys generate` is not refused
+    assert generated.returncode == 0, generated.stderr
+    keys = json.loads(_gateway(env, "keys", "list", "--json").stdout)
+    assert [(k["status"], k["dev"], k["loaded"]) for k in keys] == [("retired", True, False), ("active", False, True)]
+    check_settings(load_settings(environ=env), serving=True)  # production starts now
+
+
+def test_production_refuses_to_serve_without_a_signing_key(sqlite_url: str, keys_dir: Path) -> None:
+    """Issue 14: it started with a warning and could sign nothing."""
+    result = _gateway(_production(sqlite_url, keys_dir), "serve", "--port", str(reserve_port()))
+    assert result.returncode == 3, result.stderr
+    assert "GATEWAY_KEYS_DIR: production needs a tool signing key and has none" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_names_every_refused_setting_in_one_run(sqlite_url: str, keys_dir: Path) -> None:
+    env = _env(sqlite_url, keys_dir, GATEWAY_ENV="production")
+    env.pop("GATEWAY_ENCRYPTION_KEYS")
+    result = _gateway(env, "serve", "--port", str(reserve_port()))
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "gateway: refusing to start: 6 settings refused:"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "GATEWAY_SECRET_KEY", "GATEWAY_ENCRYPTION_KEYS", "GATEWAY_PUBLIC_BASE_URL", "GATEWAY_DATABASE_URL",
+        "GATEWAY_KEYS_DIR", "GATEWAY_VENDOR_LAUNCH_URL",
+    ]
+
+
+@pytest.mark.parametrize("command", [["serve", "--workers", "1"], ["worker"], ["db", "upgrade"], ["keys", "list"]])
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("GATEWAY_LOG_LEVEL", "LOUD", "GATEWAY_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        # Checked by a feature (gunicorn's worker built it and died with "Worker failed to boot").
+        ("GATEWAY_RATE_LIMIT_LTI_LAUNCH", "lots", "GATEWAY_RATE_LIMIT_LTI_LAUNCH: must be a rate limit"),
+        ("GATEWAY_CLEVER_STATELESS_LOGINS", "sometimes", "GATEWAY_CLEVER_STATELESS_LOGINS: must be one of"),
+    ],
+)
+def test_a_malformed_setting_ends_in_one_line_naming_it(
+    sqlite_url: str, keys_dir: Path, command: list[str], variable: str, value: str, expected: str
+) -> None:
+    """Issue 14: `GATEWAY_LOG_LEVEL=LOUD gateway serve` ended in a traceback and "Worker failed to boot"."""
+    env = _env(sqlite_url, keys_dir, GATEWAY_ENV="dev", **{variable: value})
+    if command[0] == "serve":
+        command = [*command, "--port", str(reserve_port())]
+    result = _gateway(env, *command)
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"gateway: refusing to start: {expected}")
+    assert "Traceback" not in result.stderr and "Worker failed to boot" not in result.stderr
+
+
+def test_several_malformed_settings_are_named_together(sqlite_url: str, keys_dir: Path) -> None:
+    env = _env(sqlite_url, keys_dir, GATEWAY_LOG_LEVEL="LOUD", GATEWAY_PORT="eighty",
+               GATEWAY_WRITEBACK_CONCURRENCY="0")
+    result = _gateway(env, "worker")
+    assert result.returncode == 3
+    named = sorted(line.split(":")[0].strip() for line in result.stderr.strip().splitlines()[1:])
+    assert named == ["GATEWAY_LOG_LEVEL", "GATEWAY_PORT"]  # load_settings refuses before any feature reads
+
+
+def test_db_upgrade_against_a_missing_database_says_so_in_one_line(keys_dir: Path, tmp_path: Path,
+                                                                   engine_name: str,
+                                                                   db_factory: DatabaseFactory) -> None:
+    """Issue 14: a raw SQLAlchemy traceback; now one line naming the URL (no password), exit 4."""
+    if engine_name == "postgresql":
+        good = make_url(db_factory.empty_url(engine_name))
+        url = good.set(database=good.database + "_missing", password="s3cret-pw").render_as_string(hide_password=False)
+        cause = "does not exist"
+    else:
+        url = f"sqlite:///{tmp_path}/a-directory.db"
+        (tmp_path / "a-directory.db").mkdir()  # a directory where the database file should be
+        cause = "unable to open database file"
+    result = _gateway(_env(url, keys_dir), "db", "upgrade")
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gateway: database ") and cause in lines[0]
+    assert "s3cret-pw" not in result.stderr and "Traceback" not in result.stderr
+    shown = make_url(url).render_as_string(hide_password=True)
+    assert shown in lines[0]
 
 
 def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:

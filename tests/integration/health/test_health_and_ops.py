@@ -64,6 +64,13 @@ def test_metrics_count_requests_and_error_codes(gateway: GatewayUnderTest) -> No
     assert "gateway_http_requests_total" in text
 
 
+def test_metrics_content_type_names_its_charset_once(gateway: GatewayUnderTest) -> None:
+    """Issue 14: `text/plain; version=0.0.4; charset=utf-8; charset=utf-8`."""
+    content_type = requests.get(f"{gateway.url}/metrics", timeout=5).headers["Content-Type"]
+    assert content_type.startswith("text/plain; version=") and content_type.count("charset") == 1, content_type
+    assert content_type.endswith("; charset=utf-8")
+
+
 def test_metrics_can_require_a_token(sqlite_url: str, keys_dir: Path) -> None:
     gw = start_gateway(sqlite_url, keys_dir, metrics_token="scrape-secret")
     try:

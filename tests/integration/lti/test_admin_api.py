@@ -13,7 +13,7 @@ from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_registrations import audit, counts
 
 CANVAS = {"preset": "canvas", "client_id": "10000000000042", "name": "Springfield Canvas",
-          "deployment_ids": ["42:abc"], "options": {"match_email": False}}
+          "deployment_ids": ["42:abc"], "options": {"email_matching": False}}
 
 
 def _admin(gateway: GatewayUnderTest) -> tuple[requests.Session, str]:
@@ -41,9 +41,9 @@ def test_registration_and_deployment_lifecycle(gateway_on: GatewayUnderTest) -> 
 
     patched = api.patch(_url(gateway, f"/registrations/{reg['id']}"), timeout=10, json={
         "name": "Springfield", "auth_audience": "urn:aud", "auto_activate_deployments": True,
-        "options": {"match_email": None, "clever_id_parameter": "clever_id"}})
+        "options": {"email_matching": None, "clever_id_param": "clever_id"}})
     assert patched.status_code == 200, patched.text
-    assert patched.json()["options"] == {"clever_id_parameter": "clever_id"}
+    assert patched.json()["options"] == {"clever_id_param": "clever_id"}
     assert patched.json()["token_audience"] == "urn:aud" and patched.json()["auto_activate_deployments"] is True
 
     disabled = api.post(_url(gateway, f"/registrations/{reg['id']}/disable"), timeout=10).json()

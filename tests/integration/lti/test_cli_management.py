@@ -82,12 +82,12 @@ def test_show_update_disable_and_the_audit_history(run: Run, monkeypatch: pytest
     (row,) = _json(run, "registrations", "list")
     reg = row["id"]
     updated = _json(run, "registrations", "update", reg, "--name", "District Schoology", "--auto-activate",
-                    "--option", "match_email=true", "--option", "clever_id_parameter=clever_id")
+                    "--option", "email_matching=true", "--option", "clever_id_param=clever_id")
     assert updated["name"] == "District Schoology" and updated["auto_activate_deployments"] is True
-    assert updated["options"] == {"match_email": True, "clever_id_parameter": "clever_id"}
-    again = _json(run, "registrations", "update", reg, "--unset-option", "match_email", "--no-auto-activate",
+    assert updated["options"] == {"email_matching": True, "clever_id_param": "clever_id"}
+    again = _json(run, "registrations", "update", reg, "--unset-option", "email_matching", "--no-auto-activate",
                   "--auth-audience", "urn:aud")
-    assert again["options"] == {"clever_id_parameter": "clever_id"} and again["token_audience"] == "urn:aud"
+    assert again["options"] == {"clever_id_param": "clever_id"} and again["token_audience"] == "urn:aud"
     assert _json(run, "registrations", "update", reg, "--clear-auth-audience")["auth_audience"] is None
     assert _json(run, "registrations", "disable", reg)["status"] == "disabled"
     assert _json(run, "registrations", "list", "--status", "disabled")[0]["id"] == reg
