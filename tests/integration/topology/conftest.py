@@ -104,13 +104,13 @@ def topology(db_factory: DatabaseFactory, tmp_path: Path) -> Iterator[Topology]:
             for pem in keys_dirs[0].glob("*.pem"):  # the first signing key, on every replica
                 shutil.copy(pem, keys_dirs[1] / pem.name)
             ports = [reserve_port(), reserve_port()]
-            envs = [_env(database_url, keys, public, port, clever) for keys, port in zip(keys_dirs, ports)]
+            envs = [_env(database_url, keys, public, port, clever) for keys, port in zip(keys_dirs, ports, strict=True)]
             replicas = [serve("replica-a", envs[0], logs), serve("replica-b", envs[1], logs)]
             children += replicas
             workers = [worker("worker-1", envs[0], logs), worker("worker-2", envs[1], logs)]
             children += workers
             urls = [f"http://127.0.0.1:{port}" for port in ports]
-            for child, url in zip(replicas, urls):
+            for child, url in zip(replicas, urls, strict=True):
                 wait_ready(child, url)
             balancer, balancer_server = start_round_robin(balancer_port, urls)
             yield Topology(world, gate, clever, balancer, public, urls, envs, keys_dirs, replicas, workers,

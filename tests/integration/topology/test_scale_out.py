@@ -51,7 +51,8 @@ def _launch(topo: Topology, login_on: str, launch_on: str, intent: LaunchIntent 
     if login.status_code != 302:
         return Launch(login, None, None, {}, None)
     # One origin to the browser (the balancer's): the cookie the login set goes with the launch post.
-    browser.cookies.setdefault(urlsplit(launch_on).netloc, {}).update(browser.cookies.get(urlsplit(login_on).netloc, {}))
+    cookies = browser.cookies.get(urlsplit(login_on).netloc, {})
+    browser.cookies.setdefault(urlsplit(launch_on).netloc, {}).update(cookies)
     auth_url = urljoin(login_url, login.headers["Location"])
     page = browser.get(auth_url)
     form = parse_page(page.text)
@@ -209,7 +210,7 @@ def _signed_kid_on(topo: Topology, replica: str) -> str:
 
 
 def _rotation_reaches_the_other_replica(topo: Topology) -> None:
-    a, b = topo.replica_urls
+    b = topo.replica_urls[1]
     old = _signed_kid_on(topo, b)
     rotate = subprocess.run([sys.executable, "-m", "gateway", "keys", "rotate"], cwd=REPO, env=topo.envs[0],
                             capture_output=True, text=True, timeout=120)
@@ -259,8 +260,8 @@ def _held_grade(topo: Topology, people: dict[str, Any], score: float) -> tuple[s
     _settle(topo, api, [made["delivery"]["id"]])
     topo.gate.arm("/scores")
     student = people["students"][0]
-    grade = api.put(f"{base}/{made['assignment']['id']}/grades/{student}", json={"score_given": score, "score_maximum": 10},
-                    timeout=60).json()
+    grade = api.put(f"{base}/{made['assignment']['id']}/grades/{student}", timeout=60,
+                    json={"score_given": score, "score_maximum": 10}).json()
     wait_until(lambda: topo.gate.held == 1, 30, "the score post to be in flight at the LMS", interval=0.05)
     return grade["delivery"]["id"], made["assignment"]["id"], student
 
