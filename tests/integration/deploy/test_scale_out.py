@@ -269,8 +269,7 @@ def _held_grade(topo: Topology, people: dict[str, Any], score: float) -> tuple[s
 def _owner(topo: Topology, delivery_id: str) -> int:
     with topo.world.gateway.services.db.transaction() as s:
         row = s.scalars(select(OutboxRow).where(OutboxRow.id == delivery_id)).one()
-        assert row.state == "in_flight" or row.lease_owner, row.state
-        assert row.lease_owner is not None
+        assert row.lease_owner is not None, row.state  # claimed: the worker holding it is in the LMS's hands
         return int(row.lease_owner.split(":")[-2])
 
 
