@@ -43,6 +43,13 @@ from tests.support.live import reserve_port
 ONE, TWO = "1 replica", "2 replicas"
 
 
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of every CPU since boot (``/proc/stat``): how saturated the machine was."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 @dataclass
 class Pair:
     platform: PlatformProcess
@@ -103,13 +110,18 @@ def _launch_rounds(p: Pair, students: int, n: int, rounds: int,
     learnt.update(outcome.users)
     learnt["__context__"] = outcome.context_id
     stats = {ONE: ServerStats(ONE), TWO: ServerStats(TWO)}
+    busy = {ONE: [0, 0], TWO: [0, 0]}
     for r in range(rounds):
         for count, name in ((1, ONE), (2, TWO)):
             job = Job("launch", p.target(count), n, 0, tuple(range(students)), p.launch_platform(), seed=r + 1)
-            cpu, db = p.cpu(count), postgres_cpu()
+            cpu, db, machine = p.cpu(count), postgres_cpu(), machine_jiffies()
             result = p.clients.run(job, concurrency=concurrency)
             stats[name].add_round(result, p.cpu(count) - cpu, postgres_cpu() - db, {})
+            after = machine_jiffies()
+            busy[name][0] += after[0] - machine[0]
+            busy[name][1] += after[1] - machine[1]
             print(f"  scale-out round {r + 1}: {name}: {stats[name].launches} launches so far", flush=True)
+    learnt["__busy__"] = " / ".join(f"{name} {100 * b / max(1, t):.0f}%" for name, (b, t) in busy.items())
     return list(stats.values()), learnt
 
 
@@ -128,7 +140,7 @@ def _deliver(p: Pair, learnt: dict[str, str], workers: int, grades_per_assignmen
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {first.api_key}"
     base = f"{first.url}/api/v1/contexts/{learnt['__context__']}/assignments"
-    users = sorted(v for k, v in learnt.items() if k != "__context__")[:grades_per_assignment]
+    users = sorted(v for k, v in learnt.items() if not k.startswith("__"))[:grades_per_assignment]
     queued = 0
     for i in range(assignments):
         made = api.post(base, json={"title": f"Scale {workers}.{i}", "points_possible": 10}, timeout=60).json()
@@ -158,9 +170,11 @@ def _deliver(p: Pair, learnt: dict[str, str], workers: int, grades_per_assignmen
                     cpu * 1000 / max(1, delivered), db * 1000 / max(1, delivered))
 
 
-def markdown(stats: list[ServerStats], deliveries: list[Delivery]) -> str:
+def markdown(stats: list[ServerStats], deliveries: list[Delivery], busy: str) -> str:
     one, two = stats
     lines = [launch_table(stats, {ONE, TWO}), "",
+             f"The machine's CPUs were busy (everything on it: replicas, PostgreSQL, the load generator, other work) "
+             f"during the rounds: {busy}.", "",
              f"Two replicas ÷ one: launches/s {two.rate / one.rate:.2f}x; gateway CPU per launch "
              f"{two.cpu_ms / one.cpu_ms:.2f}x; PostgreSQL CPU per launch {two.db_cpu_ms / one.db_cpu_ms:.2f}x.", "",
              "| delivery (20 ms per AGS call) | grades delivered | grades/s | worker CPU ms per grade "
@@ -177,5 +191,5 @@ def run(*, students: int, n: int, rounds: int, concurrency: int, processes: int,
     with pair(students, processes) as p:
         stats, learnt = _launch_rounds(p, students, n, rounds, concurrency)
         deliveries = [_deliver(p, learnt, workers, students, 8, delivery_seconds) for workers in (1, 2)]
-    return markdown(stats, deliveries)
+    return markdown(stats, deliveries, learnt["__busy__"])
 
