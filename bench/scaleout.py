@@ -15,6 +15,7 @@ score on.
 from __future__ import annotations
 
 import contextlib
+import math
 import subprocess
 import sys
 import tempfile
@@ -170,20 +171,25 @@ def _deliver(p: Pair, learnt: dict[str, str], workers: int, grades_per_assignmen
                     cpu * 1000 / max(1, delivered), db * 1000 / max(1, delivered))
 
 
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b and not math.isnan(a) and not math.isnan(b) else "-"
+
+
 def markdown(stats: list[ServerStats], deliveries: list[Delivery], busy: str) -> str:
     one, two = stats
     lines = [launch_table(stats, {ONE, TWO}), "",
              f"The machine's CPUs were busy (everything on it: replicas, PostgreSQL, the load generator, other work) "
              f"during the rounds: {busy}.", "",
-             f"Two replicas ÷ one: launches/s {two.rate / one.rate:.2f}x; gateway CPU per launch "
-             f"{two.cpu_ms / one.cpu_ms:.2f}x; PostgreSQL CPU per launch {two.db_cpu_ms / one.db_cpu_ms:.2f}x.", "",
+             f"Two replicas ÷ one: launches/s {_ratio(two.rate, one.rate)}; gateway CPU per launch "
+             f"{_ratio(two.cpu_ms, one.cpu_ms)}; PostgreSQL CPU per launch {_ratio(two.db_cpu_ms, one.db_cpu_ms)}.",
+             "",
              "| delivery (20 ms per AGS call) | grades delivered | grades/s | worker CPU ms per grade "
              "| PostgreSQL CPU ms per grade |", "|---|---|---|---|---|"]
     for d in deliveries:
         lines.append(f"| {d.workers} x `gateway worker --concurrency 4` | {d.grades:,} | {d.rate:.1f} "
                      f"| {d.worker_cpu_ms:.2f} | {d.db_cpu_ms:.2f} |")
-    if len(deliveries) == 2 and deliveries[0].rate:
-        lines += ["", f"Two workers ÷ one: {deliveries[1].rate / deliveries[0].rate:.2f}x grades/s."]
+    if len(deliveries) == 2:
+        lines += ["", f"Two workers ÷ one: {_ratio(deliveries[1].rate, deliveries[0].rate)} grades/s."]
     return "\n".join(lines)
 
 
