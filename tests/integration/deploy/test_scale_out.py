@@ -26,13 +26,14 @@ from gateway.lti import claims as c
 from gateway.store.models.writeback import OutboxRow
 from sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent
 from tests.support.clever_roster import seed_district
-from tests.support.lti_flow import Launch, parse_page
+from tests.support.lti_flow import Launch, launch, parse_page
 from tests.support.processes import REPO
 from tests.support.waiting import wait_until
 
 from .conftest import AUTH_FAILURES_LIMIT, CACHE_SECONDS, CLEVER_BUDGET, PUBLISH_DELAY_SECONDS, Topology
 
 LAUNCHES = 200
+THROUGH_THE_BALANCER = 10
 LIMITED_CLIENT = "127.0.0.77"  # the client the auth-failure limit refuses
 SLACK_SECONDS = 8  # polling and a loaded 2-core machine; the bounds themselves are the settings
 
@@ -93,10 +94,18 @@ def _launches_complete_across_replicas(topo: Topology) -> dict[str, Any]:
     refused = [(i, x.error_code, x.final.status_code) for i, x in enumerate(launches) if x.code is None]
     assert not refused, refused[:5]
 
+    # And as a browser meets them: one origin (the balancer), which sends each request to the next replica.
+    through = [launch(topo.world.browser(), topo.world.platform.prepare()) for _ in range(THROUGH_THE_BALANCER)]
+    assert [x.error_code for x in through if x.code is None] == []
+    lti = [(path, replica) for path, replica in topo.balancer.answered if path.startswith("/lti/")]
+    pairs = list(zip(lti[::2], lti[1::2], strict=True))
+    assert len(pairs) == THROUGH_THE_BALANCER and all(
+        login[0] == "/lti/login" and post[0] == "/lti/launch" and login[1] != post[1] for login, post in pairs)
+
     api = _api(topo, "launches")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        records = list(pool.map(lambda x: _redeem(topo, api, x.code or ""), launches))
-    assert len({r["id"] for r in records}) == LAUNCHES
+        records = list(pool.map(lambda x: _redeem(topo, api, x.code or ""), launches + through))
+    assert len({r["id"] for r in records}) == LAUNCHES + THROUGH_THE_BALANCER
     assert topo.balancer.served_by("/api/v1/launches/redeem") == {0, 1}
     return {"teacher": records[0], "students": [records[1]["user"]["id"], records[2]["user"]["id"]]}
 
