@@ -31,7 +31,7 @@ contracts:  ## import cycles, layers, protected modules (pyproject [tool.importl
 unit:
 	$(BIN)/pytest -q tests/unit tests/test_layout.py
 
-bench:  ## launches (gateway on SQLite and PostgreSQL, pylti1p3, the floor) and writeback; a few minutes; docs/benchmarks.md
+bench:  ## launches (gateway on SQLite and PostgreSQL, pylti1p3, the floor), writeback, two replicas on PostgreSQL; docs/benchmarks.md
 	@scripts/setup.sh --test
 	$(BIN)/python -m bench all $(BENCH_ARGS) --out var/bench/latest.md
 

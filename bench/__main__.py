@@ -36,7 +36,8 @@ def machine_facts() -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("what", nargs="?", default="all", choices=["all", "launch", "writeback", "soak", "profile"])
+    parser.add_argument("what", nargs="?", default="all", choices=["all", "launch", "writeback", "soak", "profile",
+                                                                   "scaleout"])
     parser.add_argument("--n", type=int, default=600, help="launches per server per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--students", type=int, default=1000, help="the students of the course (each launches once "
@@ -50,6 +51,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--delivery-seconds", type=float, default=30.0)
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
     parser.add_argument("--seconds", type=float, default=30.0, help="profile: how long py-spy samples each engine")
+    parser.add_argument("--scaleout-n", type=int, default=300,
+                        help="scale-out: launches per configuration (1 replica, 2 replicas) per round")
+    parser.add_argument("--scaleout-rounds", type=int, default=2)
+    parser.add_argument("--scaleout-students", type=int, default=200)
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
     args = parser.parse_args(argv)
 
@@ -66,7 +71,7 @@ def main(argv: list[str]) -> int:
         from bench import profile
 
         sections.append(profile.run(engines, args.seconds, args.students, args.concurrency, args.processes))
-    else:
+    elif args.what != "scaleout":
         baselines = () if args.no_baselines or args.what == "writeback" else BASELINES
         with world(engines=engines, baselines=baselines, students=args.students, processes=args.processes) as w:
             if args.what in ("all", "launch"):
@@ -82,6 +87,15 @@ def main(argv: list[str]) -> int:
                 wb = writeback.WritebackOptions(args.batches, min(1000, args.students), args.puts, args.concurrency,
                                                 args.delivery_seconds)
                 sections.append("## Writeback\n\n" + writeback.run(w, wb))
+    if args.what == "scaleout" or (args.what == "all" and "postgresql" in engines):
+        from bench import scaleout
+
+        sections.append(
+            f"## Two replicas on one PostgreSQL: {args.scaleout_rounds} rounds x {args.scaleout_n} launches per "
+            f"configuration, concurrency {args.concurrency} from {args.processes} client processes\n\n"
+            + scaleout.run(students=args.scaleout_students, n=args.scaleout_n, rounds=args.scaleout_rounds,
+                           concurrency=args.concurrency, processes=args.processes,
+                           delivery_seconds=min(args.delivery_seconds, 15.0)))
     text = f"Run: {facts}; took {time.monotonic() - started:.0f} s.\n\n" + "\n\n".join(sections) + "\n"
     print(text, flush=True)
     if args.out:

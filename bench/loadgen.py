@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -42,6 +43,15 @@ class Target:
     redeem_url: str | None = None
     api_key: str | None = None
     expect_code: bool = True  # the launch answers a redirect with ?code= (gateway, floor), not a page (pylti1p3)
+    # Replicas of one gateway (base URLs): each launch's login and redeem go to one, its launch post to the next,
+    # as a round-robin balancer would send them (the browser sees one origin, so its cookies go along).
+    replicas: tuple[str, ...] = ()
+
+
+def _on(url: str, base: str) -> str:
+    """``url`` with ``base``'s scheme and host: the replica the balancer chose for this request."""
+    target = urlsplit(base)
+    return urlunsplit(urlsplit(url)._replace(scheme=target.scheme, netloc=target.netloc))
 
 
 @dataclass(frozen=True)
@@ -100,15 +110,23 @@ def _launch(job: Job, key: PlatformKey, session: requests.Session, index: int, o
     target, user = job.target, student(index)
     browser = Browser(session=session)
     times: dict[str, float] = {}
+    login_url, launch_url, redeem_url = job.platform.login_query(user.sub), target.launch_url, target.redeem_url
+    if target.replicas:
+        first, then = target.replicas[index % len(target.replicas)], target.replicas[(index + 1) % len(target.replicas)]
+        login_url, launch_url = _on(login_url, first), _on(launch_url, then)
+        redeem_url = _on(redeem_url, first) if redeem_url else None
     t0 = time.perf_counter()
-    login = browser.get(job.platform.login_query(user.sub))
+    login = browser.get(login_url)
     t1 = time.perf_counter()
     times["login"] = (t1 - t0) * 1000
     if login.status_code != 302:
         raise StepFailed("login", login)
+    if target.replicas:
+        browser.cookies.setdefault(urlsplit(launch_url).netloc, {}).update(
+            browser.cookies.get(urlsplit(login_url).netloc, {}))
     form = job.platform.answer(login.headers["Location"], user, key)
     t2 = time.perf_counter()
-    answer = browser.post(target.launch_url, form)
+    answer = browser.post(launch_url, form)
     t3 = time.perf_counter()
     times["launch"] = (t3 - t2) * 1000
     if target.expect_code:
@@ -118,9 +136,9 @@ def _launch(job: Job, key: PlatformKey, session: requests.Session, index: int, o
         code = location.split("code=", 1)[1].split("&", 1)[0]
     elif answer.status_code != 200:
         raise StepFailed("launch", answer)
-    if target.redeem_url is not None:
+    if redeem_url is not None:
         headers = {"Authorization": f"Bearer {target.api_key}"} if target.api_key else {}
-        redeemed = session.post(target.redeem_url, json={"code": code}, headers=headers, timeout=10)
+        redeemed = session.post(redeem_url, json={"code": code}, headers=headers, timeout=10)
         times["redeem"] = (time.perf_counter() - t3) * 1000
         if redeemed.status_code != 200:
             raise StepFailed("redeem", redeemed)

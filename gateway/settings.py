@@ -91,6 +91,9 @@ class Settings:
     handoff_code_ttl_seconds: int = 120
     handoff_api_key_id: str = ""  # when set, only this API key may redeem hand-off codes
     log_level: str = "INFO"
+    # After SIGTERM a `gateway serve` replica answers /readyz with 503 and keeps serving this long, so the load
+    # balancer takes it out before it stops accepting; then requests in flight finish (up to 30 s more).
+    shutdown_grace_seconds: float = 5.0
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
     http_timeout_seconds: float = 10.0  # the total deadline of an outbound call: connect and every read together
     http_max_response_bytes: int = 16 * 1024 * 1024  # a larger answer fails the call (too_large)
@@ -302,6 +305,7 @@ def _check_shape(settings: Settings) -> list[SettingsError]:
         lambda: positive(settings, "handoff_code_ttl_seconds"),
         lambda: positive(settings, "http_timeout_seconds"),
         lambda: at_least(settings, "cache_seconds", 0),
+        lambda: not_negative(settings, "shutdown_grace_seconds"),
         lambda: at_least(settings, "http_max_response_bytes", 1024),
         lambda: not_negative(settings, "trusted_proxy_hops"),
     )

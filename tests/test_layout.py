@@ -13,6 +13,7 @@ GATEWAY = REPO / "gateway"
 # Folders named after code that is not (or not yet) a gateway package, each with the reason it may exist.
 NOT_IN_GATEWAY = {
     "sandbox": "the simulated LMS, Clever and vendor pages: a package of its own beside gateway/, never in production",
+    "deploy": "the deployment as a whole (compose.yaml; replicas and workers on one database): no one package's",
     "bench": "the benchmarks (`make bench`): beside gateway/, never in production; only their arithmetic is tested",
 }
 

@@ -6,6 +6,7 @@ root only).
 
 from __future__ import annotations
 
+from gateway.health.draining import drain_flag, is_draining
 from gateway.health.service import HealthServices
 
-__all__ = ["HealthServices"]
+__all__ = ["HealthServices", "drain_flag", "is_draining"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import GatewayError
+from gateway.health.draining import is_draining
 from gateway.health.service import HealthServices
 from gateway.web import json_response, services
 
@@ -30,7 +31,10 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready to serve: database reachable, migrations current, a signing key loaded."""
+    """Ready to serve: not shutting down, database reachable, migrations current, a signing key loaded."""
+    if is_draining(current_app.extensions):
+        # Told to stop: the balancer takes this replica out while it still answers what it is sent.
+        return json_response({"status": "not_ready", "checks": {"shutdown": "draining"}}, 503)
     health = services(HealthServices)
     db = health.core.db
     checks: dict[str, str] = {}

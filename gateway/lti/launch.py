@@ -82,6 +82,10 @@ class LaunchStep(Protocol):
         ...
 
 
+# Deployment, user and identity, context, resource link: each a row two first launches may race to insert.
+CONCURRENT_FIRST_LAUNCH_TRIES = 5
+
+
 class LaunchService:
     def __init__(
         self,
@@ -103,11 +107,7 @@ class LaunchService:
 
     def launch(self, post: LaunchPost) -> Handoff | StorageCheck:
         """Validate and record the launch in one transaction (the reads, the nonce, the record and its code)."""
-        try:
-            outcome = self._launch(post)
-        except IntegrityError:
-            # A concurrent first launch made the same user, course or deployment: the rows exist now.
-            outcome = self._launch(post)
+        outcome = self._launch_past_concurrent_firsts(post)
         if isinstance(outcome, StorageCheck):
             return outcome
         if isinstance(outcome, _HeldForApproval):
@@ -118,6 +118,18 @@ class LaunchService:
         log_event(log, logging.INFO, "lti launch accepted", launch_id=outcome.handoff.launch_id,
                   message_type=outcome.message_type, registration=outcome.registration_id)
         return outcome.handoff
+
+    def _launch_past_concurrent_firsts(self, post: LaunchPost) -> _Recorded | StorageCheck | _HeldForApproval:
+        """A concurrent first launch (on this replica or another) made the same deployment, user, course or link:
+        those rows exist now, so the launch runs again. Each retry means one more shared row now exists, and a
+        launch writes only a few, so it ends; the last try's error is the answer (found by the topology test:
+        a retry lost a second race, on another row, and answered 500)."""
+        for _ in range(CONCURRENT_FIRST_LAUNCH_TRIES - 1):
+            try:
+                return self._launch(post)
+            except IntegrityError:
+                continue
+        return self._launch(post)
 
     def _launch(self, post: LaunchPost) -> _Recorded | StorageCheck | _HeldForApproval:
         """The recorded launch; or the storage check to answer; or a new deployment held for approval (recorded

@@ -28,7 +28,8 @@ def process_env(database_url: str, keys_dir: Path, **settings: Any) -> dict[str,
         GATEWAY_SECRET_KEY=TEST_SECRET_KEY,
         GATEWAY_LOG_LEVEL="WARNING",
     )
-    for name, value in {**FAST, **settings}.items():
+    # No drain on SIGTERM unless a test asks for one: test processes are stopped many times.
+    for name, value in {**FAST, "shutdown_grace_seconds": 0, **settings}.items():
         env["GATEWAY_" + name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
     return env
 

@@ -246,7 +246,9 @@ def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:
     """What `make run` does after installing: a bare directory becomes a serving gateway."""
     port = reserve_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(GATEWAY_PORT=str(port), GATEWAY_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    # No drain on the SIGTERM that ends the test (what draining does is tested in tests/integration/deploy).
+    env.update(GATEWAY_PORT=str(port), GATEWAY_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+               GATEWAY_SHUTDOWN_GRACE_SECONDS="0")
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(

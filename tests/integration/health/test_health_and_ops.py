@@ -9,6 +9,7 @@ from flask import Blueprint
 
 from gateway.app import create_app
 from gateway.bootstrap import bootstrap
+from gateway.health import drain_flag
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import GatewayUnderTest, make_test_settings, start_gateway
 from tests.support.live import LiveServer
@@ -38,6 +39,22 @@ def test_readyz_reports_a_missing_signing_key(sqlite_url: str, keys_dir: Path) -
     services.close()
     assert response.status_code == 503
     assert response.json()["checks"]["signing_key"].startswith("missing")
+
+
+def test_a_draining_process_is_not_ready_but_still_serves(sqlite_url: str, keys_dir: Path) -> None:
+    """What SIGTERM sets in a `gateway serve` worker (tested with real processes in tests/integration/deploy)."""
+    services = bootstrap(make_test_settings(sqlite_url, keys_dir))
+    services.keyring.generate()
+    app = create_app(services=services)
+    with LiveServer(app) as server:
+        assert requests.get(f"{server.url}/readyz", timeout=5).status_code == 200
+        drain_flag(app.extensions).set()
+        response = requests.get(f"{server.url}/readyz", timeout=5)
+        healthy = requests.get(f"{server.url}/healthz", timeout=5)
+    services.close()
+    assert response.status_code == 503
+    assert response.json() == {"status": "not_ready", "checks": {"shutdown": "draining"}}
+    assert healthy.status_code == 200
 
 
 def test_request_id_is_returned_and_a_good_incoming_one_is_kept(gateway: GatewayUnderTest) -> None:

@@ -36,3 +36,15 @@ def test_failed_launches_count_in_cpu_per_launch_but_not_in_the_rate() -> None:
     made = stats("gateway", totals=[10.0] * 8, seconds=2.0, cpu=0.1, errors=2)
     assert round(made.cpu_ms, 6) == 10.0  # 100 ms of CPU over 10 attempts
     assert made.rate == 4.0  # 8 launches that worked, in 2 s
+
+
+def test_the_scale_out_table_divides_two_replicas_by_one() -> None:
+    from bench.scaleout import ONE, TWO, Delivery, markdown
+
+    one = stats(ONE, totals=[10.0] * 100, seconds=1.0, cpu=0.8)  # 100/s, 8 ms a launch
+    two = stats(TWO, totals=[10.0] * 150, seconds=1.0, cpu=1.5)  # 150/s, 10 ms a launch
+    text = markdown([one, two], [Delivery(1, 500, 50.0, 10.0, 2.0), Delivery(2, 900, 90.0, 11.0, 2.0)],
+                    "1 replica 90% / 2 replicas 95%")
+    assert "launches/s 1.50x; gateway CPU per launch 1.25x" in text
+    assert "| 2 x `gateway worker --concurrency 4` | 900 | 90.0 | 11.00 | 2.00 |" in text
+    assert "Two workers ÷ one: 1.80x grades/s." in text and "1 replica 90% / 2 replicas 95%" in text
