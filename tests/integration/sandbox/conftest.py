@@ -1,4 +1,5 @@
-"""Fixtures: the simulated LMS registered with a gateway, and the simulated Clever (spec-checked at teardown)."""
+"""Fixtures: the simulated LMS registered with a gateway, a dev-mode gateway, and the simulated Clever (spec-checked
+at teardown)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.clever_sim import RunningClever, start_clever
-from tests.support.lti_sandbox import LtiWorld, lti_world
+from tests.support.gateway import GatewayUnderTest
+from tests.support.lti_sandbox import LtiWorld, lti_world, start_dev_gateway
 
 
 @pytest.fixture
@@ -27,3 +29,14 @@ def clever() -> Iterator[RunningClever]:
     finally:
         running.close()
     running.spec.assert_clean()
+
+
+@pytest.fixture
+def dev_gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
+    """A real ``gateway serve``-like server in dev mode: the sandbox plugin mounted, as ``make run`` has it."""
+    gateway = start_dev_gateway(sqlite_url, keys_dir)
+    try:
+        yield gateway
+    finally:
+        gateway.close()
+    gateway.contract.assert_clean()

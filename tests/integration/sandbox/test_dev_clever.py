@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,6 @@ from gateway.store.models.clever import CleverDistrictRow
 from sandbox.clever.dev import CLIENT_ID, MOUNT
 from tests.support.gateway import GatewayUnderTest, make_test_settings
 from tests.support.lti_sandbox import start_dev_gateway
-
-
-@pytest.fixture
-def dev_gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
-    gateway = start_dev_gateway(sqlite_url, keys_dir)
-    try:
-        yield gateway
-    finally:
-        gateway.close()
-    gateway.contract.assert_clean()
 
 
 def _districts(gateway: GatewayUnderTest) -> int:

@@ -5,7 +5,6 @@ Outside dev mode (test, production) nothing under /sandbox answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -17,20 +16,9 @@ from gateway.bootstrap import bootstrap
 from gateway.lti.registrations import registrations_for_issuer
 from tests.support.gateway import GatewayUnderTest, start_gateway
 from tests.support.lti_flow import Browser, launch, parse_page
-from tests.support.lti_sandbox import start_dev_gateway
 
 SANDBOX_PATHS = ["/", "/sandbox/", "/sandbox/lms/", "/sandbox/lms/jwks", "/sandbox/lms/gradebook", "/sandbox/vendor/",
                  "/sandbox/vendor/launch?code=x", "/sandbox/clever/", "/sandbox/clever/sim/oauth/authorize"]
-
-
-@pytest.fixture
-def dev_gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
-    gateway = start_dev_gateway(sqlite_url, keys_dir)
-    try:
-        yield gateway
-    finally:
-        gateway.close()
-    gateway.contract.assert_clean()
 
 
 def _sandbox_issuer(gateway: GatewayUnderTest) -> str:
