@@ -12,11 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from tests.support.live import reserve_port
 from tests.support.processes import REPO
-from tests.support.waiting import wait_until
+from tests.support.waiting import ready, wait_until
 
 
 @dataclass(frozen=True)
@@ -54,12 +52,6 @@ def dev_env(folder: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url + "/readyz", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
-
 
 @contextmanager
 def dev_server(folder: Path) -> Iterator[DevServer]:
@@ -72,7 +64,7 @@ def dev_server(folder: Path) -> Iterator[DevServer]:
                                 stderr=sink, start_new_session=True)
     server = DevServer(f"http://127.0.0.1:{port}", env, log)
     try:
-        wait_until(lambda: _answers(server.url) or proc.poll() is not None, timeout=90, what="gateway serve (dev)")
+        wait_until(lambda: ready(server.url) or proc.poll() is not None, timeout=90, what="gateway serve (dev)")
         assert proc.poll() is None, server.output()[-2000:]
         yield server
     finally:

@@ -13,10 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from tests.support.processes import REPO
-from tests.support.waiting import wait_until
+from tests.support.waiting import ready, wait_until
 
 
 @dataclass
@@ -63,12 +61,6 @@ def serve(name: str, env: dict[str, str], logs: Path) -> Child:
 def worker(name: str, env: dict[str, str], logs: Path) -> Child:
     return spawn(name, ["worker", "--concurrency", "2"], env, logs)
 
-
-def ready(url: str) -> bool:
-    try:
-        return requests.get(url + "/readyz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def wait_ready(child: Child, url: str) -> None:

@@ -27,7 +27,7 @@ from tests.support.live import reserve_port
 from tests.support.lti_flow import Launch, parse_page
 from tests.support.lti_sandbox import LtiWorld, lti_world
 from tests.support.processes import REPO, process_env
-from tests.support.waiting import wait_until
+from tests.support.waiting import ready, wait_until
 
 CACHE_SECONDS = 2
 SLACK_SECONDS = 8  # polling, gunicorn's thread pool and a loaded 2-core machine; the bound itself is CACHE_SECONDS
@@ -45,18 +45,12 @@ def replicas(database_url: str, keys_dir: Path, tmp_path: Path) -> Iterator[tupl
                                     cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until(lambda: _ready(url), timeout=60, what="replica B to answer /readyz")
+            wait_until(lambda: ready(url), timeout=60, what="replica B to answer /readyz")
             yield world, url
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
 
-
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(url + "/readyz", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 def _on(replica: str, url: str) -> str:
