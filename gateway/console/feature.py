@@ -15,7 +15,6 @@ import gateway.console.pages as pages
 import gateway.console.views as views
 from gateway.console.accounts import AdminAccounts
 from gateway.console.config import ConsoleConfig
-from gateway.console.overview import counter_by_label
 from gateway.console.service import ConsoleServices
 from gateway.core import Core
 from gateway.feature import FeatureDefaults
@@ -36,7 +35,7 @@ class ConsoleFeature(FeatureDefaults):
     def build(cls, core: Core, *, lti: LtiServices) -> ConsoleFeature:
         config = ConsoleConfig.from_settings(core.settings)
         accounts = AdminAccounts(core.db, core.cipher, idle_timeout=config.idle_timeout, max_age=config.max_age)
-        return cls(ConsoleServices(config, core.db, accounts, counter_by_label(lti.metrics.refusals, "code")))
+        return cls(ConsoleServices(config, core.db, accounts, lti.metrics.recent_refusals.since))
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -1,8 +1,9 @@
 """The overview page's numbers, as plain values. No Flask here.
 
 Launches, deliveries and Clever syncs are counted from the store over the last hour and day. Refusals are not
-stored (a refused launch stores nothing, by design), so they come from the process's Prometheus counter by stable
-code: since this process started, on this replica. ``/metrics`` summed over replicas is the fleet's view.
+stored (a refused launch stores nothing, by design), so they come from this process's in-memory tally by stable
+code (:class:`gateway.ops.recent.RecentTally`), over the same windows: this replica's refusals.
+``gateway_lti_refusals_total`` on ``/metrics``, summed over replicas, is the fleet's view.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-from prometheus_client import Counter
 
 from gateway.store import Database
 from gateway.store.models.base import iso, utcnow
@@ -27,6 +26,7 @@ class Window:
     launches: Mapping[str, int]
     deliveries: Mapping[str, int]
     syncs: Mapping[str, int]
+    refusals: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -34,38 +34,26 @@ class Overview:
     windows: tuple[Window, ...]
     deliveries_now: Mapping[str, int]
     districts: Mapping[str, int]
-    refusals: Mapping[str, int]
 
     def side_by_side(self, measure: str) -> list[tuple[str, list[int]]]:
-        """One measure (``launches``, ``deliveries``, ``syncs``) as rows of counts, one column a window."""
+        """One measure (``launches``, ``deliveries``, ``syncs``, ``refusals``) as rows of counts, a column a window."""
         tables = [getattr(w, measure) for w in self.windows]
         keys = sorted({k for table in tables for k in table})
         return [(k, [table.get(k, 0) for table in tables]) for k in keys]
 
 
-def counter_by_label(counter: Counter, label: str) -> Callable[[], dict[str, int]]:
-    """A reader of a labelled counter's totals by one label (samples ending ``_total``)."""
-    def read() -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for metric in counter.collect():
-            for sample in metric.samples:
-                if sample.name.endswith("_total") and sample.value:
-                    key = sample.labels.get(label, "")
-                    totals[key] = totals.get(key, 0) + int(sample.value)
-        return dict(sorted(totals.items()))
-    return read
-
-
-def overview(db: Database, refusals: Callable[[], dict[str, int]], *, now: dt.datetime | None = None) -> Overview:
+def overview(db: Database, refusals: Callable[[float], dict[str, int]], *,
+             now: dt.datetime | None = None) -> Overview:
+    """The counts; ``refusals(seconds)`` gives the refusals by code over the last ``seconds``."""
     now = now or utcnow()
     with db.transaction() as s:
         repo = ConsoleOverviewRepository(s)
         windows = tuple(
             Window(label, repo.launches_since(now - span), repo.deliveries_since(now - span),
-                   repo.districts_synced_since(now - span))
+                   repo.districts_synced_since(now - span), refusals(span.total_seconds()))
             for label, span in WINDOWS
         )
-        return Overview(windows, repo.deliveries_by_state(), repo.districts_by_state(), refusals())
+        return Overview(windows, repo.deliveries_by_state(), repo.districts_by_state())
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ class ConsoleServices:
     config: ConsoleConfig
     db: Database
     accounts: AdminAccounts
-    refusals: Callable[[], dict[str, int]]  # refusals by stable code, since this process started
+    refusals: Callable[[float], dict[str, int]]  # refusals by stable code over the last N seconds (this process)
 
     def overview(self) -> Overview:
         return overview(self.db, self.refusals)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter
 
 from gateway.ops.metrics import Metrics
+from gateway.ops.recent import RecentTally
 
 
 class LtiMetrics:
@@ -17,6 +18,8 @@ class LtiMetrics:
             "gateway_lti_refusals_total", "Refused LTI logins, launches and deep-link responses by stable code",
             ["code"], registry=metrics.registry,
         )
+        # The same refusals over the last hour and day, for the operator console (a counter knows only "since start").
+        self.recent_refusals = RecentTally()
         self.jwks_fetches = Counter(
             "gateway_lti_jwks_fetches_total", "Platform JWKS fetches: why (cold, expired, unknown_kid) and how",
             ["reason", "result"], registry=metrics.registry,
@@ -34,3 +37,8 @@ class LtiMetrics:
         self.ags_token_refreshes = Counter(
             "gateway_ags_token_refreshes_total", "AGS tokens fetched again after a 401", registry=metrics.registry,
         )
+
+    def refused(self, code: str) -> None:
+        """Count one refusal by its stable code."""
+        self.refusals.labels(code=code).inc()
+        self.recent_refusals.add(code)

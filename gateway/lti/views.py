@@ -31,14 +31,14 @@ def _lti() -> LtiServices:
 @bp.errorhandler(LtiError)
 def _refused(error: LtiError) -> Response:
     """A refused login or launch is counted, and offers a new window where third-party cookies were the cause."""
-    _lti().metrics.refusals.labels(code=error.code).inc()
+    _lti().metrics.refused(error.code)
     extra = new_window_html(error.retry_url) if error.new_window and error.retry_url else ""
     return render_error(error, extra)
 
 
 @api_bp.errorhandler(LtiError)
 def _api_refused(error: LtiError) -> Response:
-    _lti().metrics.refusals.labels(code=error.code).inc()
+    _lti().metrics.refused(error.code)
     return render_error(error)
 
 

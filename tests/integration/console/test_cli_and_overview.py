@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter
-
-from gateway.console.overview import counter_by_label, overview
+from gateway.console.overview import overview
+from gateway.ops.recent import RecentTally
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
 from gateway.store.models.clever import CleverDistrictRow
@@ -57,14 +56,17 @@ def test_the_overview_counts_by_window(database: Database) -> None:
                             state=state, attempts=0, max_attempts=3, next_attempt_at=at, created_at=at, updated_at=at))
         s.add(CleverDistrictRow(id="d-1", status="connected", sync_status="succeeded", sync_requested_full=False,
                                 synced_at=now - dt.timedelta(minutes=20)))
-    registry = CollectorRegistry()
-    refusals = Counter("gateway_lti_refusals_total", "refusals", ["code"], registry=registry)
-    refusals.labels(code="LTI_NONCE_REUSED").inc(2)
-    shown = overview(database, counter_by_label(refusals, "code"), now=now)
+    clock = [now.timestamp() - 3 * 3600]
+    refusals = RecentTally(clock=lambda: clock[0])
+    refusals.add("LTI_NONCE_REUSED")  # three hours ago: the day's, not the hour's
+    clock[0] = now.timestamp() - 120
+    refusals.add("LTI_NONCE_REUSED", 2)
+    clock[0] = now.timestamp()
+    shown = overview(database, refusals.since, now=now)
     hour, day = shown.windows
     assert dict(hour.launches) == {"lti": 1} and dict(day.launches) == {"lti": 2, "clever": 1}
     assert dict(hour.deliveries) == {"dead": 1} and dict(day.deliveries) == {"dead": 1, "delivered": 1}
     assert dict(shown.deliveries_now) == {"dead": 1, "delivered": 1, "queued": 1}
     assert dict(shown.districts) == {"connected/succeeded": 1} and dict(hour.syncs) == {"succeeded": 1}
-    assert dict(shown.refusals) == {"LTI_NONCE_REUSED": 2}
+    assert dict(hour.refusals) == {"LTI_NONCE_REUSED": 2} and dict(day.refusals) == {"LTI_NONCE_REUSED": 3}
     assert shown.side_by_side("launches") == [("clever", [0, 1]), ("lti", [1, 2])]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.api_keys import ApiKeyRepository
@@ -246,3 +247,15 @@ def test_an_admin_makes_and_disables_an_account_in_the_console(console_gateway: 
     sam.close()
     with console_gateway.services.db.transaction() as s:
         assert [e.actor for e in AuditRepository(s).list(action="console.account.create")] == ["admin:alice", "test"]
+
+
+def test_the_overview_counts_a_refused_launch_in_its_windows(console_gateway: GatewayUnderTest,
+                                                             client: ConsoleClient) -> None:
+    make_account(console_gateway.services, "ravi")
+    refused = requests.post(console_gateway.url + "/lti/launch", data={"id_token": "not-a-jwt"},
+                            headers={"Accept": "application/problem+json"}, timeout=10)
+    assert refused.status_code == 400
+    code = refused.json()["code"]
+    assert client.sign_in("ravi").status_code == 303
+    table = client.get("/").text.split('id="refusals"', 1)[1].split("</table>", 1)[0]
+    assert f'<th scope="row">{code}</th><td>1</td><td>1</td>' in table  # last hour and last day
