@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -112,8 +112,19 @@ class Launch:
         return parse_page(self.final.text).error_code if self.final.status_code >= 400 else None
 
 
-def launch(browser: Browser, login_url: str, *, post_login: bool = False, tamper: Any = None) -> Launch:
-    """Run login → platform auth → launch post. ``tamper(fields)`` may change the form before it is posted."""
+def on_replica(base: str, url: str) -> str:
+    """``url`` sent to ``base`` instead (same path and query): a load balancer chose that replica for the request."""
+    target = urlsplit(base)
+    return urlunsplit(urlsplit(url)._replace(scheme=target.scheme, netloc=target.netloc))
+
+
+def launch(browser: Browser, login_url: str, *, post_login: bool = False, tamper: Any = None,
+           post_to: str | None = None) -> Launch:
+    """Run login → platform auth → launch post. ``tamper(fields)`` may change the form before it is posted.
+
+    ``post_to`` sends the launch post to that base URL (another replica) instead of the form's; the browser sees
+    one origin behind a balancer, so the cookies the login set go with it.
+    """
     if post_login:
         base, _, query = login_url.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
@@ -130,7 +141,13 @@ def launch(browser: Browser, login_url: str, *, post_login: bool = False, tamper
     fields = dict(form.fields)
     if tamper is not None:
         tamper(fields)
-    response = browser.post(urljoin(auth_url, form.action), fields)
+    target = urljoin(auth_url, form.action)
+    if post_to is not None:
+        target = on_replica(post_to, target)
+        login_host, post_host = urlsplit(login_url).netloc, urlsplit(post_to).netloc
+        if post_host != login_host:
+            browser.cookies.setdefault(post_host, {}).update(browser.cookies.get(login_host, {}))
+    response = browser.post(target, fields)
     return Launch(login, auth_url, form.action, fields, response)
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -26,7 +26,7 @@ from gateway.lti import claims as c
 from gateway.store.models.writeback import OutboxRow
 from sandbox.lms.platform import STUDENT, STUDENT_2, TEACHER, LaunchIntent
 from tests.support.clever_roster import seed_district
-from tests.support.lti_flow import Launch, launch, parse_page
+from tests.support.lti_flow import Launch, launch, on_replica
 from tests.support.processes import REPO
 from tests.support.waiting import wait_until
 
@@ -38,28 +38,9 @@ LIMITED_CLIENT = "127.0.0.77"  # the client the auth-failure limit refuses
 SLACK_SECONDS = 8  # polling and a loaded 2-core machine; the bounds themselves are the settings
 
 
-def _on(base: str, url: str) -> str:
-    """``url`` sent to ``base`` instead: the balancer chose that replica for this request."""
-    target = urlsplit(base)
-    return urlunsplit(urlsplit(url)._replace(scheme=target.scheme, netloc=target.netloc))
-
-
 def _launch(topo: Topology, login_on: str, launch_on: str, intent: LaunchIntent | None = None) -> Launch:
     """The login answered by one replica, the id_token posted to another (the platform's pages are its own)."""
-    browser = topo.world.browser()
-    login_url = _on(login_on, topo.world.platform.prepare(intent))
-    login = browser.get(login_url)
-    if login.status_code != 302:
-        return Launch(login, None, None, {}, None)
-    # One origin to the browser (the balancer's): the cookie the login set goes with the launch post.
-    cookies = browser.cookies.get(urlsplit(login_on).netloc, {})
-    browser.cookies.setdefault(urlsplit(launch_on).netloc, {}).update(cookies)
-    auth_url = urljoin(login_url, login.headers["Location"])
-    page = browser.get(auth_url)
-    form = parse_page(page.text)
-    assert form.action is not None, page.text[:300]
-    answer = browser.post(_on(launch_on, urljoin(auth_url, form.action)), dict(form.fields))
-    return Launch(login, auth_url, form.action, dict(form.fields), answer)
+    return launch(topo.world.browser(), on_replica(login_on, topo.world.platform.prepare(intent)), post_to=launch_on)
 
 
 def _api(topo: Topology, *scopes: str) -> requests.Session:

@@ -1,14 +1,37 @@
-"""Fixtures: a gateway and the simulated LMS on loopback, registered with each other."""
+"""Fixtures: a gateway and the simulated LMS on loopback, registered with each other; the CLI in-process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from gateway.cli import main
 from tests.support.databases import DatabaseFactory
+from tests.support.gateway import TEST_ENCRYPTION_KEYS
 from tests.support.lti_sandbox import LtiWorld, lti_world
+
+Run = Callable[..., tuple[int, str, str]]  # run(*argv, stdin="") -> (exit code, stdout, stderr)
+
+
+@pytest.fixture
+def run(sqlite_url: str, keys_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """``gateway …`` in this process on a fresh SQLite database, with what it reads on standard input."""
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys_dir))
+    monkeypatch.setenv("GATEWAY_ENV", "test")
+    monkeypatch.setenv("GATEWAY_PUBLIC_BASE_URL", "https://gateway.example.edu")
+    monkeypatch.setenv("GATEWAY_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS)
+
+    def call(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return call
 
 
 @pytest.fixture

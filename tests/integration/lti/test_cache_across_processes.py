@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -24,7 +23,7 @@ import requests
 import gateway.lti.management as management
 from sandbox.lms.platform import LaunchIntent
 from tests.support.live import reserve_port
-from tests.support.lti_flow import Launch, parse_page
+from tests.support.lti_flow import Launch, launch, on_replica
 from tests.support.lti_sandbox import LtiWorld, lti_world
 from tests.support.processes import REPO, process_env
 from tests.support.waiting import ready, wait_until
@@ -53,25 +52,9 @@ def replicas(database_url: str, keys_dir: Path, tmp_path: Path) -> Iterator[tupl
 
 
 
-def _on(replica: str, url: str) -> str:
-    """``url`` with replica B's address: the load balancer sent this request there."""
-    target = urlsplit(replica)
-    return urlunsplit(urlsplit(url)._replace(scheme=target.scheme, netloc=target.netloc))
-
-
 def _launch_on(world: LtiWorld, replica: str, intent: LaunchIntent | None = None) -> Launch:
     """Login and launch post, both answered by replica B (the platform's pages are the platform's)."""
-    browser = world.browser()
-    login_url = _on(replica, world.platform.prepare(intent))
-    login = browser.get(login_url)
-    if login.status_code != 302:
-        return Launch(login, None, None, {}, None)
-    auth_url = urljoin(login_url, login.headers["Location"])
-    page = browser.get(auth_url)
-    form = parse_page(page.text)
-    assert form.action is not None, page.text[:300]
-    answer = browser.post(_on(replica, urljoin(auth_url, form.action)), dict(form.fields))
-    return Launch(login, auth_url, form.action, dict(form.fields), answer)
+    return launch(world.browser(), on_replica(replica, world.platform.prepare(intent)), post_to=replica)
 
 
 def _within_bound(predicate: object, what: str) -> float:

@@ -3,39 +3,20 @@ granted scopes; the secret is stored encrypted and no command shows it back."""
 
 from __future__ import annotations
 
-import io
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from gateway.cli import main
 from gateway.crypto import Cipher, DecryptionError
 from gateway.lti import claims as c
 from gateway.lti.migration import secret_context
 from tests.support.gateway import TEST_ENCRYPTION_KEYS
 
+from .conftest import Run
+
 SECRET = "district-lti11-shared-secret"
-Run = Any
 
-
-@pytest.fixture
-def run(sqlite_url: str, keys_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys_dir))
-    monkeypatch.setenv("GATEWAY_ENV", "test")
-    monkeypatch.setenv("GATEWAY_PUBLIC_BASE_URL", "https://gateway.example.edu")
-    monkeypatch.setenv("GATEWAY_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS)
-
-    def call(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
 
 
 def _stored(sqlite_url: str) -> dict[str, str | None]:

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.cli import main
-
-Run = Any
-
-
-@pytest.fixture
-def run(sqlite_url: str, keys_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys_dir))
-    monkeypatch.setenv("GATEWAY_ENV", "test")
-    monkeypatch.setenv("GATEWAY_PUBLIC_BASE_URL", "https://gateway.example.edu")
-
-    def call(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
+from .conftest import Run
 
 
 def _json(run: Run, *argv: str) -> Any:
