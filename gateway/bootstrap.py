@@ -22,6 +22,7 @@ from gateway.api.limits import check_rate_limit_settings
 from gateway.clever import CleverServices
 from gateway.clever.config import CleverConfig
 from gateway.clever.feature import CleverFeature
+from gateway.console.config import ConsoleConfig
 from gateway.console.feature import ConsoleFeature
 from gateway.core import Core
 from gateway.crypto import Cipher
@@ -168,6 +169,7 @@ def check_settings(settings: Settings, *, serving: bool = False, key_files: KeyF
         lambda: DrConfig.from_settings(settings),
         lambda: CleverConfig.from_settings(settings),
         lambda: WritebackConfig.from_settings(settings),
+        lambda: ConsoleConfig.from_settings(settings),
         lambda: check_rate_limit_settings(settings),
     )
     unique = {str(p): p for p in problems}  # a feature may repeat a refusal (the tool profile's of the base URL)

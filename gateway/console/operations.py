@@ -57,7 +57,8 @@ def create_registration() -> Response:
         with core().db.transaction() as s:
             made = management.create_registration(
                 s, {k: v for k, v in fields.items() if v is not None}, actor=admin().actor,
-                require_https=core().settings.is_production, option_checks=services(LtiServices).option_checks)
+                require_https=core().settings.is_production, option_checks=services(LtiServices).option_checks,
+                cipher=core().cipher)
         return f"Added registration {made['id']} ({made['issuer']}, client {made['client_id']})."
     return act(work, url_for("console.registrations"))
 

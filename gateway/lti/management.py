@@ -252,18 +252,13 @@ def show_registration(session: Session, registration_id: str) -> dict[str, Any]:
     return _document(session, _registration(session, registration_id))
 
 
-def _set_lti11_secret(row: LtiRegistrationRow, secret: str | None, cipher: Cipher | None) -> None:
-    if secret is None:
-        row.lti11_secret_encrypted = None
-        return
-    if cipher is None:
-        raise ValueError("setting the LTI 1.1 secret needs the cipher that encrypts it")
-    row.lti11_secret_encrypted = cipher.encrypt(secret, secret_context(row.id))
+def _set_lti11_secret(row: LtiRegistrationRow, secret: str | None, cipher: Cipher) -> None:
+    row.lti11_secret_encrypted = None if secret is None else cipher.encrypt(secret, secret_context(row.id))
 
 
 def create_registration(session: Session, fields: Mapping[str, Any], *, actor: str,
                         require_https: bool, option_checks: OptionChecks,
-                        cipher: Cipher | None = None) -> dict[str, Any]:
+                        cipher: Cipher) -> dict[str, Any]:
     """Add a registration; ``cipher`` encrypts ``lti11_secret`` when one is given."""
     values = resolve_new_registration(fields, require_https=require_https, option_checks=option_checks)
     repo = RegistrationRepository(session)
@@ -293,7 +288,7 @@ def create_registration(session: Session, fields: Mapping[str, Any], *, actor: s
 
 def update_registration(session: Session, registration_id: str, changes: Mapping[str, Any], *, actor: str,
                         require_https: bool, option_checks: OptionChecks,
-                        cipher: Cipher | None = None) -> dict[str, Any]:
+                        cipher: Cipher) -> dict[str, Any]:
     """Change the fields given; ``options`` is a merge patch (RFC 7396: a null value removes that key);
     ``lti11_secret`` replaces the secret (encrypted with ``cipher``), or null removes it."""
     problems = _Problems()

@@ -185,6 +185,9 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         ({"database_url": "mysql://db/gateway"}, "GATEWAY_DATABASE_URL", "got 'mysql'"),
         ({"database_url": "postgresql+psycopg2://db/gateway"}, "GATEWAY_DATABASE_URL", "got 'postgresql+psycopg2'"),
         ({"signing_key_pem": "garbage"}, "GATEWAY_SIGNING_KEY_PEM", "is not an unencrypted RSA private key"),
+        # The console builds its config in each gunicorn worker: unchecked here it read "Worker failed to boot".
+        ({"console_path": "/api/console"}, "GATEWAY_CONSOLE_PATH", "must not be under"),
+        ({"console_idle_timeout_seconds": 0}, "GATEWAY_CONSOLE_IDLE_TIMEOUT_SECONDS", "positive"),
     ],
 )
 def test_every_command_checks_what_a_library_would_choke_on(overrides: dict[str, Any], setting: str,
