@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 import gateway.console.errors as errors
 from gateway.clever import CleverServices
-from gateway.console.pages import act, admin, bp, field, page
+from gateway.console.pages import act, admin, bp, field, inside_console, page
 from gateway.errors import GatewayError
 from gateway.identity import IdentityServices
 from gateway.keys import KeysServices, RotationInProgress
@@ -109,8 +109,7 @@ def set_deployment(deployment_ref: str, action: str) -> Response:
 def _back(default: str) -> str:
     """The console page a form came from (``back``), else ``default``: never a page outside the console."""
     back = request.form.get("back", "")
-    inside = url_for("console.overview")
-    return back if back.startswith(inside) and "//" not in back and "\\" not in back else default
+    return back if inside_console(back) else default
 
 
 # -- signing keys ---------------------------------------------------------------------------------------------

@@ -107,6 +107,13 @@ def act(work: Callable[[], str], back: str) -> Response:
     return redirect(back, 303)
 
 
+def inside_console(url: str) -> bool:
+    """Whether ``url`` is a path of the console's own (never another site, nor another page of this one): where a
+    form's ``back`` or a sign-in's ``next`` may send the browser."""
+    prefix = console().config.path
+    return url.startswith(prefix + "/") and "//" not in url and "\\" not in url
+
+
 def field(name: str, limit: int = 500) -> str:
     value = request.form.get(name, "").strip()
     if len(value) > limit:

@@ -9,7 +9,7 @@ import gateway.console.errors as errors
 import gateway.console.session as console_session
 from gateway.api.keys import SCOPES, ApiKeyNotFound, ApiKeyService, UnknownScope
 from gateway.console.overview import audit_entries
-from gateway.console.pages import act, admin, bp, console, field, page
+from gateway.console.pages import act, admin, bp, console, field, inside_console, page
 from gateway.errors import GatewayError
 from gateway.store.models.console import ROLES
 from gateway.web import services
@@ -18,10 +18,7 @@ from gateway.web import services
 
 
 def _safe_next(raw: str | None) -> str:
-    prefix = console().config.path
-    if raw and raw.startswith(prefix + "/") and "//" not in raw and "\\" not in raw:
-        return raw
-    return url_for("console.overview")
+    return raw if raw is not None and inside_console(raw) else url_for("console.overview")
 
 
 @bp.get("/sign-in")

@@ -82,10 +82,13 @@ def signature_base(*, oauth_consumer_key: str, deployment_id: str, issuer: str, 
     return "&".join((oauth_consumer_key, deployment_id, issuer, client_id, exp, nonce))
 
 
+def _digest(base: str, secret: str) -> bytes:
+    return hmac.new(secret.encode("utf-8"), base.encode("utf-8"), hashlib.sha256).digest()
+
+
 def sign(base: str, secret: str) -> str:
     """``oauth_consumer_key_sign``: base64 of HMAC-SHA256 over the base string, keyed by the 1.1 shared secret."""
-    digest = hmac.new(secret.encode("utf-8"), base.encode("utf-8"), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return base64.b64encode(_digest(base, secret)).decode("ascii")
 
 
 def _short_id(value: Any) -> str | None:
@@ -121,7 +124,7 @@ def check_claim(claims: Mapping[str, Any], *, client_id: str, secret: str | None
         return MigrationCheck(BAD_SIGNATURE)
     base = signature_base(oauth_consumer_key=consumer_key, deployment_id=deployment_id, issuer=issuer,
                           client_id=client_id, exp=exp, nonce=nonce)
-    expected = base64.b64decode(sign(base, secret))
+    expected = _digest(base, secret)
     try:
         given = base64.b64decode(signature.strip(), validate=True)
     except (binascii.Error, ValueError):

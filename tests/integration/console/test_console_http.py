@@ -12,7 +12,15 @@ import requests
 from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.repositories.api_keys import ApiKeyRepository
 from gateway.store.repositories.audit import AuditRepository
-from tests.support.console import ConsoleClient, arrange, console_of, make_account, start_console, totp_now
+from tests.support.console import (
+    PASSWORD,
+    ConsoleClient,
+    arrange,
+    console_of,
+    make_account,
+    start_console,
+    totp_now,
+)
 from tests.support.gateway import GatewayUnderTest
 
 
@@ -259,3 +267,19 @@ def test_the_overview_counts_a_refused_launch_in_its_windows(console_gateway: Ga
     assert client.sign_in("ravi").status_code == 303
     table = client.get("/").text.split('id="refusals"', 1)[1].split("</table>", 1)[0]
     assert f'<th scope="row">{code}</th><td>1</td><td>1</td>' in table  # last hour and last day
+
+
+@pytest.mark.parametrize(("asked", "lands"), [
+    ("/console/keys", "/console/keys"),
+    ("//evil.example/console/", "/console/"),
+    ("https://evil.example/console/", "/console/"),
+    ("/console/\\evil.example", "/console/"),
+    ("/elsewhere", "/console/"),
+])
+def test_sign_in_sends_the_browser_only_to_a_console_page(console_gateway: GatewayUnderTest, client: ConsoleClient,
+                                                          asked: str, lands: str) -> None:
+    make_account(console_gateway.services, "nina")
+    token = client.csrf("/sign-in")
+    answer = client.post("/sign-in", {"csrf_token": token, "name": "nina", "password": PASSWORD, "code": "",
+                                      "next": asked})
+    assert answer.status_code == 303 and answer.headers["Location"] == lands
