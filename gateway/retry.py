@@ -14,7 +14,7 @@ so an LMS or Clever answer means the same thing wherever it arrives. The rule:
 - **Anything else** (3xx, other 4xx): ``final``: the answer stands and is not sent again.
 
 The wait hint is the longest of ``Retry-After`` (delta-seconds or an HTTP date, RFC 9110 §10.2.3) and
-``X-RateLimit-Reset`` (Unix epoch seconds as Clever sends it, clever-brief §3.7; a value below 10^9 is read
+``X-RateLimit-Reset`` (Unix epoch seconds, as Clever documents it; a value below 10^9 is read
 as seconds from now, as some APIs send). It applies to every retryable answer (a 503 with ``Retry-After`` is
 the RFC's own example). The hint is a floor: a caller never comes back sooner, and a caller that cannot wait
 that long stops and reports the hint instead. What stays with each caller: how many attempts, the backoff

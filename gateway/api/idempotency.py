@@ -10,7 +10,7 @@ Usage, on any write route (after the scope check, which must run first)::
             made = service.create(session, ...)        # state change + outbox row
         return json_response(made, 202)
 
-Rules (vendor-api-anchors §11 recommendation 9):
+Rules (after the IETF draft "The Idempotency-Key HTTP Header Field"):
 
 - The key is 1 to 255 printable ASCII characters, scoped to the calling API key.
 - The first request with a key runs; its answer (status, body, ``Content-Type``,

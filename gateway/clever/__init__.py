@@ -3,14 +3,15 @@
 What it implements, and where the facts come from:
 
 * OAuth 2.0 authorization-code flow with HTTP Basic at ``{oauth base}/oauth/tokens``, Clever-initiated logins
-  without ``state`` on the first redirect URI, single-use one-minute codes (``shared/reference/clever-brief.md``
-  §1.3, §1.4, §1.11; https://dev.clever.com/docs/il-design).
+  without ``state`` on the first redirect URI, single-use one-minute codes (https://dev.clever.com/docs/il-design,
+  .../docs/oauth-implementation, .../docs/il-troubleshooting).
 * Identity from ``GET /v3.0/me`` then ``GET /v3.0/users/{id}``; ``authorized_by`` tells Library (``teacher``)
-  from district logins (``district``) (brief §1.6, §2.1, §2.2).
-* Secure Sync: district-app tokens from ``GET /oauth/tokens?owner_type=district`` (brief §2.3), the Data API v3.1
-  (``shared/reference/clever/v3.1.yml``) paged by ``links`` ``rel=next``, the Events API
-  (``v3.1-events.yml``), 1,200 requests a minute per token and ``X-RateLimit-Reset`` (brief §3.5-§3.7).
-* LMS Connect assignments and submissions (``v3.1-lms.yml``, brief §4), as client methods for writeback.
+  from district logins (``district``) (https://dev.clever.com/docs/district-sso-vs-library-sso).
+* Secure Sync: district-app tokens from ``GET /oauth/tokens?owner_type=district`` (.../docs/onboarding), the Data
+  API v3.1 (Clever's ``v3.1.yml``, https://github.com/Clever/swagger-api) paged by ``links`` ``rel=next``, the
+  Events API (``v3.1-events.yml``), 1,200 requests a minute per token and ``X-RateLimit-Reset``
+  (https://dev.clever.com/reference/responses-errors).
+* LMS Connect assignments and submissions (Clever LMS Connect API v3.1, ``v3.1-lms.yml``), as client methods.
 
 Protocol cores (``client``, ``transport``, ``oauth``, ``profile``, ``roster``) take plain values; ``views`` and
 ``api`` are the thin Flask edges.

@@ -38,7 +38,7 @@ from gateway.settings import Settings
 T = TypeVar("T")
 
 DATA_VERSION = "v3.1"
-# Identity calls stay on v3.0: the documented /me shape is v3.0's (brief §1.6).
+# Identity calls stay on v3.0: Clever documents the /me shape for v3.0 only.
 IDENTITY_VERSION = "v3.0"
 SYNC_RECORD_TYPES = ("districts", "schools", "users", "sections")
 

@@ -76,7 +76,7 @@ def _stateless_mode(settings: Settings) -> str:
     """A Clever-initiated login carries no ``state``, so an attacker can hand a victim's browser a callback URL
     with the attacker's own code (login CSRF). ``bounce`` closes that by sending the browser once through
     Clever's authorize with a fresh state bound to it; every Clever flow (Portal, Instant Login, Library) allows
-    it (clever-brief §1.3), at the cost of one more redirect. Unset: ``bounce`` in production, ``accept`` in dev
+    it (Clever's OAuth docs), at the cost of one more redirect. Unset: ``bounce`` in production, ``accept`` in dev
     and test."""
     if not settings.clever_stateless_logins:
         return "bounce" if settings.is_production else "accept"

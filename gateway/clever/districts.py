@@ -1,4 +1,4 @@
-"""Secure Sync connections: district-app tokens from ``GET /oauth/tokens?owner_type=district`` (brief §2.3).
+"""Secure Sync connections: district-app tokens from ``GET /oauth/tokens?owner_type=district`` (Clever's docs).
 
 Every token Clever lists is stored encrypted (context-bound to its district). A district Clever stops listing has
 disconnected the app: its token is dropped, it is marked ``disconnected`` and its roster archived (kept for

@@ -1,6 +1,6 @@
-"""LMS Connect (``shared/reference/clever/v3.1-lms.yml``; brief §4): assignments and submissions.
+"""LMS Connect (Clever LMS Connect API v3.1, ``v3.1-lms.yml``): assignments and submissions.
 
-The calls use the district-app token of the Secure Sync connection. Writes are slow on Clever's side (brief §4.3
+The calls use the district-app token of the Secure Sync connection. Writes are slow on Clever's side (Clever
 recommends 15-60 s timeouts), so they get their own timeout. POST is not retried by the transport (it may have
 been applied); PATCH and DELETE are. Before writing, check ``District.lms_state == "success"`` and the section's
 ``lms_status.synced_in_lms`` (:meth:`LmsConnectMixin.lms_ready`).
@@ -189,7 +189,7 @@ class LmsConnectMixin:
 
     def submissions(self, token: str, section_id: str, assignment_id: str,
                     *, limit: int = 100) -> Iterator[Page[Submission]]:
-        """All submissions, following the ``next`` link (valid two hours, brief §4.3)."""
+        """All submissions, following the ``next`` link (valid two hours, https://dev.clever.com/docs/core-concepts)."""
         path: str | None = f"/sections/{section_id}/assignments/{assignment_id}/submissions"
         params: Any = {"limit": str(min(max(limit, 1), 100))}
         while path is not None:
@@ -213,7 +213,7 @@ class LmsConnectMixin:
         return Submission.parse_item(unwrap_one(body, "a submission response"))
 
     def lms_state(self, token: str, district_id: str) -> str | None:
-        """``District.lms_state``: ``success`` means writeback can work (brief §4.3)."""
+        """``District.lms_state``: ``success`` means writeback can work (https://dev.clever.com/docs/api-reference)."""
         body = self._lms("GET", f"/districts/{district_id}", token)
         return District.parse(unwrap_one(body, "a district response")).lms_state
 

@@ -3,7 +3,7 @@
 * ``start`` makes a ``state`` bound to the browser: the browser keeps a random binding in a cookie, the database
   keeps the hashes of both, so a state works once, only in the browser that asked for it.
 * ``callback`` takes arrivals with a state (checked) and without (Clever Portal, Instant Login, Library:
-  brief §1.3), accepting the latter or bouncing through authorize with a fresh state, as configured.
+  Clever's OAuth docs), accepting the latter or bouncing through authorize with a fresh state, as configured.
   A code is recorded (hash only, with the hash of the state it came with) before it is exchanged, so a refresh
   or a double submit never sends it to Clever again.
 * A repeat sees the same result only when it comes from the browser that brought the code: the same state and
@@ -57,7 +57,7 @@ log = logging.getLogger("gateway.clever.login")
 # identity's link page alike, and read by the callback.
 BINDING_COOKIE = "gw_clever_login"
 
-# Codes live a minute at Clever (brief §1.11); we remember them longer to recognise late refreshes.
+# Codes live a minute at Clever; we remember them longer to recognise late refreshes.
 CODE_MEMORY = dt.timedelta(minutes=15)
 REPLAY_WAIT_SECONDS = 5.0
 # A login whose code is still pending after this long died with its process: a repeat is told the code was used

@@ -1,6 +1,6 @@
 """Keyed digests that let the gateway find a roster user by email without keeping the email in the clear.
 
-Email is personal data and Clever does not verify it (brief §3.3): the roster keeps it encrypted, and beside it
+Email is personal data and Clever does not verify it (Clever's Users docs): the roster keeps it encrypted, and beside it
 an HMAC-SHA256 digest of the normalized address under a key derived from ``GATEWAY_SECRET_KEY``. Changing that
 secret changes every digest; the next full sync writes them again.
 """

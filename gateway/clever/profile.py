@@ -1,6 +1,6 @@
 """What a Clever login tells the vendor app: the integration type, roles, and only the personal data shared.
 
-Least data (brief §2.1, §2.2): a Library install shares a teacher's name and email and, for a student, the
+Least data (Clever Library docs): a Library install shares a teacher's name and email and, for a student, the
 first name and last initial. The gateway passes on no more than that even if Clever sent more, and the record
 names the fields it carries (``shared_fields``). District logins pass first and last name, and email when
 Clever has one (young students often have none). No SIS ids, grades or demographics go to the vendor here.

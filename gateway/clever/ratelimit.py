@@ -1,4 +1,4 @@
-"""Clever's rate limit, kept on our side: a fixed window per bearer token (brief §3.7).
+"""Clever's rate limit, kept on our side: a fixed window per bearer token (Clever's API docs, "Rate Limiting").
 
 Clever allows 1,200 requests a minute per token and resets the count each minute (not a rolling average).
 We count in the same kind of window so a sync slows itself before Clever has to say 429; after a 429 (or an

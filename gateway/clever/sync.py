@@ -1,4 +1,4 @@
-"""Roster sync per district over the Data API v3.1 and the Events API (brief §2.3, §3.5, §3.6).
+"""Roster sync per district over the Data API v3.1 and the Events API (https://dev.clever.com/docs/events-api).
 
 * Full sync: note the newest event first (``ending_before=last``), then page districts, schools, users and
   sections (``links`` ``rel=next``), upserting each page in its own transaction; whatever was not seen is

@@ -1,7 +1,7 @@
 """One request to Clever, with Clever's retry rules, through the gateway's :class:`~gateway.http.HttpClient`.
 
 What an answer means is the gateway's one outbound rule (:func:`gateway.retry.decide`); this module adds
-what Clever asks of a client (brief §3.7, https://dev.clever.com/docs/rate-limits and .../error-messages):
+what Clever asks of a client (https://dev.clever.com/docs/rate-limits and .../error-messages):
 
 * throttled (429, or a 403 with a spent rate limit): the token is blocked in its budget until
   ``X-RateLimit-Reset`` (a Unix time) or ``Retry-After``, whichever is later (a minute, Clever's window, when

@@ -1,8 +1,9 @@
 """Typed results of calls to Clever: frozen dataclasses built only from Clever's JSON.
 
 Each parser keeps the fields the gateway uses and drops the rest (least data: demographics, birth dates,
-addresses and the like never leave the parser). Shapes follow ``shared/reference/clever/v3.1.yml``
-(``User``, ``Roles``, ``Section``, ``School``, ``District``) and ``v3.1-events.yml`` (``Event``).
+addresses and the like never leave the parser). Shapes follow Clever's ``v3.1.yml``
+(``User``, ``Roles``, ``Section``, ``School``, ``District``) and ``v3.1-events.yml`` (``Event``), published at
+https://github.com/Clever/swagger-api.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class TokenGrant:
 
 @dataclass(frozen=True)
 class Me:
-    """``GET /v3.0/me``: who the token belongs to and who authorized the app (brief §1.6)."""
+    """``GET /v3.0/me`` (Clever Identity API): who the token belongs to and who authorized the app."""
 
     user_id: str
     district_id: str | None
@@ -134,7 +135,7 @@ class RoleInfo:
 
 @dataclass(frozen=True)
 class CleverUser:
-    """A v3 user: one id across roles (brief §3.3)."""
+    """A v3 user: one id across roles (https://dev.clever.com/docs/users)."""
 
     id: str
     district_id: str | None
@@ -169,7 +170,7 @@ class CleverUser:
 
 @dataclass(frozen=True)
 class UserInfo:
-    """``GET /userinfo`` (brief §1.7): only the current login's role; ``sub`` is the v3 user id."""
+    """``GET /userinfo`` (Clever's OIDC endpoint): only the current login's role; ``sub`` is the v3 user id."""
 
     sub: str
     user_type: str | None
@@ -285,7 +286,7 @@ class Event:
 
 @dataclass(frozen=True)
 class DistrictToken:
-    """One entry of ``GET /oauth/tokens?owner_type=district`` (brief §2.3)."""
+    """One entry of ``GET /oauth/tokens?owner_type=district`` (https://dev.clever.com/docs/onboarding)."""
 
     token_id: str | None
     district_id: str

@@ -5,7 +5,7 @@ the vendor back end redeems the code over the API (``POST /api/v1/launches/redee
 scope ``launches``) for the launch record. Codes are single use, short lived,
 bound to one launch, stored only as a hash, and (optionally) bound to one API key.
 Pattern: an OAuth authorization code with a back-channel exchange
-(``shared/reference/vendor-api-anchors.md`` §11.1), not a bearer token in a URL.
+(RFC 6749 §4.1), not a bearer token in a URL (RFC 6750 §5.3).
 
 Public surface: what other packages may import is listed in ``__all__`` (``feature.py`` is for the composition
 root only).

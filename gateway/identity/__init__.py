@@ -8,8 +8,8 @@ the registration allows it and the roster holds it once. Two or more candidates 
 administrator, never a link. The person may also link by logging in with Clever (:mod:`.clever_link`).
 
 Why so careful: Clever keys everything on the Clever user id; emails are neither guaranteed nor verified and
-SIS ids are unique only within a district (clever-brief §0 item 5, §3.3, §6 items 2 and 6). LTI claims:
-lti-brief §1.5 (``https://purl.imsglobal.org/spec/lti/claim/lis``, ``.../claim/custom``).
+SIS ids are unique only within a district (https://dev.clever.com/docs/users). LTI claims:
+LTI 1.3 Core §5.4.5, §5.4.6 (``https://purl.imsglobal.org/spec/lti/claim/lis``, ``.../claim/custom``).
 
 Module map: ``rules`` (per-registration options), ``resolver`` (the strategies; Flask-free), ``links`` (link,
 unlink and conflicts over the store), ``launches`` (the hook in the LTI launch transaction), ``clever_link``

@@ -7,10 +7,10 @@
 2. ``launch_claim``: the launch names a Clever id (a custom parameter, or ``sub`` on Clever-brokered launches)
    and the linked district's roster holds that user. A Clever id of another district is a conflict.
 3. ``sis_id``: the LIS ``person_sourcedid`` (or a configured custom parameter) is held by one user of the
-   linked district's roster. SIS ids repeat across districts (clever-brief §0 item 5), so only the linked
+   linked district's roster. SIS ids repeat across districts (Clever's Users docs), so only the linked
    district is searched; a teacher and a student sharing the id are told apart by the launch's role.
 4. ``email``: only where the registration allows it, and only when the roster holds the address exactly once
-   (Clever does not verify emails: §3.3, §6 item 6).
+   (Clever does not verify emails: https://dev.clever.com/docs/users).
 
 Two or more candidates stop the search with a conflict and no link. Library users (no district) are in no
 roster, so only an existing link or a Clever login reaches them. A Clever id an administrator unlinked from

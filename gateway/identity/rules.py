@@ -6,7 +6,7 @@ key                        default   meaning
 ``clever_id_param``        none      custom parameter carrying the Clever user id (e.g. a Canvas custom
                                      variable the district fills with the Clever id)
 ``clever_id_from_sub``     auto      the launch's ``sub`` is the Clever user id: Clever-brokered launches
-                                     (LMS Connect LTI 1.3 SSO, clever-brief §4.6); auto means "when the
+                                     (Clever LMS Connect LTI 1.3 SSO); auto means "when the
                                      issuer is clever.com"
 ``sis_id_param``           none      custom parameter carrying the SIS id, instead of the LIS
                                      ``person_sourcedid`` (e.g. ``$Person.sourcedId`` or Canvas's

@@ -3,7 +3,7 @@
 Specs: LTI 1.3 core https://www.imsglobal.org/spec/lti/v1p3/ ; 1EdTech Security Framework
 https://www.imsglobal.org/spec/security/v1p0/ ; Deep Linking 2.0 https://www.imsglobal.org/spec/lti-dl/v2p0/ ;
 AGS 2.0 https://www.imsglobal.org/spec/lti-ags/v2p0/ ; client-side postMessage storage
-(lti-cs-oidc, lti-pm-s v0p1). Facts and LMS quirks: ``shared/reference/lti-brief.md``.
+(lti-cs-oidc, lti-pm-s v0p1). LMS quirks are noted where the code meets them.
 
 Modules: ``claims`` (claim URIs, rules as data), ``errors`` (stable codes), ``config``, ``registrations``,
 ``login`` (steps 1-2), ``state`` (server-side state, browser binding), ``jwks`` (platform keys),

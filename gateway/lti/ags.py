@@ -1,6 +1,6 @@
 """The LTI Assignment and Grade Services 2.0 client (https://www.imsglobal.org/spec/lti-ags/v2p0/): the wire.
 
-Facts from lti-brief §1.7, §1.8 and §3.7. A line item lives in the context's line items container: listed
+Facts from the spec and Canvas's Score API docs. A line item lives in the context's line items container: listed
 (``GET`` with filters, every page followed), created (``POST``), updated (``PUT``) and deleted (``DELETE``).
 A score is POSTed to ``{line item}/scores`` (the line item URL's query string kept) with
 ``application/vnd.ims.lis.v1.score+json``; ``scoreMaximum`` always travels with ``scoreGiven``, and

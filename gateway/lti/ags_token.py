@@ -1,10 +1,10 @@
-"""AGS access tokens: OAuth 2 client_credentials with a signed JWT client assertion (RFC 7523; lti-brief §1.7).
+"""AGS access tokens: OAuth 2 client_credentials with a signed JWT client assertion (RFC 7523).
 
 The assertion: ``iss = sub = client_id``, ``aud`` = the registration's token audience (Brightspace publishes
 one apart from the token URL) or else the token URL, ``iat``, ``exp`` (a minute), a fresh ``jti``, RS256 with
 the tool key's ``kid``. Tokens are cached per (registration, scopes) until shortly before they expire, **in
 memory, per process**: each worker process fetches its own, which costs one token request per hour per
-platform and process (LMSs rate-limit repeated token requests; lti-brief §1.7). A 401 from a service call
+platform and process (LMSs, Canvas among them, rate-limit repeated token requests). A 401 from a service call
 drops the cached token so the caller can fetch a new one once (:meth:`AgsTokens.invalidate`). A token that
 cannot be had raises :class:`TokenUnavailable` saying why; what that means for a caller (retry or give up) is
 the caller's to decide.

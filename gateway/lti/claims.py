@@ -103,7 +103,7 @@ COMMON: Final[tuple[Required, ...]] = (
 )
 
 # Per message type, on top of COMMON. LTI 1.3 Core makes ``context`` optional for a resource link launch
-# (certification "Instructor/Student With Email No Context" are valid launches, lti-brief §5.2 item 13): such a
+# (1EdTech LTI Advantage certification: "Instructor/Student With Email No Context" are valid launches): such a
 # launch is accepted and simply has no course. When ``context`` is present its ``id`` is required (OPTIONAL_FIELDS).
 BY_MESSAGE_TYPE: Final[dict[str, tuple[Required, ...]]] = {
     RESOURCE_LINK_REQUEST: (

@@ -46,7 +46,7 @@ class LtiConfig:
         return cls(
             public_base_url=settings.public_base_url.rstrip("/"),
             state_ttl_seconds=positive(settings, "lti_state_ttl_seconds"),
-            # A leeway of minutes would reopen the replay window that exp closes (lti-brief §3.4: 5-60 s).
+            # A leeway of minutes would reopen the replay window that exp closes (a few seconds is usual).
             leeway_seconds=between(settings, "lti_clock_leeway_seconds", 0, 300),
             max_id_token_bytes=positive(settings, "lti_max_id_token_bytes"),
             jwks_cache_seconds=positive(settings, "lti_jwks_cache_seconds"),

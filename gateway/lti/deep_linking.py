@@ -1,7 +1,7 @@
 """Deep Linking 2.0 response: the vendor's content items, checked, signed, and posted back to the platform.
 
 Spec: https://www.imsglobal.org/spec/lti-dl/v2p0/ (§3 content items, §4.5 response message); claims as
-lti-brief §1.6 lists them. The claim set comes from pylti1p3's ``DeepLink.get_message_jwt`` (sound:
+§4.5 lists them. The claim set comes from pylti1p3's ``DeepLink.get_message_jwt`` (sound:
 ``iss`` = client id, ``aud`` = [platform issuer], deployment id, ``data`` echoed), hardened to drop a
 ``data`` the platform never sent; the gateway's key ring signs it.
 """

@@ -1,4 +1,4 @@
-"""LTI Dynamic Registration (lti-dr v1p0; lti-brief §1.10): an LMS administrator pastes one URL, the tool does the rest.
+"""LTI Dynamic Registration (lti-dr v1p0): an LMS administrator pastes one URL, the tool does the rest.
 
 The platform opens ``/lti/register?openid_configuration=<url>&registration_token=<token>``. The gateway
 

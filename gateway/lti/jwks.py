@@ -1,9 +1,9 @@
 """Platform public keys: fetched through the gateway's HTTP client, cached, refetched on an unknown ``kid``.
 
 A warm launch makes no outbound call. A ``kid`` the cache does not know triggers one refetch
-(platforms rotate keys, Brightspace about hourly: lti-brief §3.3), but at most once per cooldown
+(platforms rotate keys, Brightspace about hourly), but at most once per cooldown
 per JWKS URL, so a stream of forged ``kid`` values cannot turn the gateway against the platform
-(OIDC Core 10.1.1; lti-brief §1.4). A failed refetch keeps serving the keys already known.
+(OIDC Core 10.1.1). A failed refetch keeps serving the keys already known.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Step 1 and 2 of an LTI 1.3 launch: third-party-initiated login, then the authentication request.
 
 Spec: LTI 1.3 core §4.1 and 1EdTech Security Framework §5.1.1 (https://www.imsglobal.org/spec/security/v1p0/);
-parameters as lti-brief §1.2-1.3 lists them. Plain values in, plain values out: no Flask here.
+parameters as platforms send them (Canvas: ``lti_storage_target``). Plain values in, plain values out: no Flask here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gateway.lti.state import LoginStates
 from gateway.store import Database
 
 MAX_PARAM_CHARS = 8192
-# A frame name: Canvas sends `post_message_forwarding`, Sakai `_parent` (lti-brief §1.11).
+# A frame name: Canvas sends `post_message_forwarding`, Sakai `_parent`.
 _FRAME_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 

@@ -1,6 +1,6 @@
 """Check the LTI claims of a signed, time-valid token against :mod:`gateway.lti.claims` (data, not ifs).
 
-Which claim is missing decides the code, so each certification case (lti-brief §5.2) meets its own
+Which claim is missing decides the code, so each 1EdTech certification invalid case meets its own
 refusal; several missing at once is ``LTI_CLAIMS_MISSING``, listing them.
 """
 

@@ -1,7 +1,7 @@
 """The few HTML pages of an LTI launch: postMessage storage at login and launch, and "open in a new window".
 
 The postMessage protocol is 1EdTech's Client-side postMessages and Platform Storage (lti-cs-pm, lti-pm-s
-v0p1; lti-brief §1.11): the tool posts ``lti.put_data`` / ``lti.get_data`` to the frame the platform named
+v0p1): the tool posts ``lti.put_data`` / ``lti.get_data`` to the frame the platform named
 in ``lti_storage_target`` (``_parent`` means the parent window), with the platform's OIDC auth origin as
 target origin, and waits for the ``*.response`` message with the same ``message_id``.
 """

@@ -1,7 +1,7 @@
 """The LMS answers the authentication request with an error instead of an id_token (step 3, error branch).
 
 Codes: OpenID Connect Core 1.0 §3.1.2.6 (https://openid.net/specs/openid-connect-core-1_0.html#AuthError)
-and RFC 6749 §4.1.2.1, as LTI 1.3 platforms send them (lti-brief §1.3: Canvas answers ``login_required``,
+and RFC 6749 §4.1.2.1, as LTI 1.3 platforms send them (Canvas answers ``login_required``,
 "Must have an active user session", when its own session cookie is blocked in the frame).
 
 The platform's ``error_description`` is never shown nor logged: it arrives in an unauthenticated POST that

@@ -1,4 +1,4 @@
-"""LMS presets: the issuer and endpoints each hosted LMS publishes, as data (lti-brief §1.1, §1.12, §3.6).
+"""LMS presets: the issuer and endpoints each hosted LMS publishes in its developer docs, as data.
 
 An operator registering Canvas types the client id (the developer key id) and nothing else; Moodle and
 Brightspace need the site URL as well, because their issuer and most endpoints live under it. Every field

@@ -2,7 +2,7 @@
 
 A registration is what an LMS administrator set up for the tool: unique by (issuer, client id),
 with the platform's OIDC auth URL, token URL (and separate token audience for Brightspace), and
-JWKS URL (lti-brief §1.1). Deployments belong to a registration and are ``active``, ``pending``
+JWKS URL (LTI 1.3 Core §3.1.3). Deployments belong to a registration and are ``active``, ``pending``
 (seen in a launch, waiting for an administrator) or ``disabled``. Management (CLI, admin API,
 presets, dynamic registration) builds on these functions.
 """

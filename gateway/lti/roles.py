@@ -1,7 +1,7 @@
 """LTI roles in the two forms a vendor app needs: full URIs and simple names, plus coarse flags.
 
 Certification treats short values (``Instructor``), unknown roles, several roles and ``[""]`` as valid
-(lti-brief §5.3). Short context-role names are the deprecated spelling of membership roles, so they
+(1EdTech conformance suite). Short context-role names are the deprecated spelling of membership roles, so they
 are expanded to the membership URI. The coarse flags come from pylti1p3's role classes, which rank
 context roles above institution roles (Canvas sends institution roles that do not apply in a course).
 """

@@ -1,7 +1,7 @@
 """OIDC login state and nonce, kept server-side so that any replica finishes a login another began.
 
 The browser holds only a binding to the state: a ``Secure; SameSite=None; Partitioned`` cookie,
-or, when the platform offers it, an entry in the platform's postMessage storage (lti-brief §1.11).
+or, when the platform offers it, an entry in the platform's postMessage storage (lti-pm-s v0p1).
 The database keeps hashes of state and nonce; the nonce is single use and consumed in the same
 transaction that records the launch, after every check (signature first) has passed.
 """

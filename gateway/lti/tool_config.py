@@ -3,7 +3,7 @@
 One :class:`ToolProfile`, read from settings, feeds three documents:
 
 - the OpenID client metadata with the ``https://purl.imsglobal.org/spec/lti-tool-configuration`` member that
-  LTI Dynamic Registration posts to the platform (lti-dr v1p0 §3.1; lti-brief §1.10), also served as a plain
+  LTI Dynamic Registration posts to the platform (lti-dr v1p0 §3.1), also served as a plain
   document at ``/lti/tool-configuration.json`` for LMSs registered by hand;
 - Canvas's developer-key JSON configuration at ``/lti/canvas.json`` (Canvas "Enter URL" method), with its
   placements (deep linking from ``link_selection`` and ``assignment_selection``), custom fields and privacy level.

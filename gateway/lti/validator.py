@@ -8,7 +8,7 @@ values), nonce, LTI claims and deployment read. Nothing is written here: the non
 :class:`gateway.lti.launch.LaunchService` in the transaction that records the launch.
 
 pylti1p3's ``MessageLaunch`` is not used for this: it leaves ``aud`` unchecked (``verify_aud: False``),
-never consumes the nonce, has no ``iat`` leeway and fetches the JWKS without a timeout (lti-brief §0).
+never consumes the nonce, has no ``iat`` leeway and fetches the JWKS without a timeout (pylti1p3 2.0.0).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Delivery over Clever LMS Connect (``shared/reference/clever/v3.1-lms.yml``; clever-brief §4).
+"""Delivery over Clever LMS Connect (Clever LMS Connect API v3.1, ``v3.1-lms.yml``).
 
 Assignments are created, updated (PATCH) and deleted at ``/v3.1/sections/{id}/assignments``; a grade is a
 ``PATCH .../assignments/{id}/submissions/{user_id}`` with ``grade_points``, ``grade`` and

@@ -3,7 +3,7 @@
 Context ids: an LTI course is ``ctx_...`` (the launch record's ``context.id``); a Clever section is
 ``clever:<Clever section id>``. The route follows the context: LTI courses go over AGS (the platform
 granted AGS scopes in a launch there), Clever sections over LMS Connect (the district's ``lms_state``
-is ``success`` and the section is synced in the LMS, clever-brief §4.3). Capabilities are read from
+is ``success`` and the section is synced in the LMS, as Clever's docs require). Capabilities are read from
 what the launches and the roster sync stored, so answering costs no call to the LMS or Clever.
 """
 
@@ -54,7 +54,7 @@ def _cannot(*reasons: Reason) -> Capability:
     return Capability(False, tuple(reasons))
 
 
-# LMS differences worth knowing before writing (clever-brief §4.4, lti-brief §3.6/§3.7).
+# LMS differences worth knowing before writing (Clever's LMS Connect docs, Canvas's Score API).
 CLEVER_NOTES: Final[dict[str, tuple[Reason, ...]]] = {
     "canvas": (
         Reason("CANVAS_IGNORES_STATE", "Canvas ignores `state` sent through Clever and sets it itself."),

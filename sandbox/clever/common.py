@@ -26,7 +26,7 @@ def error(status: int, message: str) -> Response:
 
 
 def html(status: int, text: str) -> Response:
-    """Clever answers some wrong-token calls with a web page (brief §1.5); off-spec on purpose."""
+    """Clever answers some wrong-token calls with a web page (Clever's error-messages page); off-spec on purpose."""
     g.sim_off_spec = "html"
     return Response(f"<!doctype html><html><body><h1>{text}</h1></body></html>", status=status,
                     mimetype="text/html")

@@ -1,7 +1,7 @@
 """Simulated Data API (``v3.0.yml``, ``v3.1.yml``) and Events API (``v3.1-events.yml``).
 
 District-app tokens see their district's shared records; login (SSO) tokens see only their own user and
-district (brief §1.5), and a Library token sees the Library cut of the user (brief §2.1).
+district (https://dev.clever.com/docs/oauth-implementation), and a Library token sees the Library cut of the user.
 """
 
 from __future__ import annotations

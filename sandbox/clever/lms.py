@@ -1,6 +1,6 @@
 """Simulated LMS Connect (``v3.1-lms.yml``): assignments and submissions of a section.
 
-Writes need the district's ``lms_state`` to be ``success`` and the section to be synced in the LMS (brief §4.3);
+Writes need the district's ``lms_state`` to be ``success`` and the section to be synced in the LMS (Clever's docs);
 otherwise the simulator answers 400 as a real district that is not ready would make the LMS refuse.
 """
 

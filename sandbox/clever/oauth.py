@@ -4,7 +4,7 @@ Who is signed in to Clever is a cookie set by ``/sim/signin`` (the test's stand-
 ``next`` (a path of the simulator) it then redirects there, which is how the dev sandbox's links sign a person in and
 go on. ``/oauth/authorize`` without a signed-in person answers 401 with a page to pick one (Clever's sign-in page).
 Portal clicks, Instant Login and Library installs redirect to the app's *first* redirect URI with a code
-and no ``state`` (brief §1.3); ``/oauth/authorize`` echoes the app's ``state`` when it sent one.
+and no ``state`` (as Clever's OAuth docs describe); ``/oauth/authorize`` echoes the app's ``state`` when it sent one.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Spec-shaped Clever records (the definitions of Clever's ``v3.1.yml``) and their per-version views.
 
 Records are kept in their v3.1 shape; :func:`for_version` strips what v3.0 does not have, and
-:func:`library_view` cuts a user down to what a Clever Library install shares (brief §2.1: teachers' name
+:func:`library_view` cuts a user down to what a Clever Library install shares (Clever's Library docs: teachers' name
 and email; students' first name and last initial; no district, SIS id or email for students).
 """
 
@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 from typing import Any
 
-# Fields v3.1 added over v3.0 (brief §3.1, spec diff); v3.0 responses never carry them.
+# Fields v3.1 added over v3.0 (Clever's v3.0 vs v3.1 specs); v3.0 responses never carry them.
 _V31_STUDENT_FIELDS = ("frl_status", "gifted_status", "iep_status", "section_504_status", "disability",
                        "home_language", "home_language_code", "preferred_name")
 _V31_DISTRICT_FIELDS = ("lms_state", "lms_type", "last_attendance_sync")

@@ -183,7 +183,7 @@ class CleverSim:
             self._event(f"{kind}.deleted", self.records[kind][record_id])
 
     def reshare(self, record_id: str) -> None:
-        """Shared again: back in the Data API, a ``.created`` event (brief §3.6)."""
+        """Shared again: back in the Data API, a ``.created`` event (https://dev.clever.com/docs/events-api)."""
         with self.lock:
             kind = self.kind_of(record_id)
             self.hidden.discard(record_id)

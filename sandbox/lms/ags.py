@@ -1,6 +1,6 @@
 """The simulated platform's services: OAuth2 token endpoint, AGS 2.0 line items, scores and results, NRPS.
 
-Spec-true where tools meet it: client_credentials with a JWT client assertion (RFC 7523; lti-brief §1.7);
+Spec-true where tools meet it: client_credentials with a JWT client assertion (RFC 7523);
 IMS media types (score is ``application/vnd.ims.lis.v1.score+json``); ``scoreMaximum`` required with
 ``scoreGiven``; a score older than the last one answers 409; ``Link: <...>; rel="next"`` paging; scopes
 enforced per route. Every request is recorded; ``SandboxPlatform.fail_next`` injects 429s and 5xx.

@@ -1,6 +1,6 @@
 """Switches that make the simulated platform send each invalid launch the gateway must refuse.
 
-The first twelve are the certification cases (lti-brief §5.2, own fixtures, not copies; its item 13, a launch
+The first twelve are the 1EdTech certification invalid cases (own fixtures, not copies; the suite's launch
 without a course, is a valid launch: ``sandbox.lms.messages.VALID_VARIANTS``); the rest are the further attacks
 and faults the gateway must meet with a clear refusal. ``forge`` applies a case to claims a platform built (the
 simulated one here, or the third-party ``lti1p3platform`` in tests).

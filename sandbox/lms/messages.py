@@ -1,7 +1,7 @@
 """The launch messages the simulated platform signs: every message type, and the certification-valid variants.
 
-The 23 valid variants mirror the 1EdTech certification launches by name and intent: the 21 fixture directories
-of lti-brief §5.3 and the two launches without a course (§5.2 item 13); the payloads are our own.
+The 23 valid variants mirror the 1EdTech certification launches by name and intent: the 21 valid
+cases of the suite and its two launches without a course ("... With Email No Context"); the payloads are our own.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def migration_claim(spec: Lti1p1Claim, claims: dict[str, Any]) -> dict[str, Any]
     return claim
 
 
-# -- certification-valid variants (lti-brief §5.3) ----------------------------------------------------
+# -- certification-valid variants (1EdTech LTI Advantage) ---------------------------------------------
 
 
 def _drop(*names: str) -> Callable[[dict[str, Any]], None]:

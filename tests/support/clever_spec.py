@@ -1,4 +1,4 @@
-"""Check the simulated Clever against Clever's own Swagger 2.0 specs (``shared/reference/clever/*.yml``).
+"""Check the simulated Clever against Clever's own Swagger 2.0 specs (https://github.com/Clever/swagger-api).
 
 :func:`attach` adds an ``after_request`` hook to the simulator: every response to a path the specs describe
 is validated against the declared ``responses`` schema for its status (``$ref`` resolved to ``#/definitions``
@@ -19,7 +19,7 @@ as written, they accept almost anything (``{"dta": {"idd": 1}}`` for a user). Th
   must name one of the subtypes (``users.created`` ...); only ``*.updated`` events carry ``previous_attributes``;
 * the envelopes the specs' examples and Clever's docs show are required: ``data`` in every ``*Response``,
   ``links`` in list responses (unless ``x-omitempty``), ``object`` in an event's ``data``; and the fields Clever
-  documents as guaranteed (:data:`GUARANTEED`, brief §3.3, §3.6, §4.2).
+  documents as guaranteed (:data:`GUARANTEED`).
 
 A status the spec does not declare (Clever documents 401, 429 and 5xx outside the specs) must carry Clever's
 generic error body ``{"message": string}``. Bodies the simulator sends off-spec on purpose (HTML for a wrong
@@ -44,9 +44,9 @@ import yaml
 from flask import Flask, Response, g, request
 
 # Clever's specs are not vendored (the upstream repository carries no licence). They are read from
-# GATEWAY_CLEVER_SPEC_DIR, else from the reference folder the project's CI keeps beside the checkout. A clone
-# without it runs every Clever test against the simulator unchecked and skips the tests of the checker itself
-# (both say so); under CI=true a missing folder fails instead.
+# GATEWAY_CLEVER_SPEC_DIR, else from ``shared/reference/clever`` beside the checkout (the project's CI keeps
+# them there). A clone without it runs every Clever test against the simulator unchecked and skips the tests
+# of the checker itself (both say so); under CI=true a missing folder fails instead.
 SPEC_DIR = Path(
     os.environ.get("GATEWAY_CLEVER_SPEC_DIR")
     or Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "clever"
@@ -92,8 +92,8 @@ def _mongo_id(value: object) -> bool:
     return not isinstance(value, str) or bool(_MONGO_ID.match(value))
 
 
-# Fields Clever says are always there (brief §3.3 users, §3.6 events, §4.2 assignments); ids on every record.
-# A user's `district` is guaranteed for district data only: a Library token sees no district (brief §2.1).
+# Fields Clever says are always there (its Users, Events and LMS Connect docs); ids on every record.
+# A user's `district` is guaranteed for district data only: a Library token sees no district.
 GUARANTEED: dict[str, tuple[str, ...]] = {
     "User": ("id", "name", "created", "last_modified"),
     "Name": ("first", "last"),

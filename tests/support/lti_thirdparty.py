@@ -1,6 +1,6 @@
 """The third-party ``lti1p3platform`` (PyPI 0.1.8, pinned) as a second real LTI platform, behind a small Flask adapter.
 
-lti1p3platform ships Django and FastAPI adapters only (lti-brief §4.2); this is the Flask one its README
+lti1p3platform ships Django and FastAPI adapters only (its ``framework`` package); this is the Flask one its README
 implies: a ``Request`` subclass, a config with one registration, an OIDC login and a message launch whose
 ``prepare_launch`` sets the claims through the library's own setters. Invalid cases are the library's
 valid launch run through :func:`sandbox.lms.cases.forge` with the library's own key, since the

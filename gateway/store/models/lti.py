@@ -22,7 +22,7 @@ class LtiRegistrationRow(Base):
     """One platform registration: the tool as the LMS knows it, keyed by (issuer, client id).
 
     Canvas shares one issuer across every hosted instance, so the issuer alone does not
-    name a registration (lti-brief §1.1).
+    name a registration (Canvas: ``https://canvas.instructure.com``).
     """
 
     __tablename__ = "lti_registrations"

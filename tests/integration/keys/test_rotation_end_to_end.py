@@ -108,7 +108,7 @@ def _target(world: LtiWorld) -> TokenTarget:
 
 
 def _grade_token(world: LtiWorld) -> str:
-    """What writeback does before posting a grade: an RFC 7523 client assertion for an AGS token (lti-brief §1.7)."""
+    """What writeback does before posting a grade: an RFC 7523 client assertion for an AGS token."""
     return _tokens(world).token(_target(world))
 
 

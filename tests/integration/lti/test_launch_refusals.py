@@ -1,6 +1,6 @@
 """Every invalid launch the simulated platform can send is refused with its own code, a page, a metric, and no rows.
 
-The first thirteen are the 1EdTech certification invalid cases (lti-brief §5.2); the rest are the further
+The first twelve are the 1EdTech certification invalid cases; the rest are the further
 attacks and faults a tool must refuse.
 """
 

@@ -1,4 +1,4 @@
-"""The 23 certification-valid launches (lti-brief §5.3, and §5.2 item 13: the two without a course) and every
+"""The 23 certification-valid launches (1EdTech LTI Advantage, with the two "No Context" ones) and every
 message type are accepted and handed off."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gateway against a platform it did not write: lti1p3platform 0.1.8 over loopback (lti-brief §4).
+"""The gateway against a platform it did not write: lti1p3platform 0.1.8 (PyPI) over loopback.
 
 The same valid launches (23 certification variants, built with the library's own setters) and the same
 invalid cases as against the simulated platform, each checked for its code and for storing nothing.

@@ -3,7 +3,7 @@ behind Flask routes, for the writeback tests.
 
 The library checks the bearer token and its scopes and dispatches to the methods a platform implements
 (``find_lineitems``, ``create_lineitem``, ``update_score``...); this adapter keeps line items and scores in
-memory and turns the library's ``Response`` into HTTP the way its Django adapter does (lti-brief §4.3): the
+memory and turns the library's ``Response`` into HTTP the way its Django adapter does (``wrap_json_resp``): the
 line item list is the ``content`` of the page, and the next page is a ``Link`` header with a bare
 ``rel=next`` (0.1.8's ``generate_next_link``).
 """

@@ -1,4 +1,4 @@
-"""Each LMS preset produces the issuer and endpoints the LMS publishes (lti-brief §1.1, §1.12, §3.6)."""
+"""Each LMS preset produces the issuer and endpoints the LMS publishes in its developer docs."""
 
 from __future__ import annotations
 
