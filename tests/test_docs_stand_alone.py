@@ -48,12 +48,27 @@ def source_pointers_outside(text: str, allowed: tuple[str, ...] = ()) -> list[st
     return found
 
 
+UNTRACKED_DIRS = {".git", ".venv", "var", "keys", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache",
+                  ".pytest_cache"}
+
+
+def _listed_files() -> list[str]:
+    """The tracked files; in a copy without git (an unpacked archive), every file outside build and run folders."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return [
+            str(path.relative_to(REPO)) for path in REPO.rglob("*")
+            if path.is_file() and not UNTRACKED_DIRS.intersection(path.relative_to(REPO).parts)
+        ]
+    return [path for path in listed.stdout.split("\0") if path]
+
+
 def tracked_sources() -> list[str]:
     """Every tracked *.py, *.toml, *.sh, *.yaml, *.html file and Makefile, as paths relative to the repository."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, text=True).stdout
     return sorted(
-        path for path in listed.split("\0")
-        if path and (Path(path).suffix in SOURCE_SUFFIXES or Path(path).name == "Makefile") and path != THIS_FILE
+        path for path in _listed_files()
+        if (Path(path).suffix in SOURCE_SUFFIXES or Path(path).name == "Makefile") and path != THIS_FILE
     )
 
 
