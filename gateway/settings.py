@@ -118,6 +118,8 @@ class Settings:
     console_path: str = "/console"
     console_idle_timeout_seconds: int = 1800  # a session unused this long must sign in again
     console_session_max_seconds: int = 43200  # and any session ends after this long
+    console_lockout_attempts: int = 10  # consecutive failed sign-ins that lock an account
+    console_lockout_seconds: int = 900  # for this long (an admin can unlock it sooner)
     # LTI
     lti_state_ttl_seconds: int = 600
     lti_clock_leeway_seconds: int = 30
