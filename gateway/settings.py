@@ -112,7 +112,7 @@ class Settings:
     rate_limit_redeem_failures: str = "600/minute"  # refused redemptions (refreshes answer 409: not all are attacks)
     trusted_proxy_hops: int = 0  # proxies in front whose X-Forwarded-For names the client
     lti_frame_ancestors: str = ""  # origins that may frame /lti/ pages; empty: any https (and http outside prod)
-    rate_limit_console_sign_in: str = "10/minute;50/hour"  # sign-in attempts to the operator console
+    rate_limit_console_sign_in: str = "10/minute;50/hour"  # console sign-in and password-change attempts
     # Operator console (gateway/console): off unless enabled; its own path prefix
     console_enabled: bool = False
     console_path: str = "/console"
