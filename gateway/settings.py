@@ -112,12 +112,14 @@ class Settings:
     rate_limit_redeem_failures: str = "600/minute"  # refused redemptions (refreshes answer 409: not all are attacks)
     trusted_proxy_hops: int = 0  # proxies in front whose X-Forwarded-For names the client
     lti_frame_ancestors: str = ""  # origins that may frame /lti/ pages; empty: any https (and http outside prod)
-    rate_limit_console_sign_in: str = "10/minute;50/hour"  # sign-in attempts to the operator console
+    rate_limit_console_sign_in: str = "10/minute;50/hour"  # console sign-in and password-change attempts
     # Operator console (gateway/console): off unless enabled; its own path prefix
     console_enabled: bool = False
     console_path: str = "/console"
     console_idle_timeout_seconds: int = 1800  # a session unused this long must sign in again
     console_session_max_seconds: int = 43200  # and any session ends after this long
+    console_lockout_attempts: int = 10  # consecutive failed sign-ins that lock an account
+    console_lockout_seconds: int = 900  # for this long (an admin can unlock it sooner)
     # LTI
     lti_state_ttl_seconds: int = 600
     lti_clock_leeway_seconds: int = 30

@@ -99,8 +99,11 @@ def install_rate_limits(app: Flask, settings: Settings) -> Limiter:
                                                 deduct_when=lambda r: r.status_code == 401))
     mark("handoff.redeem", limiter.limit(limits["redeem_failures"], scope="redeem-failures",
                                          deduct_when=lambda r: 400 <= r.status_code < 500 and r.status_code != 429))
-    # Every sign-in attempt to the operator console counts, good or bad (guessing is the attack).
-    mark("console.sign_in", limiter.limit(limits["console_sign_in"], scope="console-sign-in"))
+    # Every sign-in attempt to the operator console counts, good or bad (guessing is the attack); so does every
+    # password change (it checks the current password too), against the same budget.
+    console_passwords = limiter.shared_limit(limits["console_sign_in"], scope="console-sign-in")
+    mark("console.sign_in", console_passwords)
+    mark("console.change_password", console_passwords)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     return limiter
 

@@ -10,7 +10,7 @@ class ConsoleError(GatewayError):
 
 
 class SignInRefused(ConsoleError):
-    # One code for a wrong name, a wrong password, a disabled account and a wrong code: which one is not said.
+    # One code for a wrong name, a wrong password, a wrong code, a disabled and a locked account: which is not said.
     code = "CONSOLE_SIGN_IN_REFUSED"
     status = 401
     title = "Sign-in refused"
@@ -72,3 +72,17 @@ class InputInvalid(ConsoleError):
     status = 422
     title = "The form has a value the console cannot use"
     default_hint = "Correct the field named in the message and send the form again."
+
+
+class PasswordWrong(ConsoleError):
+    code = "CONSOLE_PASSWORD_WRONG"
+    status = 403
+    title = "The current password is wrong"
+    default_hint = "Type the password you signed in with; nothing was changed."
+
+
+class PasswordMismatch(ConsoleError):
+    code = "CONSOLE_PASSWORD_MISMATCH"
+    status = 422
+    title = "The two new passwords differ"
+    default_hint = "Type the same new password in both fields; nothing was changed."

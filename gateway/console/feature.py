@@ -13,7 +13,7 @@ import gateway.console.cli as cli
 import gateway.console.operations as operations
 import gateway.console.pages as pages
 import gateway.console.views as views
-from gateway.console.accounts import AdminAccounts
+from gateway.console.accounts import AdminAccounts, Lockout
 from gateway.console.config import ConsoleConfig
 from gateway.console.service import ConsoleServices
 from gateway.core import Core
@@ -34,7 +34,8 @@ class ConsoleFeature(FeatureDefaults):
     @classmethod
     def build(cls, core: Core, *, lti: LtiServices) -> ConsoleFeature:
         config = ConsoleConfig.from_settings(core.settings)
-        accounts = AdminAccounts(core.db, core.cipher, idle_timeout=config.idle_timeout, max_age=config.max_age)
+        accounts = AdminAccounts(core.db, core.cipher, idle_timeout=config.idle_timeout, max_age=config.max_age,
+                                 lockout=Lockout(config.lockout_attempts, config.lockout))
         return cls(ConsoleServices(config, core.db, accounts, lti.metrics.recent_refusals.since))
 
     @classmethod

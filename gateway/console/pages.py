@@ -2,7 +2,8 @@
 action reports. The routes are in :mod:`.views` (sign-in, overview, the console's own pages) and
 :mod:`.operations` (the operator's work), both on :data:`bp`.
 
-Every POST passes, in order: the CSRF check (Flask-WTF), a live session, and (except sign-out) the ``admin`` role.
+Every POST passes, in order: the CSRF check (Flask-WTF), a live session, and (except sign-out and a change of one's
+own password) the ``admin`` role.
 A refusal changes nothing. An action's own refusal (a service's :class:`~gateway.errors.GatewayError`) is shown on
 the page it came from, with its stable code.
 """
@@ -41,7 +42,8 @@ class ConsoleBlueprint(Blueprint):
 
 bp = ConsoleBlueprint("console", __name__, template_folder="templates")
 PUBLIC = frozenset({"console.sign_in_form", "console.sign_in"})
-ANY_ROLE = frozenset({"console.sign_out"})
+# Every person acts on their own session and password, whatever their role.
+ANY_ROLE = frozenset({"console.sign_out", "console.change_password"})
 
 
 def console() -> ConsoleServices:

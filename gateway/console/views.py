@@ -1,4 +1,4 @@
-"""The console's sign-in, overview and its own pages: admin accounts, API keys, the audit log."""
+"""The console's sign-in, password change, overview and its own pages: admin accounts, API keys, the audit log."""
 
 from __future__ import annotations
 
@@ -35,10 +35,7 @@ def sign_in() -> Response:
                                  previous_token=session.get(console_session.SESSION_TOKEN))
     except errors.SignInRefused as e:
         return page("sign_in.html", "Sign in", status=e.status, error=e, next=_safe_next(request.form.get("next")))
-    # A new session: the old cookie's contents (and its CSRF secret) are gone; the token is new.
-    session.clear()
-    g.pop("csrf_token", None)
-    session[console_session.SESSION_TOKEN] = token
+    _start_session(token)
     accounts.purge_sessions()
     return redirect(_safe_next(request.form.get("next")), 303)
 
@@ -48,6 +45,32 @@ def sign_out() -> Response:
     console().accounts.sign_out(session.get(console_session.SESSION_TOKEN))
     session.clear()
     return redirect(url_for("console.sign_in_form"), 303)
+
+
+def _start_session(token: str) -> None:
+    """Put a new session token in the cookie: the old cookie's contents (and its CSRF secret) are gone."""
+    session.clear()
+    g.pop("csrf_token", None)
+    session[console_session.SESSION_TOKEN] = token
+
+
+@bp.get("/password")
+def password_form() -> Response:
+    return page("password.html", "Change your password")
+
+
+@bp.post("/password")
+def change_password() -> Response:
+    try:
+        token = console().accounts.change_password(
+            admin().id, request.form.get("current_password", ""), request.form.get("new_password", ""),
+            request.form.get("new_password_again", ""))
+    except errors.ConsoleError as e:
+        return page("password.html", "Change your password", status=e.status, error=e)
+    # Every session of the account ended with the change; this browser carries on in a new one.
+    _start_session(token)
+    flash("Your password is changed. Every other session of your account has ended.", "success")
+    return redirect(url_for("console.password_form"), 303)
 
 
 # -- overview and the console's own pages ------------------------------------------------------------------
@@ -81,6 +104,14 @@ def disable_admin(account_id: str) -> Response:
     def work() -> str:
         info = console().accounts.disable(account_id, actor=admin().actor)
         return f"Disabled {info.name}; their sessions ended."
+    return act(work, url_for("console.admins"))
+
+
+@bp.post("/admins/<account_id>/unlock")
+def unlock_admin(account_id: str) -> Response:
+    def work() -> str:
+        info = console().accounts.unlock(account_id, actor=admin().actor)
+        return f"Unlocked {info.name}: they can sign in again."
     return act(work, url_for("console.admins"))
 
 

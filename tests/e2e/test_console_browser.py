@@ -95,7 +95,7 @@ def test_sign_in_lands_on_the_overview(console: Console, work: Arranged) -> None
 
 
 def test_the_pages_are_keyboard_and_screen_reader_friendly(console: Console) -> None:
-    for path in ("/", "/registrations", "/deliveries", "/identity", "/api-keys", "/admins", "/audit"):
+    for path in ("/", "/registrations", "/deliveries", "/identity", "/api-keys", "/admins", "/audit", "/password"):
         page = console.open(path)
         unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select')]
             .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name)""")
@@ -214,3 +214,31 @@ def test_a_support_account_sees_no_actions_and_is_refused_one(console: Console, 
     with console.gateway.services.db.transaction() as s:
         row = s.get(LtiDeploymentRow, work.deployment_ref)
         assert row is not None and row.status == "pending"
+
+
+def test_change_a_password(console: Console) -> None:
+    # Its own account and browser: the module's signed-in page keeps alice's password and session.
+    make_account(console.gateway.services, "pia")
+    context = console.browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(console.url("/sign-in"))
+        page.get_by_label("Name").fill("pia")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Change password").click()
+        page.get_by_label("Current password").fill("not the password at all")
+        page.get_by_label("New password (12 to 200 characters)").fill("a brand new long password")
+        page.get_by_label("New password again").fill("a brand new long password")
+        page.get_by_role("button", name="Change password").click()
+        expect(page.locator("#password-error")).to_contain_text("CONSOLE_PASSWORD_WRONG")
+        page.get_by_label("Current password").fill(PASSWORD)
+        page.get_by_label("New password (12 to 200 characters)").fill("a brand new long password")
+        page.get_by_label("New password again").fill("a brand new long password")
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+        page.screenshot(path=str(SHOTS / "16-password.png"), full_page=True)
+        expect(page.locator("#who")).to_have_text("pia")  # still signed in, in a new session
+    finally:
+        context.close()
+    assert console.audited("console.password.change") == ["admin:pia"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models.base import Base, utcnow
@@ -32,6 +32,10 @@ class AdminAccountRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]
+    # Consecutive failed sign-ins (wrong password or code) since the last good one or the last lock; at the
+    # configured number the account is locked until ``locked_until`` and the count starts again (0015).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
 
 
 class AdminSessionRow(Base):

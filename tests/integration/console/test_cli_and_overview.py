@@ -1,4 +1,5 @@
-"""``gateway admins`` as a process, and the overview's numbers from the store (both engines)."""
+"""``gateway admins`` as a process (create, list, disable, unlock, set-password), and the overview's numbers from
+the store (both engines)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from gateway.console.accounts import AdminAccounts, Lockout
+from gateway.console.errors import SignInRefused
 from gateway.console.overview import overview
+from gateway.crypto import Cipher
 from gateway.ops.recent import RecentTally
 from gateway.store import Database
 from gateway.store.models.base import new_id, utcnow
@@ -16,6 +22,9 @@ from gateway.store.models.clever import CleverDistrictRow
 from gateway.store.models.core import LaunchRow
 from gateway.store.models.writeback import OutboxRow
 from tests.support.gateway import TEST_ENCRYPTION_KEYS
+
+PASSWORD = "a long enough password"
+NEW_PASSWORD = "a different long password"
 
 
 def _gateway(database_url: str, keys_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -41,6 +50,50 @@ def test_admins_create_list_disable(sqlite_url: str, keys_dir: Path) -> None:
     last = _gateway(sqlite_url, keys_dir, "admins", "disable", "alice")
     assert last.returncode == 1 and "CONSOLE_LAST_ADMIN" in last.stderr
     assert _gateway(sqlite_url, keys_dir, "admins", "disable", "sam").returncode == 0
+
+
+def _accounts(database_url: str) -> AdminAccounts:
+    # The same database the CLI process uses; one failure locks (the CLI's own lockout setting is not in play).
+    return AdminAccounts(Database(database_url), Cipher.from_spec(TEST_ENCRYPTION_KEYS),
+                         idle_timeout=dt.timedelta(minutes=30), max_age=dt.timedelta(hours=12),
+                         lockout=Lockout(1, dt.timedelta(minutes=15)))
+
+
+def test_admins_unlock(sqlite_url: str, keys_dir: Path) -> None:
+    assert _gateway(sqlite_url, keys_dir, "admins", "create", "alice", "--password-stdin",
+                    stdin=f"{PASSWORD}\n").returncode == 0
+    accounts = _accounts(sqlite_url)
+    with pytest.raises(SignInRefused):
+        accounts.sign_in("alice", "not the password at all", None)
+    with pytest.raises(SignInRefused):
+        accounts.sign_in("alice", PASSWORD, None)  # locked
+    assert "locked_until=20" in _gateway(sqlite_url, keys_dir, "admins", "list").stdout
+    unknown = _gateway(sqlite_url, keys_dir, "admins", "unlock", "nobody")
+    assert unknown.returncode == 1 and "CONSOLE_ACCOUNT_NOT_FOUND" in unknown.stderr
+    unlocked = _gateway(sqlite_url, keys_dir, "admins", "unlock", "alice")
+    assert unlocked.returncode == 0 and "unlocked alice" in unlocked.stdout
+    assert accounts.sign_in("alice", PASSWORD, None)
+
+
+def test_admins_set_password_reads_it_from_stdin_only(sqlite_url: str, keys_dir: Path) -> None:
+    assert _gateway(sqlite_url, keys_dir, "admins", "create", "alice", "--password-stdin",
+                    stdin=f"{PASSWORD}\n").returncode == 0
+    accounts = _accounts(sqlite_url)
+    token = accounts.sign_in("alice", PASSWORD, None)
+    as_argument = _gateway(sqlite_url, keys_dir, "admins", "set-password", "alice", NEW_PASSWORD)
+    assert as_argument.returncode == 2 and "unrecognized arguments" in as_argument.stderr  # never on the command line
+    short = _gateway(sqlite_url, keys_dir, "admins", "set-password", "alice", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "CONSOLE_ACCOUNT_INVALID" in short.stderr
+    unknown = _gateway(sqlite_url, keys_dir, "admins", "set-password", "nobody", "--password-stdin",
+                       stdin=f"{NEW_PASSWORD}\n")
+    assert unknown.returncode == 1 and "CONSOLE_ACCOUNT_NOT_FOUND" in unknown.stderr
+    assert accounts.session(token) is not None  # the refusals changed nothing
+    done = _gateway(sqlite_url, keys_dir, "admins", "set-password", "alice", "--password-stdin",
+                    stdin=f"{NEW_PASSWORD}\n")
+    assert done.returncode == 0 and "set the password of alice" in done.stdout
+    assert NEW_PASSWORD not in done.stdout + done.stderr
+    assert accounts.session(token) is None  # its sessions ended
+    assert accounts.sign_in("alice", NEW_PASSWORD, None)
 
 
 def test_the_overview_counts_by_window(database: Database) -> None:

@@ -31,3 +31,26 @@ def test_a_prefix_that_is_not_a_path_or_belongs_to_another_feature_is_refused(pa
 def test_timeouts_must_be_positive(name: str) -> None:
     with pytest.raises(SettingsError, match=name.upper()):
         ConsoleConfig.from_settings(load_settings(environ={}, **{name: 0}))
+
+
+def test_lockout_defaults_to_ten_failures_and_fifteen_minutes() -> None:
+    config = ConsoleConfig.from_settings(load_settings(environ={}))
+    assert config.lockout_attempts == 10 and config.lockout.total_seconds() == 900
+    tuned = ConsoleConfig.from_settings(load_settings(environ={"GATEWAY_CONSOLE_LOCKOUT_ATTEMPTS": "5",
+                                                               "GATEWAY_CONSOLE_LOCKOUT_SECONDS": "60"}))
+    assert tuned.lockout_attempts == 5 and tuned.lockout.total_seconds() == 60
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("console_lockout_attempts", 0), ("console_lockout_attempts", 1001),
+    ("console_lockout_seconds", 0), ("console_lockout_seconds", 86401),
+])
+def test_lockout_settings_out_of_range_are_refused_by_name(name: str, value: int) -> None:
+    with pytest.raises(SettingsError, match=name.upper()):
+        ConsoleConfig.from_settings(load_settings(environ={}, **{name: value}))
+
+
+@pytest.mark.parametrize("variable", ["GATEWAY_CONSOLE_LOCKOUT_ATTEMPTS", "GATEWAY_CONSOLE_LOCKOUT_SECONDS"])
+def test_a_malformed_lockout_setting_names_its_variable(variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(environ={variable: "ten"})

@@ -188,6 +188,8 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         # The console builds its config in each gunicorn worker: unchecked here it read "Worker failed to boot".
         ({"console_path": "/api/console"}, "GATEWAY_CONSOLE_PATH", "must not be under"),
         ({"console_idle_timeout_seconds": 0}, "GATEWAY_CONSOLE_IDLE_TIMEOUT_SECONDS", "positive"),
+        ({"console_lockout_attempts": 0}, "GATEWAY_CONSOLE_LOCKOUT_ATTEMPTS", "between 1 and 1000"),
+        ({"console_lockout_seconds": 10**12}, "GATEWAY_CONSOLE_LOCKOUT_SECONDS", "between 1 and 86400"),
     ],
 )
 def test_every_command_checks_what_a_library_would_choke_on(overrides: dict[str, Any], setting: str,
