@@ -5,8 +5,9 @@ the features it needs, and nothing is patched in afterwards. The app (:mod:`gate
 (:mod:`gateway.cli`) and the workers loop over :attr:`Services.features`. Tests call ``bootstrap(settings)``
 with test settings (a fresh database, loopback base URLs).
 
-To add a feature: write its package (``service.py``, ``feature.py``, views, CLI; see :mod:`gateway.feature`),
-add its class to :data:`FEATURES`, and build it below where its dependencies exist.
+To add a feature: write its package (``service.py``, ``feature.py`` with its ``setting_checks``, views, CLI; see
+:mod:`gateway.feature`), add its class to :data:`FEATURES`, and build it below where its dependencies exist.
+:func:`check_settings` runs every feature's ``setting_checks`` with the core's.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from typing import TypeVar
 
 from gateway.api.feature import ApiFeature
 from gateway.api.keys import ApiKeyService
-from gateway.api.limits import check_rate_limit_settings
 from gateway.clever import CleverServices
-from gateway.clever.config import CleverConfig
 from gateway.clever.feature import CleverFeature
-from gateway.console.config import ConsoleConfig
 from gateway.console.feature import ConsoleFeature
 from gateway.core import Core
 from gateway.crypto import Cipher
@@ -35,11 +33,8 @@ from gateway.identity import IdentityServices
 from gateway.identity.feature import LINK_ORIGIN, IdentityFeature
 from gateway.keys import KeyRing
 from gateway.keys.feature import KeysFeature
-from gateway.keys.ring import check_key_files
 from gateway.lti import LtiServices
-from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.feature import LtiFeature
-from gateway.lti.tool_config import ToolProfile
 from gateway.ops.metrics import Metrics
 from gateway.runtime import (
     PeriodicJob,
@@ -54,7 +49,6 @@ from gateway.settings import KeyFiles, Settings, check_production, collect, rais
 from gateway.store import Database, check_database_url
 from gateway.writeback import WritebackServices
 from gateway.writeback.backends import DeliveryBackend
-from gateway.writeback.config import WritebackConfig
 from gateway.writeback.feature import WritebackFeature
 from gateway.writeback.outbox import Outbox
 
@@ -161,16 +155,9 @@ def check_settings(settings: Settings, *, serving: bool = False, key_files: KeyF
     problems = collect(
         lambda: check_production(settings, key_files) if serving else None,
         lambda: check_database_url(settings.database_url),
-        lambda: check_key_files(settings.keys_path, settings.signing_key_pem),
         lambda: Cipher.from_spec(settings.encryption_keys),
         lambda: WorkerConfig.from_settings(settings),
-        lambda: LtiConfig.from_settings(settings),
-        lambda: ToolProfile.from_settings(settings, LtiConfig.from_settings(settings)),
-        lambda: DrConfig.from_settings(settings),
-        lambda: CleverConfig.from_settings(settings),
-        lambda: WritebackConfig.from_settings(settings),
-        lambda: ConsoleConfig.from_settings(settings),
-        lambda: check_rate_limit_settings(settings),
+        *(check for feature in FEATURES for check in feature.setting_checks(settings)),
     )
     unique = {str(p): p for p in problems}  # a feature may repeat a refusal (the tool profile's of the base URL)
     raise_problems(list(unique.values()))

@@ -20,6 +20,10 @@ from typing import Any, ClassVar, Protocol
 from flask import Blueprint
 
 from gateway.runtime import PeriodicJob
+from gateway.settings import Settings
+
+# A start-up check of some settings: raises ``SettingsError`` naming the variable, or returns.
+SettingCheck = Callable[[], object]
 
 # ``gateway <command>`` handlers of a feature get the parsed arguments and the feature's built services.
 CommandHandler = Callable[[argparse.Namespace, Any], int]
@@ -50,6 +54,16 @@ class Feature(Protocol):
 
     def jobs(self) -> Sequence[PeriodicJob]:
         """Periodic jobs the workers run (empty when none)."""
+        ...
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        """Checks of every setting this feature reads, run at start-up before anything is built or served.
+
+        Each check raises ``SettingsError`` naming its ``GATEWAY_*`` variable; start-up runs them all and refuses
+        every problem at once. No default: each feature says what it checks (an empty tuple when it reads no
+        setting of its own), so a new feature cannot leave its settings to fail later in a worker.
+        """
         ...
 
 

@@ -12,8 +12,10 @@ from flask import Blueprint
 import gateway.api.cli as cli
 import gateway.api.views as views
 from gateway.api.keys import ApiKeyService
+from gateway.api.limits import check_rate_limit_settings
 from gateway.core import Core
-from gateway.feature import FeatureDefaults
+from gateway.feature import FeatureDefaults, SettingCheck
+from gateway.settings import Settings
 from gateway.store.models import core as core_models
 
 
@@ -27,6 +29,10 @@ class ApiFeature(FeatureDefaults):
     @classmethod
     def build(cls, core: Core) -> ApiFeature:
         return cls(ApiKeyService(core.db, core.settings.cache_seconds))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return (lambda: check_rate_limit_settings(settings),)  # the limits it installs on every feature's routes
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -50,7 +50,8 @@ class CleverConfig:
                 value = getattr(settings, name)
                 if value and not value.startswith("https://"):
                     raise SettingsError(settings.env_name(name), "production needs https:// (Clever requires it)")
-        redirect = settings.clever_redirect_uri or settings.public_base_url.rstrip("/") + "/clever/callback"
+        redirect = (http_url(settings, "clever_redirect_uri") if settings.clever_redirect_uri
+                    else settings.public_base_url.rstrip("/") + "/clever/callback")
         return cls(
             client_id=settings.clever_client_id,
             client_secret=settings.clever_client_secret,

@@ -13,13 +13,16 @@ from flask import Blueprint
 import gateway.clever.api as api
 import gateway.clever.cli as cli
 import gateway.clever.views as views
+from gateway.clever.config import CleverConfig
 from gateway.clever.errors import CleverApiError
 from gateway.clever.login import Handback
 from gateway.clever.service import CleverServices, build_clever
 from gateway.core import Core
+from gateway.feature import SettingCheck
 from gateway.handoff import HandoffService
 from gateway.ops.logs import log_event
 from gateway.runtime import PeriodicJob
+from gateway.settings import Settings
 from gateway.store.models import clever as clever_models
 
 log = logging.getLogger("gateway.clever")
@@ -43,6 +46,10 @@ class CleverFeature:
         built = build_clever(core.settings, core.db, core.cipher, core.http, handoff, metrics=core.metrics,
                              handbacks=handbacks)
         return cls(built, float(core.settings.clever_token_sync_interval_seconds))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return (lambda: CleverConfig.from_settings(settings),)
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -17,8 +17,9 @@ from gateway.console.accounts import AdminAccounts, Lockout
 from gateway.console.config import ConsoleConfig
 from gateway.console.service import ConsoleServices
 from gateway.core import Core
-from gateway.feature import FeatureDefaults
+from gateway.feature import FeatureDefaults, SettingCheck
 from gateway.lti import LtiServices
+from gateway.settings import Settings
 from gateway.store.models import console as console_models
 
 ROUTE_MODULES = (views, operations)  # each adds its routes to pages.bp
@@ -37,6 +38,10 @@ class ConsoleFeature(FeatureDefaults):
         accounts = AdminAccounts(core.db, core.cipher, idle_timeout=config.idle_timeout, max_age=config.max_age,
                                  lockout=Lockout(config.lockout_attempts, config.lockout))
         return cls(ConsoleServices(config, core.db, accounts, lti.metrics.recent_refusals.since))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return (lambda: ConsoleConfig.from_settings(settings),)
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -11,9 +11,10 @@ from flask import Blueprint
 
 import gateway.handoff.views as views
 from gateway.core import Core
-from gateway.feature import FeatureDefaults
+from gateway.feature import FeatureDefaults, SettingCheck
 from gateway.handoff.service import HandoffService
 from gateway.runtime import PeriodicJob
+from gateway.settings import Settings
 from gateway.store.models import core as core_models
 
 PURGE_INTERVAL_SECONDS = 900.0
@@ -29,6 +30,10 @@ class HandoffFeature(FeatureDefaults):
     @classmethod
     def build(cls, core: Core) -> HandoffFeature:
         return cls(HandoffService(core.db, core.cipher, core.settings))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return ()  # its code lifetime is checked with the core settings (gateway.settings)
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -11,8 +11,9 @@ from flask import Blueprint
 
 import gateway.health.views as views
 from gateway.core import Core
-from gateway.feature import FeatureDefaults
+from gateway.feature import FeatureDefaults, SettingCheck
 from gateway.health.service import HealthServices
+from gateway.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class HealthFeature(FeatureDefaults):
     @classmethod
     def build(cls, core: Core, *, signing_key_ready: Callable[[], bool]) -> HealthFeature:
         return cls(HealthServices(core, signing_key_ready))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return ()  # reads only what the core checks
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

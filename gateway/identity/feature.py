@@ -19,6 +19,7 @@ import gateway.identity.cli as cli
 import gateway.identity.views as views
 from gateway.clever import CleverServices, LookupDigest
 from gateway.core import Core
+from gateway.feature import SettingCheck
 from gateway.handoff import HandoffService
 from gateway.identity.admin import IdentityAdmin
 from gateway.identity.clever_link import LINK_ORIGIN, CleverLinkFlow
@@ -27,6 +28,7 @@ from gateway.identity.metrics import IdentityMetrics
 from gateway.identity.rules import registration_option_checks
 from gateway.identity.service import IdentityServices
 from gateway.runtime import PeriodicJob
+from gateway.settings import Settings
 from gateway.store.models import identity as identity_models
 
 PENDING_LINKS_PURGE_SECONDS = 600.0
@@ -62,6 +64,10 @@ class IdentityFeature:
     def launch_step(self) -> LaunchIdentity:
         """The LTI launch step that resolves each launch user's Clever identity."""
         return self.services.launches
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return ()  # its rules are registration options, checked when a registration is saved
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

@@ -13,9 +13,10 @@ from flask import Blueprint
 import gateway.keys.cli as cli
 import gateway.keys.views as views
 from gateway.core import Core
-from gateway.feature import FeatureDefaults
-from gateway.keys.ring import KeyRing
+from gateway.feature import FeatureDefaults, SettingCheck
+from gateway.keys.ring import KeyRing, check_key_files
 from gateway.keys.service import KeysServices
+from gateway.settings import Settings
 from gateway.store.models import core as core_models
 
 
@@ -38,6 +39,10 @@ class KeysFeature(FeatureDefaults):
             cache_seconds=settings.cache_seconds,
         )
         return cls(KeysServices(settings, keyring))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return (lambda: check_key_files(settings.keys_path, settings.signing_key_pem),)
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

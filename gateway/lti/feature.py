@@ -14,12 +14,16 @@ import gateway.lti.cli as cli
 import gateway.lti.registration_views as registration_views
 import gateway.lti.views as views
 from gateway.core import Core
+from gateway.feature import SettingCheck
 from gateway.handoff import HandoffService
 from gateway.keys import KeyRing
+from gateway.lti.config import DrConfig, LtiConfig
 from gateway.lti.launch import LaunchStep
 from gateway.lti.management import OptionChecks
 from gateway.lti.service import LtiServices, build_lti
+from gateway.lti.tool_config import ToolProfile
 from gateway.runtime import PeriodicJob
+from gateway.settings import Settings
 from gateway.store.models import lti as lti_models
 
 LOGIN_STATES_PURGE_SECONDS = 600.0
@@ -39,6 +43,14 @@ class LtiFeature:
         registration options other features define."""
         return cls(build_lti(core.settings, db=core.db, cipher=core.cipher, http=core.http, metrics=core.metrics,
                              handoff=handoff, keyring=keyring, launch_steps=launch_steps, option_checks=option_checks))
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return (
+            lambda: LtiConfig.from_settings(settings),
+            lambda: ToolProfile.from_settings(settings, LtiConfig.from_settings(settings)),
+            lambda: DrConfig.from_settings(settings),
+        )
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

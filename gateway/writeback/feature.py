@@ -18,8 +18,10 @@ import gateway.writeback.cli as cli
 import gateway.writeback.views as views
 from gateway.clever import CleverServices, build_client
 from gateway.core import Core
+from gateway.feature import SettingCheck
 from gateway.lti import AgsClient
 from gateway.runtime import PeriodicJob
+from gateway.settings import Settings
 from gateway.store.models import writeback as writeback_models
 from gateway.store.models import writeback_assignments as assignment_models
 from gateway.writeback.ags import AgsBackend
@@ -71,6 +73,10 @@ class WritebackFeature:
         outbox = build_outbox(core.db, core.cipher, core.settings, core.metrics.registry)
         backends = build_delivery_backends(core, ags, clever)
         return cls(WritebackServices(core.db, outbox, backends, WritebackService(outbox), Roster(core.db, ags)), core)
+
+    @classmethod
+    def setting_checks(cls, settings: Settings) -> Sequence[SettingCheck]:
+        return (lambda: WritebackConfig.from_settings(settings),)
 
     @classmethod
     def blueprints(cls) -> Sequence[Blueprint]:

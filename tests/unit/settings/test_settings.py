@@ -190,6 +190,8 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         ({"console_idle_timeout_seconds": 0}, "GATEWAY_CONSOLE_IDLE_TIMEOUT_SECONDS", "positive"),
         ({"console_lockout_attempts": 0}, "GATEWAY_CONSOLE_LOCKOUT_ATTEMPTS", "between 1 and 1000"),
         ({"console_lockout_seconds": 10**12}, "GATEWAY_CONSOLE_LOCKOUT_SECONDS", "between 1 and 86400"),
+        # Clever answers a redirect URI it does not know with an error page; this one was accepted outside production.
+        ({"clever_redirect_uri": "ftp://gateway.example/clever/callback"}, "GATEWAY_CLEVER_REDIRECT_URI", "http"),
     ],
 )
 def test_every_command_checks_what_a_library_would_choke_on(overrides: dict[str, Any], setting: str,
@@ -199,6 +201,34 @@ def test_every_command_checks_what_a_library_would_choke_on(overrides: dict[str,
     with pytest.raises(SettingsError) as caught:
         check_settings(load_settings(environ={}, **overrides))
     assert caught.value.setting == setting and says in str(caught.value)
+
+
+def test_one_check_refuses_a_bad_setting_of_every_feature_at_once() -> None:
+    """Each feature names the settings it checks (``setting_checks``); start-up runs them all and lists every one."""
+    from gateway.bootstrap import check_settings
+
+    bad = {  # one per feature that reads settings of its own, and the core's
+        "signing_key_pem": "garbage",  # keys
+        "rate_limit_lti_launch": "lots",  # api: the limits on every route
+        "lti_dynamic_registration_timeout_seconds": 0,  # lti
+        "clever_client_id": "half-set",  # clever
+        "writeback_max_attempts": 0,  # writeback
+        "console_path": "/api/console",  # console
+        "database_url": "nonsense",  # core
+    }
+    with pytest.raises(SettingsErrors) as caught:
+        check_settings(load_settings(environ={}, **bad))
+    assert {p.setting for p in caught.value.problems} == {
+        "GATEWAY_SIGNING_KEY_PEM", "GATEWAY_RATE_LIMIT_LTI_LAUNCH", "GATEWAY_LTI_DYNAMIC_REGISTRATION_TIMEOUT_SECONDS",
+        "GATEWAY_CLEVER_CLIENT_SECRET", "GATEWAY_WRITEBACK_MAX_ATTEMPTS", "GATEWAY_CONSOLE_PATH",
+        "GATEWAY_DATABASE_URL",
+    }
+
+
+def test_every_feature_says_which_settings_it_checks() -> None:
+    from gateway.bootstrap import FEATURES
+
+    assert [f.__name__ for f in FEATURES if "setting_checks" not in vars(f)] == []  # declared, never inherited
 
 
 def test_an_unreadable_key_file_is_named(tmp_path: Path) -> None:
