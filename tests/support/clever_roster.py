@@ -8,6 +8,7 @@ from typing import Any
 from gateway.runtime import PeriodicJob
 from sandbox.clever import CleverSim
 from tests.support.gateway import GatewayUnderTest
+from tests.support.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,21 @@ def trigger(gw: GatewayUnderTest, district: str, *, full: bool | None = None) ->
     return result
 
 
+FINISHED = ("succeeded", "failed")
+
+
 def sync_now(gw: GatewayUnderTest, district: str, *, full: bool | None = None) -> dict[str, Any]:
-    """The vendor's on-demand trigger, then the worker's next pass; returns the district as the API shows it."""
+    """The vendor's on-demand trigger, then the worker's next pass; returns the district as the API shows it once
+    that sync has finished. A gateway under test may run a worker of its own: when its pass claims the district
+    first, this pass finds nothing to do, and the answer waits for that worker's sync instead of showing it still
+    under way."""
     trigger(gw, district, full=full)
     job(gw, "clever.roster_sync").run()
-    return api_get(gw, f"/districts/{district}")
+    shown: dict[str, Any] = {}
+
+    def finished() -> bool:
+        shown.update(api_get(gw, f"/districts/{district}"))
+        return shown["sync"]["requested_at"] is None and shown["sync"]["status"] in FINISHED
+
+    wait_until(finished, what=f"the sync of district {district} to finish")
+    return shown
