@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,28 @@ class Console:
         with self.gateway.services.db.transaction() as s:
             return [e.actor for e in AuditRepository(s).list(action=action)]
 
+    @contextmanager
+    def another_person(self, name: str) -> Iterator[tuple[BrowserContext, Page]]:
+        """A second person signed in, in a browser context of their own (the module's page stays alice's)."""
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(self.url("/sign-in"))
+            sign_in(page, name)
+            yield context, page
+        finally:
+            context.close()
+
+
+def sign_in(page: Page, name: str, code: str | None = None) -> None:
+    """Fill and send the sign-in form the page shows; signed in once the header names the person."""
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    if code is not None:
+        page.get_by_label("Six-digit code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#who")).to_have_text(name)
+
 
 @pytest.fixture(scope="module")
 def console(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
@@ -71,11 +94,7 @@ def console(db_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactor
             expect(page.get_by_label("Name")).to_be_visible()
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "01-sign-in.png"), full_page=True)
-            page.get_by_label("Name").fill("alice")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_label("Six-digit code").fill(totp_now(secret))
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.locator("#who")).to_have_text("alice")
+            sign_in(page, "alice", totp_now(secret))
             yield Console(gw, browser, context, page)
             context.close()
     finally:
@@ -194,14 +213,7 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(console: Console) 
 
 
 def test_a_support_account_sees_no_actions_and_is_refused_one(console: Console, work: Arranged) -> None:
-    context = console.browser.new_context()  # a second person, in the module's one browser
-    try:
-        page = context.new_page()
-        page.goto(console.url("/sign-in"))
-        page.get_by_label("Name").fill("sam")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#who")).to_have_text("sam")
+    with console.another_person("sam") as (context, page):
         page.goto(console.url("/deployments?status=pending"))
         expect(page.get_by_role("button", name=f"Approve deployment {work.deployment_id}")).to_have_count(0)
         page.screenshot(path=str(SHOTS / "15-support-deployments.png"), full_page=True)
@@ -209,8 +221,6 @@ def test_a_support_account_sees_no_actions_and_is_refused_one(console: Console, 
         answer = context.request.post(console.url(f"/deployments/{work.deployment_ref}/approve"),
                                       form={"csrf_token": token or ""}, max_redirects=0)
         assert answer.status == 403 and "CONSOLE_ROLE_FORBIDDEN" in answer.text()
-    finally:
-        context.close()
     with console.gateway.services.db.transaction() as s:
         row = s.get(LtiDeploymentRow, work.deployment_ref)
         assert row is not None and row.status == "pending"
@@ -219,13 +229,7 @@ def test_a_support_account_sees_no_actions_and_is_refused_one(console: Console, 
 def test_change_a_password(console: Console) -> None:
     # Its own account and browser: the module's signed-in page keeps alice's password and session.
     make_account(console.gateway.services, "pia")
-    context = console.browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(console.url("/sign-in"))
-        page.get_by_label("Name").fill("pia")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+    with console.another_person("pia") as (_, page):
         page.get_by_role("link", name="Change password").click()
         page.get_by_label("Current password").fill("not the password at all")
         page.get_by_label("New password (12 to 200 characters)").fill("a brand new long password")
@@ -239,6 +243,4 @@ def test_change_a_password(console: Console) -> None:
         expect(page.get_by_role("status")).to_contain_text("Your password is changed")
         page.screenshot(path=str(SHOTS / "16-password.png"), full_page=True)
         expect(page.locator("#who")).to_have_text("pia")  # still signed in, in a new session
-    finally:
-        context.close()
     assert console.audited("console.password.change") == ["admin:pia"]
