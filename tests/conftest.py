@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +86,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
     if not specs_available():
         terminalreporter.write_line(f"note: {MISSING_REASON}", yellow=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each schemathesis operation test its own node id. schemathesis names them ``test[GET /x]``, but pytest
+    9 builds a node id from the function's name and its parameters, not from the item's name, so all 61 shared one;
+    ``make test``'s ``--dist loadgroup`` queues a group's tests by node id: 1 of the 61 contract tests ran, and the
+    run said "passed"."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if isinstance(label, str) and not item.nodeid.endswith(f"[{label}]"):
+            node_id = item.id
+            params = label if node_id.params is None else f"{node_id.params}-{label}"
+            item._id = dataclasses.replace(node_id, params=params)  # pytest keeps no public setter
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse a run in which two tests share a node id: xdist would run only one of them, silently."""
+    counts = Counter(item.nodeid for item in session.items)
+    shared = sorted(nodeid for nodeid, n in counts.items() if n > 1)
+    if shared:
+        raise pytest.UsageError(f"{len(shared)} node ids are shared by several tests (xdist would run one of "
+                                f"each): {', '.join(shared[:5])}")
