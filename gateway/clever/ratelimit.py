@@ -56,6 +56,23 @@ def _window_start(now: float, window: float) -> float:
     return now - (now % window)
 
 
+class _FixedWindow:
+    """What both budgets share: ``per_window`` calls a window of ``window_seconds``, on a clock and a sleep."""
+
+    def __init__(self, per_window: int, *, window_seconds: float, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        if per_window <= 0:
+            raise ValueError("per_window must be positive")
+        self._limit = per_window
+        self._window = window_seconds
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def per_window(self) -> int:
+        return self._limit
+
+
 @dataclass
 class _Window:
     start: float
@@ -63,23 +80,12 @@ class _Window:
     blocked_until: float = 0.0
 
 
-class RateLimiter:
+class RateLimiter(_FixedWindow):
     """One process's budget, in memory."""
 
-    def __init__(
-        self,
-        per_window: int,
-        *,
-        window_seconds: float = 60.0,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
-    ) -> None:
-        if per_window <= 0:
-            raise ValueError("per_window must be positive")
-        self._limit = per_window
-        self._window = window_seconds
-        self._clock = clock
-        self._sleep = sleep
+    def __init__(self, per_window: int, *, window_seconds: float = 60.0, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        super().__init__(per_window, window_seconds=window_seconds, clock=clock, sleep=sleep)
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
 
@@ -126,33 +132,17 @@ class RateLimiter:
             window.blocked_until = max(window.blocked_until, until)
 
 
-class StoreRateLimiter:
+class StoreRateLimiter(_FixedWindow):
     """The deployment's budget: a row per token in the database, spent and blocked atomically.
 
     Each call is one short transaction of its own (it must commit before the call to Clever, whatever the
     caller does next), so it is used only outside the caller's transactions, as every Clever call is.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        per_window: int,
-        *,
-        window_seconds: float = 60.0,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
-    ) -> None:
-        if per_window <= 0:
-            raise ValueError("per_window must be positive")
+    def __init__(self, db: Database, per_window: int, *, window_seconds: float = 60.0, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        super().__init__(per_window, window_seconds=window_seconds, clock=clock, sleep=sleep)
         self._db = db
-        self._limit = per_window
-        self._window = window_seconds
-        self._clock = clock
-        self._sleep = sleep
-
-    @property
-    def per_window(self) -> int:
-        return self._limit
 
     def acquire(self, key: str, max_wait: float | None = None) -> float:
         slept = 0.0
