@@ -58,23 +58,15 @@ def keys_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
     """A live gateway on SQLite. Fails the test if any API response broke openapi.yaml."""
-    gw = start_gateway(sqlite_url, keys_dir)
-    try:
+    with start_gateway(sqlite_url, keys_dir) as gw:
         yield gw
-    finally:
-        gw.close()
-    gw.contract.assert_clean()
 
 
 @pytest.fixture
 def gateway_on(database_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
     """A live gateway on each engine (tests using it run on SQLite and PostgreSQL)."""
-    gw = start_gateway(database_url, keys_dir)
-    try:
+    with start_gateway(database_url, keys_dir) as gw:
         yield gw
-    finally:
-        gw.close()
-    gw.contract.assert_clean()
 
 
 __all__ = ["make_test_settings"]

@@ -34,6 +34,16 @@ def make_test_settings(database_url: str, keys_dir: Path, **overrides: Any) -> S
     return load_settings(environ={}, **values)
 
 
+def outside_dev(env: str) -> dict[str, Any]:
+    """Settings for a test gateway in ``env`` (``test`` or ``production``): production gets the https URLs it
+    requires and keeps the test's SQLite database."""
+    overrides: dict[str, Any] = {"env": env}
+    if env == "production":
+        overrides.update(public_base_url="https://gateway.example.edu", vendor_launch_url="https://app.example.edu/lti",
+                         allow_sqlite_in_production=True)
+    return overrides
+
+
 @dataclass
 class GatewayUnderTest:
     """The running gateway: its URL, its services (for arranging data), and an API client."""
@@ -63,6 +73,15 @@ class GatewayUnderTest:
             session.close()
         self.server.stop()
         self.services.close()
+
+    def __enter__(self) -> GatewayUnderTest:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        """Stop it; when the block ended without an error, fail if any API answer broke ``openapi.yaml``."""
+        self.close()
+        if kind is None:
+            self.contract.assert_clean()
 
 
 def start_gateway(

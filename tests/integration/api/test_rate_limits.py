@@ -22,13 +22,9 @@ LOW = "2/minute"
 
 @pytest.fixture
 def limited(db_factory: DatabaseFactory, tmp_path: Path) -> Iterator[GatewayUnderTest]:
-    gw = start_gateway(db_factory.sqlite_url(), tmp_path, rate_limit_lti_register=LOW, rate_limit_lti_launch=LOW,
-                       rate_limit_clever=LOW, rate_limit_api_auth_failures=LOW, rate_limit_redeem_failures=LOW)
-    try:
+    with start_gateway(db_factory.sqlite_url(), tmp_path, rate_limit_lti_register=LOW, rate_limit_lti_launch=LOW,
+                       rate_limit_clever=LOW, rate_limit_api_auth_failures=LOW, rate_limit_redeem_failures=LOW) as gw:
         yield gw
-    finally:
-        gw.close()
-    gw.contract.assert_clean()
 
 
 def _get(gw: GatewayUnderTest, path: str, **kwargs: Any) -> requests.Response:

@@ -72,12 +72,8 @@ def client(clever_on_fake_clock: RunningClever, fake_clock: FakeClock) -> Iterat
 
 
 def _gateway(database_url: str, keys_dir: Path, clever: RunningClever) -> Iterator[GatewayUnderTest]:
-    gw = start_gateway_with_clever(database_url, keys_dir, clever)
-    try:
+    with start_gateway_with_clever(database_url, keys_dir, clever) as gw:
         yield gw
-    finally:
-        gw.close()
-    gw.contract.assert_clean()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from gateway.settings import load_settings
 from tests.support.databases import DatabaseFactory
 from tests.support.gateway import TEST_ENCRYPTION_KEYS, TEST_SECRET_KEY
 from tests.support.live import reserve_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import ready, wait_until
 
 
 def _env(database_url: str, keys_dir: Path, **extra: str) -> dict[str, str]:
@@ -255,14 +255,8 @@ def test_dev_serve_migrates_makes_a_dev_key_and_serves(tmp_path: Path) -> None:
             [sys.executable, "-m", "gateway", "serve"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        def ready() -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
-                return False
-
         try:
-            wait_until(ready, timeout=30, what="/readyz", interval=0.2)
+            wait_until(lambda: ready(f"http://127.0.0.1:{port}"), timeout=30, what="/readyz", interval=0.2)
         except AssertionError as e:
             raise AssertionError(log_path.read_text()[-2000:]) from e
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200

@@ -23,7 +23,7 @@ import requests
 
 from tests.support.databases import DatabaseFactory
 from tests.support.live import reserve_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import ready, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 IMAGE = "district-gateway"
@@ -173,14 +173,8 @@ def test_release_step_then_the_image_cmd_serves(
                                 stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        def ready() -> bool:
-            try:
-                return requests.get(f"{base}/readyz", timeout=2).status_code == 200
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet
-                return False
-
         try:
-            wait_until(ready, timeout=60, what="/readyz", interval=0.2)
+            wait_until(lambda: ready(base), timeout=60, what="/readyz", interval=0.2)
         except AssertionError as e:
             raise AssertionError(log_path.read_text()[-3000:]) from e
         assert requests.get(f"{base}/healthz", timeout=5).status_code == 200

@@ -26,11 +26,8 @@ from tests.support.gateway import GatewayUnderTest
 
 @pytest.fixture
 def console_gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
-    gw = start_console(sqlite_url, keys_dir)
-    try:
+    with start_console(sqlite_url, keys_dir) as gw:
         yield gw
-    finally:
-        gw.close()
 
 
 @pytest.fixture

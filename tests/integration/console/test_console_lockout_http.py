@@ -27,11 +27,8 @@ _ERROR = re.compile(r'<p class="flash error" role="alert" id="sign-in-error">([^
 
 @pytest.fixture
 def console_gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
-    gw = start_console(sqlite_url, keys_dir, console_lockout_attempts=3)
-    try:
+    with start_console(sqlite_url, keys_dir, console_lockout_attempts=3) as gw:
         yield gw
-    finally:
-        gw.close()
 
 
 @pytest.fixture

@@ -34,9 +34,5 @@ def clever() -> Iterator[RunningClever]:
 @pytest.fixture
 def dev_gateway(sqlite_url: str, keys_dir: Path) -> Iterator[GatewayUnderTest]:
     """A real ``gateway serve``-like server in dev mode: the sandbox plugin mounted, as ``make run`` has it."""
-    gateway = start_dev_gateway(sqlite_url, keys_dir)
-    try:
+    with start_dev_gateway(sqlite_url, keys_dir) as gateway:
         yield gateway
-    finally:
-        gateway.close()
-    gateway.contract.assert_clean()

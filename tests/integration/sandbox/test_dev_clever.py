@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from gateway.app import dev_settings
 from gateway.store.models.clever import CleverDistrictRow
 from sandbox.clever.dev import CLIENT_ID, MOUNT
-from tests.support.gateway import GatewayUnderTest, make_test_settings
+from tests.support.gateway import GatewayUnderTest, make_test_settings, outside_dev
 from tests.support.lti_sandbox import start_dev_gateway
 
 
@@ -52,10 +52,7 @@ def test_a_configured_clever_is_kept_and_no_simulator_mounted(sqlite_url: str, k
 
 @pytest.mark.parametrize("env", ["test", "production"])
 def test_only_dev_fills_in_clever(sqlite_url: str, keys_dir: Path, env: str) -> None:
-    overrides: dict[str, object] = {"env": env}
-    if env == "production":
-        overrides.update(public_base_url="https://gateway.example.edu", vendor_launch_url="https://app.example.edu/lti",
-                         allow_sqlite_in_production=True)
+    overrides = outside_dev(env)
     settings = make_test_settings(sqlite_url, keys_dir, **overrides)
     assert dev_settings(settings) is settings and settings.clever_client_id == ""
 

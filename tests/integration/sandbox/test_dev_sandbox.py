@@ -14,7 +14,7 @@ import requests
 from gateway.app import create_app
 from gateway.bootstrap import bootstrap
 from gateway.lti.registrations import registrations_for_issuer
-from tests.support.gateway import GatewayUnderTest, start_gateway
+from tests.support.gateway import GatewayUnderTest, outside_dev, start_gateway
 from tests.support.lti_flow import Browser, launch, parse_page
 
 SANDBOX_PATHS = ["/", "/sandbox/", "/sandbox/lms/", "/sandbox/lms/jwks", "/sandbox/lms/gradebook", "/sandbox/vendor/",
@@ -75,10 +75,7 @@ def test_dev_deep_linking_returns_items_to_the_sandbox(dev_gateway: GatewayUnder
 
 @pytest.mark.parametrize("env", ["test", "production"])
 def test_sandbox_is_never_served_outside_dev(sqlite_url: str, keys_dir: Path, env: str) -> None:
-    overrides: dict[str, object] = {"env": env}
-    if env == "production":
-        overrides.update(public_base_url="https://gateway.example.edu", vendor_launch_url="https://app.example.edu/lti",
-                         allow_sqlite_in_production=True)
+    overrides = outside_dev(env)
     gateway = start_gateway(sqlite_url, keys_dir, **overrides)
     try:
         for path in SANDBOX_PATHS:
